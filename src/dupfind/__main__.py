@@ -1,0 +1,5 @@
+"""``python -m dupfind``."""
+
+from dupfind.cli import main
+
+main()

@@ -1,0 +1,194 @@
+"""Candidates: fingerprints of every file → the pairs and runs worth scoring. Never all pairs.
+
+Three indexes, each a dict built in one pass:
+
+1. **Exact buckets** (Type-1/2): units grouped by their shape digest. O(units).
+2. **Near-miss index**: every unit is represented by its ``SELECTED`` rarest shingles among
+   those occurring at least twice in the whole corpus (a shingle seen once cannot be shared).
+   A copy shares its rare shingles with its original, so both tend to select them: the same idea
+   as prefix filtering, with corpus frequency as the global order. Units sharing at least
+   ``MIN_SHARED`` selected shingles become candidates; posting lists longer than ``POSTING_CAP``
+   (shapes common everywhere) are dropped. A length filter removes pairs that cannot reach the
+   threshold (normalised similarity ≤ shorter / longer). Cost O(tokens + Σ posting²) with
+   bounded postings.
+3. **Statement runs** (clones of half a function, or of module-level code): every statement
+   list is cut into windows of consecutive statements just long enough to meet the size floor;
+   windows with equal shape hashes are bucketed, and each bucket is extended left and right over
+   the statements its members still share, giving maximal runs. O(statements).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import Counter, defaultdict
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+from dupfind.config import Config
+from dupfind.fingerprint import SHINGLE, digest
+from dupfind.models import CodeUnit, FileAnalysis, StatementList
+
+SELECTED = 10
+MIN_SHARED = 2
+POSTING_CAP = 64
+MAX_NEAR_MISS_TOKENS = 6000
+
+
+@dataclass(frozen=True, slots=True)
+class UnitRef:
+    """A unit and the index of its file."""
+
+    file: int
+    unit: CodeUnit
+
+
+@dataclass(frozen=True, slots=True)
+class RunMember:
+    """A run of statements ``first..last`` (inclusive) of one statement list."""
+
+    file: int
+    list_index: int
+    first: int
+    last: int
+
+
+def eligible_units(files: Sequence[FileAnalysis], config: Config) -> list[UnitRef]:
+    """Units meeting the size floor (lines and tokens), in file order."""
+    return [
+        UnitRef(index, unit)
+        for index, analysis in enumerate(files)
+        for unit in analysis.units
+        if unit.tokens >= config.min_tokens
+        and unit.end_line - unit.start_line + 1 >= config.min_lines
+    ]
+
+
+def exact_buckets(units: Sequence[UnitRef]) -> list[list[int]]:
+    """Indexes into ``units`` sharing a shape digest, for buckets of two or more."""
+    buckets: dict[bytes, list[int]] = defaultdict(list)
+    for index, ref in enumerate(units):
+        buckets[ref.unit.shape_digest].append(index)
+    return [members for members in buckets.values() if len(members) > 1]
+
+
+def near_miss_pairs(
+    files: Sequence[FileAnalysis], units: Sequence[UnitRef], min_similarity: float
+) -> list[tuple[int, int]]:
+    """Candidate pairs (indexes into ``units``) for near-miss scoring, sorted."""
+    frequency: Counter[int] = Counter()
+    for analysis in files:
+        frequency.update(analysis.shingles)
+    postings: dict[int, list[int]] = defaultdict(list)
+    for index, ref in enumerate(units):
+        for shingle in _selected(files[ref.file], ref.unit, frequency):
+            postings[shingle].append(index)
+    shared: Counter[tuple[int, int]] = Counter()
+    for posting in postings.values():
+        if len(posting) <= POSTING_CAP:
+            shared.update(itertools.combinations(posting, 2))
+    return sorted(
+        pair
+        for pair, count in shared.items()
+        if count >= MIN_SHARED and _plausible(units[pair[0]], units[pair[1]], min_similarity)
+    )
+
+
+def _selected(analysis: FileAnalysis, unit: CodeUnit, frequency: Counter[int]) -> list[int]:
+    if unit.tokens > MAX_NEAR_MISS_TOKENS:
+        return []
+    window = analysis.shingles[unit.tok_start : max(unit.tok_start, unit.tok_end - SHINGLE + 1)]
+    repeated = {shingle for shingle in window if frequency[shingle] > 1}
+    return sorted(repeated, key=lambda shingle: (frequency[shingle], shingle))[:SELECTED]
+
+
+def _plausible(first: UnitRef, second: UnitRef, min_similarity: float) -> bool:
+    a, b = first.unit, second.unit
+    if first.file == second.file and (
+        (a.start_line <= b.start_line and b.end_line <= a.end_line)
+        or (b.start_line <= a.start_line and a.end_line <= b.end_line)
+    ):
+        return False
+    shorter, longer = sorted((a.tokens, b.tokens))
+    return shorter >= min_similarity * longer
+
+
+def statement_runs(files: Sequence[FileAnalysis], config: Config) -> list[list[RunMember]]:
+    """Maximal runs of consecutive statements that occur (by shape) in two or more places."""
+    buckets: dict[bytes, list[RunMember]] = defaultdict(list)
+    for file_index, analysis in enumerate(files):
+        for list_index, statements in enumerate(analysis.statement_lists):
+            for first, last in _windows(statements, config):
+                key = digest(statements.shape_hashes, first, last + 1)
+                buckets[key].append(RunMember(file_index, list_index, first, last))
+    runs: list[list[RunMember]] = []
+    for members in buckets.values():
+        if len(members) > 1:
+            extended = _extend(files, _without_overlaps(members))
+            if extended is not None:
+                runs.append(extended)
+    return runs
+
+
+def _windows(statements: StatementList, config: Config) -> Iterator[tuple[int, int]]:
+    """For each start, the shortest run of non-boilerplate statements meeting the floor."""
+    count = len(statements)
+    starts, ends = statements.tok_starts, statements.tok_ends
+    first_lines, last_lines = statements.start_lines, statements.end_lines
+    boilerplate = statements.boilerplate
+    for first in range(count):
+        tokens = 0
+        for last in range(first, count):
+            if boilerplate[last]:
+                break
+            tokens += ends[last] - starts[last]
+            lines = last_lines[last] - first_lines[first] + 1
+            if tokens >= config.min_tokens and lines >= config.min_lines:
+                yield first, last
+                break
+
+
+def _without_overlaps(members: list[RunMember]) -> list[RunMember]:
+    kept: list[RunMember] = []
+    for member in sorted(members, key=lambda m: (m.file, m.list_index, m.first)):
+        previous = kept[-1] if kept else None
+        if (
+            previous is not None
+            and (previous.file, previous.list_index) == (member.file, member.list_index)
+            and member.first <= previous.last
+        ):
+            continue
+        kept.append(member)
+    return kept
+
+
+def _extend(files: Sequence[FileAnalysis], members: list[RunMember]) -> list[RunMember] | None:
+    """Extend a bucket's runs right while all members agree; None if not left-maximal."""
+    if len(members) < 2:
+        return None
+    lists = [files[m.file].statement_lists[m.list_index] for m in members]
+    if _shared_hash(lists, [m.first - 1 for m in members]):
+        return None
+    last = [m.last for m in members]
+    while _shared_hash(lists, [index + 1 for index in last]) and _no_collision(members, last):
+        last = [index + 1 for index in last]
+    return [
+        RunMember(m.file, m.list_index, m.first, end) for m, end in zip(members, last, strict=True)
+    ]
+
+
+def _shared_hash(lists: Sequence[StatementList], positions: Sequence[int]) -> bool:
+    values = set()
+    for statements, position in zip(lists, positions, strict=True):
+        if position < 0 or position >= len(statements) or statements.boilerplate[position]:
+            return False
+        values.add(statements.shape_hashes[position])
+    return len(values) == 1
+
+
+def _no_collision(members: Sequence[RunMember], last: Sequence[int]) -> bool:
+    """Growing must not make a member run into the next member of the same list."""
+    for (member, end), (other, _) in itertools.pairwise(zip(members, last, strict=True)):
+        same_list = (member.file, member.list_index) == (other.file, other.list_index)
+        if same_list and end + 1 >= other.first:
+            return False
+    return True

@@ -1,0 +1,246 @@
+"""Command line: typer commands that turn options into a Config, run the pipeline and render.
+
+The only module that reads argv, prints or exits. ``DupfindError`` → its exit code with
+``dupfind: error: …`` on stderr; anything unexpected → exit 3 ("please report"), with the
+traceback only under ``--debug``.
+
+Exit codes: 0 success, 1 actionable duplicates (``check``, with the CI gate), 2 usage, config or
+input error, 3 internal error.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+import traceback
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, TextIO
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
+
+from dupfind import __version__
+from dupfind.config import Config, find_pyproject, load_config_file, validate_option
+from dupfind.errors import DupfindError, ExitCode
+from dupfind.pipeline import scan as run_scan
+from dupfind.report import get_reporter
+from dupfind.report.view import build_view
+
+EXIT_CODES_HELP = (
+    "Exit codes: 0 success; 1 actionable duplicates (dupfind check); "
+    "2 usage, configuration or input error; 3 internal error."
+)
+
+app = typer.Typer(
+    name="dupfind",
+    help="Find exact, renamed and near-miss duplicate code in Python projects. " + EXIT_CODES_HELP,
+    pretty_exceptions_enable=False,
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+PathsArg = Annotated[
+    list[str] | None, typer.Argument(help="Files or directories to scan (default: .).")
+]
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"dupfind {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show version.")
+    ] = False,
+) -> None:
+    """dupfind: duplicate-code detection and consolidation for Python."""
+
+
+def _load_config(paths: list[str], config_path: Path | None, options: dict[str, object]) -> Config:
+    """Defaults < [tool.dupfind] (or --config FILE) < command-line options."""
+    pyproject = config_path or find_pyproject([Path(p) for p in paths])
+    base = load_config_file(pyproject) if pyproject is not None else Config()
+    given = {k: validate_option(k, v) for k, v in options.items() if v is not None}
+    return base.merged(given)
+
+
+class _LazyProgress:
+    """A progress bar on stderr that appears only once a scan has run for a second."""
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+        self.started = time.monotonic()
+        self.bar: Progress | None = None
+        self.task = TaskID(0)
+
+    def __call__(self, done: int, total: int) -> None:
+        if self.bar is None:
+            if time.monotonic() - self.started < 1.0 or not self.console.is_terminal:
+                return
+            self.bar = Progress(
+                TextColumn("scanning"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                console=self.console, transient=True,
+            )  # fmt: skip
+            self.bar.start()
+            self.task = self.bar.add_task("scan", total=total)
+        self.bar.update(self.task, completed=done)
+
+    def stop(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+@contextmanager
+def _output(path: Path | None) -> Iterator[TextIO]:
+    if path is None:
+        yield sys.stdout
+        return
+    try:
+        handle = path.open("w", encoding="utf-8", newline="\n")
+    except OSError as exc:
+        raise DupfindUsage(f"{path}: cannot write the report: {exc.strerror}") from None
+    with handle:
+        yield handle
+
+
+class DupfindUsage(DupfindError):
+    exit_code = ExitCode.USAGE
+
+
+def _run(action: Callable[[], None], debug: bool) -> None:
+    try:
+        action()
+    except DupfindError as exc:
+        typer.echo(f"dupfind: error: {exc}", err=True)
+        raise typer.Exit(int(exc.exit_code)) from None
+    except KeyboardInterrupt:
+        typer.echo("dupfind: interrupted", err=True)
+        raise typer.Exit(130) from None
+    except Exception as exc:
+        if debug:
+            traceback.print_exc()
+        typer.echo(
+            f"dupfind: internal error: {exc!r}. Please report it (rerun with --debug for a "
+            "traceback).",
+            err=True,
+        )
+        raise typer.Exit(int(ExitCode.INTERNAL)) from None
+
+
+MinLines = Annotated[int | None, typer.Option(help="Smallest copy reported, in lines [6].")]
+MinTokens = Annotated[int | None, typer.Option(help="Smallest copy reported, in tokens [50].")]
+MinSimilarity = Annotated[
+    float | None, typer.Option(help="Report groups at least this similar, 0-1 [0.5].")
+]
+Exclude = Annotated[
+    list[str] | None,
+    typer.Option(help="Skip paths matching this gitignore-style glob (repeatable)."),
+]
+Gitignore = Annotated[
+    bool | None, typer.Option("--gitignore/--no-gitignore", help="Honour .gitignore [on].")
+]
+IncludePyi = Annotated[
+    bool | None,
+    typer.Option("--include-pyi/--no-include-pyi", help="Also scan .pyi stubs [off]."),
+]
+FollowSymlinks = Annotated[
+    bool | None,
+    typer.Option("--follow-symlinks/--no-follow-symlinks", help="Follow symbolic links [off]."),
+]
+MaxFileSize = Annotated[
+    str | None, typer.Option(help="Skip files larger than this, e.g. 2MiB [1MiB].")
+]
+IgnoreImports = Annotated[
+    bool | None,
+    typer.Option("--ignore-imports/--report-imports", help="Never report import blocks [on]."),
+]
+IgnoreAllLists = Annotated[
+    bool | None,
+    typer.Option("--ignore-all-lists/--report-all-lists", help="Never report __all__ [on]."),
+]
+IgnoreStubs = Annotated[
+    bool | None,
+    typer.Option(
+        "--ignore-stubs/--report-stubs",
+        help="Never report stub bodies (..., pass, raise NotImplementedError) [on].",
+    ),
+]
+IgnoreOverloads = Annotated[
+    bool | None,
+    typer.Option("--ignore-overloads/--report-overloads", help="Never report @overload [on]."),
+]
+Jobs = Annotated[
+    int | None, typer.Option("--jobs", "-j", help="Worker processes; 0 = all cores [0].")
+]
+Format = Annotated[str | None, typer.Option("--format", "-f", help="terminal or json.")]
+Output = Annotated[
+    Path | None, typer.Option("--output", "-o", help="Write the report to this file.")
+]
+ConfigFile = Annotated[
+    Path | None, typer.Option("--config", help="Read [tool.dupfind] from this file.")
+]
+Debug = Annotated[bool, typer.Option(help="Show tracebacks of internal errors.")]
+
+
+@app.command()
+def scan(
+    paths: PathsArg = None,
+    min_lines: MinLines = None,
+    min_tokens: MinTokens = None,
+    min_similarity: MinSimilarity = None,
+    exclude: Exclude = None,
+    gitignore: Gitignore = None,
+    include_pyi: IncludePyi = None,
+    follow_symlinks: FollowSymlinks = None,
+    max_file_size: MaxFileSize = None,
+    ignore_imports: IgnoreImports = None,
+    ignore_all_lists: IgnoreAllLists = None,
+    ignore_stubs: IgnoreStubs = None,
+    ignore_overloads: IgnoreOverloads = None,
+    jobs: Jobs = None,
+    output_format: Format = None,
+    output: Output = None,
+    config: ConfigFile = None,
+    debug: Debug = False,
+) -> None:
+    """Scan PATHS for duplicated code and report the clone groups."""
+    options: dict[str, object] = {
+        "min_lines": min_lines, "min_tokens": min_tokens, "min_similarity": min_similarity,
+        "exclude": exclude or None, "gitignore": gitignore, "include_pyi": include_pyi,
+        "follow_symlinks": follow_symlinks, "max_file_size": max_file_size,
+        "ignore_imports": ignore_imports, "ignore_all_lists": ignore_all_lists,
+        "ignore_stubs": ignore_stubs, "ignore_overloads": ignore_overloads,
+        "jobs": jobs, "format": output_format,
+    }  # fmt: skip
+    targets = paths or ["."]
+
+    def action() -> None:
+        settings = _load_config(targets, config, options)
+        renderer = get_reporter(settings.format)
+        progress = _LazyProgress(Console(stderr=True))
+        try:
+            result = run_scan(targets, settings, progress)
+        finally:
+            progress.stop()
+        with _output(output) as out:
+            renderer(build_view(result), out)
+
+    _run(action, debug)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

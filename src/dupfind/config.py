@@ -1,0 +1,205 @@
+"""Settings: one frozen ``Config``, validated once at the edge.
+
+Sources, in precedence order: CLI options > ``[tool.dupfind]`` of the nearest pyproject.toml above
+the scanned paths (searched upward, stopping at a ``.git`` directory) or ``--config FILE`` >
+defaults. Keys are the CLI long option names; dashes and underscores are interchangeable.
+Unknown keys and bad values are errors (a mistyped threshold would silently change what is
+reported), with "did you mean" and the valid choices.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import os
+import re
+import tomllib
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+
+from dupfind.errors import ConfigError
+
+FORMATS = ("terminal", "json")
+MIB = 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    """Every setting of a scan. Defaults are the documented defaults."""
+
+    min_lines: int = 6
+    min_tokens: int = 50
+    min_similarity: float = 0.5
+    include_pyi: bool = False
+    gitignore: bool = True
+    exclude: tuple[str, ...] = ()
+    max_file_size: int = MIB
+    follow_symlinks: bool = False
+    jobs: int = 0
+    ignore_imports: bool = True
+    ignore_all_lists: bool = True
+    ignore_stubs: bool = True
+    ignore_overloads: bool = True
+    format: str = "terminal"
+
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, object], source: str = "configuration") -> Config:
+        """Validate ``values`` (keys with dashes or underscores) into a Config."""
+        converted: dict[str, object] = {}
+        for raw_key, value in values.items():
+            key = raw_key.replace("-", "_")
+            if key not in _VALIDATORS:
+                raise ConfigError(raw_key, _unknown_key_hint(key), source)
+            try:
+                converted[key] = _VALIDATORS[key](value)
+            except ValueError as exc:
+                raise ConfigError(raw_key, str(exc), source) from None
+        return cls(**converted)  # type: ignore[arg-type]
+
+    def merged(self, overrides: Mapping[str, object]) -> Config:
+        """A copy with ``overrides`` (already validated values) applied."""
+        values = asdict(self)
+        values.update(overrides)
+        return Config(**values)
+
+    def analysis_key(self) -> str:
+        """A digest of the settings that change per-file results (for caches)."""
+        relevant = (
+            self.ignore_imports,
+            self.ignore_all_lists,
+            self.ignore_stubs,
+            self.ignore_overloads,
+        )
+        return hashlib.blake2b(repr(relevant).encode(), digest_size=8).hexdigest()
+
+
+def _int_at_least(minimum: int) -> Callable[[object], int]:
+    def check(value: object) -> int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValueError(f"expected a whole number >= {minimum}, got {value!r}")
+        if value < minimum:
+            raise ValueError(f"expected a whole number >= {minimum}, got {value}")
+        return value
+
+    return check
+
+
+def _fraction(value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"expected a number between 0 and 1, got {value!r}")
+    if not 0.0 <= float(value) <= 1.0:
+        raise ValueError(f"expected a number between 0 and 1, got {value}")
+    return float(value)
+
+
+def _boolean(value: object) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError(f"expected true or false, got {value!r}")
+    return value
+
+
+def _globs(value: object) -> tuple[str, ...]:
+    if isinstance(value, str) or not isinstance(value, Sequence):
+        raise ValueError(f"expected a list of glob patterns, got {value!r}")
+    if not all(isinstance(item, str) for item in value):
+        raise ValueError(f"expected a list of glob patterns, got {value!r}")
+    return tuple(str(item) for item in value)
+
+
+_SIZE = re.compile(r"^\s*(\d+)\s*(b|k|kb|kib|m|mb|mib|g|gb|gib)?\s*$", re.IGNORECASE)
+_SIZE_FACTORS = {"": 1, "b": 1, "k": 1024, "m": MIB, "g": 1024 * MIB}
+
+
+def parse_size(value: object) -> int:
+    """A byte count: a whole number, or a string such as ``"512KiB"`` or ``"2MiB"``."""
+    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+        return value
+    match = _SIZE.match(value) if isinstance(value, str) else None
+    if match is None or int(match.group(1)) <= 0:
+        raise ValueError(f"expected a positive size such as 1048576 or '1MiB', got {value!r}")
+    unit = (match.group(2) or "").lower()[:1]
+    return int(match.group(1)) * _SIZE_FACTORS[unit]
+
+
+def _format(value: object) -> str:
+    if value not in FORMATS:
+        raise ValueError(f"expected one of {', '.join(FORMATS)}, got {value!r}")
+    return str(value)
+
+
+_VALIDATORS: dict[str, Callable[[object], object]] = {
+    "min_lines": _int_at_least(1),
+    "min_tokens": _int_at_least(1),
+    "min_similarity": _fraction,
+    "include_pyi": _boolean,
+    "gitignore": _boolean,
+    "exclude": _globs,
+    "max_file_size": parse_size,
+    "follow_symlinks": _boolean,
+    "jobs": _int_at_least(0),
+    "ignore_imports": _boolean,
+    "ignore_all_lists": _boolean,
+    "ignore_stubs": _boolean,
+    "ignore_overloads": _boolean,
+    "format": _format,
+}
+assert set(_VALIDATORS) == {f.name for f in fields(Config)}
+
+
+def _unknown_key_hint(key: str) -> str:
+    valid = sorted(name.replace("_", "-") for name in _VALIDATORS)
+    close = difflib.get_close_matches(key.replace("_", "-"), valid, n=1)
+    hint = f" Did you mean '{close[0]}'?" if close else ""
+    return f"unknown key.{hint} Valid keys: {', '.join(valid)}."
+
+
+def validate_option(key: str, value: object) -> object:
+    """Validate one CLI option value with the same rules as the config file."""
+    try:
+        return _VALIDATORS[key](value)
+    except ValueError as exc:
+        raise ConfigError("--" + key.replace("_", "-"), str(exc), "command line") from None
+
+
+def find_pyproject(paths: Sequence[Path]) -> Path | None:
+    """The nearest pyproject.toml with a ``[tool.dupfind]`` table above the common parent."""
+    resolved = [p.resolve() for p in paths] or [Path.cwd().resolve()]
+    start = Path(os.path.commonpath([str(p) for p in resolved]))
+    if start.is_file():
+        start = start.parent
+    for directory in (start, *start.parents):
+        candidate = directory / "pyproject.toml"
+        if candidate.is_file() and _has_dupfind_table(candidate):
+            return candidate
+        if (directory / ".git").exists():
+            return None
+    return None
+
+
+def _has_dupfind_table(path: Path) -> bool:
+    try:
+        tool = _read_toml(path).get("tool", {})
+        return isinstance(tool, dict) and "dupfind" in tool
+    except ConfigError:
+        return True  # report the broken file rather than skipping past it
+
+
+def _read_toml(path: Path) -> dict[str, object]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError("toml", f"invalid TOML: {exc}. Fix the file.", str(path)) from None
+    except OSError as exc:
+        raise ConfigError("file", f"cannot read: {exc.strerror}", str(path)) from None
+
+
+def load_config_file(path: Path) -> Config:
+    """Read and validate ``[tool.dupfind]`` from ``path`` (an empty table gives defaults)."""
+    data = _read_toml(path)
+    tool = data.get("tool", {})
+    table = tool.get("dupfind", {}) if isinstance(tool, dict) else {}
+    if not isinstance(table, dict):
+        raise ConfigError("tool.dupfind", "expected a table", str(path))
+    return Config.from_mapping(table, source=f"{path} [tool.dupfind]")

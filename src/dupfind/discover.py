@@ -1,0 +1,192 @@
+"""Discovery: paths given on the command line → the sorted source files to scan.
+
+Directories are walked with ``os.walk``; default excludes (VCS, virtualenvs, build output,
+caches) and ``exclude`` globs prune whole directories early. ``.gitignore`` files (those inside
+the scanned tree and those between it and the repository root) are honoured with pathspec's
+git-compatible matcher. Symlinks are not followed unless asked (then loops are cut by remembering
+real directory paths). Oversized files are skipped with a reason. No file contents are read here.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pathspec
+
+from dupfind.config import Config
+from dupfind.errors import UsageError
+from dupfind.models import SkippedFile
+
+DEFAULT_EXCLUDES = (
+    ".git",
+    ".hg",
+    ".svn",
+    ".venv",
+    "venv",
+    "build",
+    "dist",
+    "node_modules",
+    "__pycache__",
+    ".tox",
+    ".nox",
+    ".mypy_cache",
+    ".ruff_cache",
+    ".pytest_cache",
+    "site-packages",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Discovery:
+    """The files to scan (sorted, unique) and the ones passed over, with reasons."""
+
+    files: tuple[str, ...]
+    skipped: tuple[SkippedFile, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _Ignore:
+    base: Path
+    spec: pathspec.PathSpec[pathspec.Pattern]
+    prefix: str = ""  # for a .gitignore above the scanned root: the root's path below it
+
+    def matches(self, path: Path, is_dir: bool) -> bool:
+        try:
+            relative = self.prefix + path.relative_to(self.base).as_posix()
+        except ValueError:
+            return False
+        return self.spec.match_file(relative + "/" if is_dir else relative)
+
+
+def discover_files(paths: Sequence[str], config: Config) -> Discovery:
+    """Expand ``paths`` into source files; a missing path is a usage error."""
+    files: dict[str, str] = {}
+    skipped: list[SkippedFile] = []
+    for given in paths:
+        path = Path(given)
+        if not path.exists() and not path.is_symlink():
+            raise UsageError(f"{given}: no such file or directory. Check the path and try again.")
+        found = _walk(path, config, skipped) if path.is_dir() else iter([path])
+        for file in found:
+            problem = _size_problem(file, config)
+            if problem is not None:
+                skipped.append(problem)
+            else:
+                files.setdefault(os.path.realpath(file), str(file))
+    unique_skipped = {item.path: item for item in skipped}
+    return Discovery(
+        files=tuple(sorted(files.values())),
+        skipped=tuple(sorted(unique_skipped.values(), key=lambda s: s.path)),
+    )
+
+
+def _size_problem(path: Path, config: Config) -> SkippedFile | None:
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        return SkippedFile(str(path), f"cannot read file: {exc.strerror}")
+    if size > config.max_file_size:
+        return SkippedFile(
+            str(path),
+            f"file is {size / 1048576:.1f} MiB, over the max-file-size limit of "
+            f"{config.max_file_size / 1048576:.1f} MiB; raise --max-file-size to scan it",
+        )
+    return None
+
+
+def _walk(root: Path, config: Config, skipped: list[SkippedFile]) -> Iterator[Path]:
+    excludes = pathspec.PathSpec.from_lines("gitwildmatch", config.exclude)
+    inherited: dict[Path, list[_Ignore]] = {
+        root: _ancestor_ignores(root) if config.gitignore else []
+    }
+    suffixes = (".py", ".pyi") if config.include_pyi else (".py",)
+    seen_dirs: set[str] = set()
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=config.follow_symlinks):
+        directory = Path(dirpath)
+        scoped = inherited.pop(directory, [])
+        if config.follow_symlinks and not _first_visit(directory, seen_dirs):
+            dirnames.clear()
+            continue
+        local = _load_ignore(directory) if config.gitignore else None
+        if local is not None:
+            scoped = [*scoped, local]
+        dirnames[:] = sorted(
+            name
+            for name in dirnames
+            if not _excluded(directory / name, True, root, excludes, scoped, config)
+        )
+        inherited.update((directory / name, scoped) for name in dirnames)
+        for name in sorted(filenames):
+            file = directory / name
+            if not name.endswith(suffixes) or _excluded(
+                file, False, root, excludes, scoped, config
+            ):
+                continue
+            if file.is_symlink() and not config.follow_symlinks:
+                skipped.append(SkippedFile(str(file), "symbolic link (use --follow-symlinks)"))
+                continue
+            yield file
+
+
+def _first_visit(directory: Path, seen: set[str]) -> bool:
+    real = os.path.realpath(directory)
+    if real in seen:
+        return False
+    seen.add(real)
+    return True
+
+
+def _excluded(
+    path: Path,
+    is_dir: bool,
+    root: Path,
+    excludes: pathspec.PathSpec[pathspec.Pattern],
+    ignores: Sequence[_Ignore],
+    config: Config,
+) -> bool:
+    if is_dir and (path.name in DEFAULT_EXCLUDES or path.name.endswith(".egg-info")):
+        return True
+    if is_dir and path.is_symlink() and not config.follow_symlinks:
+        return True
+    relative = path.relative_to(root).as_posix()
+    if excludes.match_file(relative + "/" if is_dir else relative):
+        return True
+    return any(ignore.matches(path, is_dir) for ignore in ignores)
+
+
+def _load_ignore(directory: Path) -> _Ignore | None:
+    gitignore = directory / ".gitignore"
+    if not gitignore.is_file():
+        return None
+    try:
+        lines = gitignore.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return None
+    return _Ignore(directory, pathspec.GitIgnoreSpec.from_lines(lines))
+
+
+def _ancestor_ignores(root: Path) -> list[_Ignore]:
+    """The .gitignore files above ``root`` up to the repository root, outermost first.
+
+    A directory the user names explicitly is scanned even if a parent .gitignore hides it.
+    """
+    resolved = root.resolve()
+    chain: list[Path] = []
+    for directory in resolved.parents:
+        chain.append(directory)
+        if (directory / ".git").exists():
+            break
+    else:
+        return []
+    found = (_load_ignore(directory) for directory in reversed(chain))
+    ignores = [
+        _Ignore(root, item.spec, resolved.relative_to(item.base).as_posix() + "/")
+        for item in found
+        if item is not None
+    ]
+    if any(item.spec.match_file(item.prefix) for item in ignores):
+        return []
+    return ignores

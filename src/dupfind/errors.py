@@ -1,0 +1,41 @@
+"""The one exception hierarchy of dupfind, and the process exit codes.
+
+Every error says what failed, where, and what to do; ``cli.py`` is the only place that catches
+:class:`DupfindError`, prints its message and exits with its ``exit_code``. Problems with a single
+input file are not errors: they become ``SkippedFile`` records and the scan goes on.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    """Process exit codes, documented in README and ``--help``."""
+
+    OK = 0
+    DUPLICATES = 1
+    USAGE = 2
+    INTERNAL = 3
+
+
+class DupfindError(Exception):
+    """Base class: an internal error unless a subclass says otherwise."""
+
+    exit_code: ExitCode = ExitCode.INTERNAL
+
+
+class UsageError(DupfindError):
+    """The command line asks for something impossible (bad path, bad option value)."""
+
+    exit_code = ExitCode.USAGE
+
+
+class ConfigError(UsageError):
+    """``[tool.dupfind]`` or a CLI option holds an unknown key or an invalid value."""
+
+    def __init__(self, key: str, problem: str, source: str = "configuration") -> None:
+        self.key = key
+        self.problem = problem
+        self.source = source
+        super().__init__(f"{source}: {key}: {problem}")

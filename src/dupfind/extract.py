@@ -1,0 +1,260 @@
+"""Extraction: a parsed file → code units, statement lists and the file's token sequences.
+
+One walk over the statement structure: compound statements are entered, everything else is
+handed to ``TokenSink.emit`` in one piece, so each tree node is visited once. Units are
+functions (async, nested, methods) and classes, as slices of the file's token arrays; every
+body (module, class, function, and nested blocks) is also recorded as a statement list, from
+which candidates.py finds clones of runs of statements (half a function, module-level code).
+
+Boilerplate that is never duplication worth reporting is flagged here, each kind configurable:
+imports (also under ``if TYPE_CHECKING:`` and ``try: import … except ImportError``), ``__all__``
+assignments, stub bodies (``...``, ``pass``, ``raise NotImplementedError``) and ``@overload``
+stubs. Boilerplate statements split statement runs; boilerplate definitions are not units.
+Units and statements containing a syntax error are dropped (the file is reported partly parsed).
+"""
+
+from __future__ import annotations
+
+from array import array
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import tree_sitter
+
+from dupfind.config import Config
+from dupfind.fingerprint import digest, hash64
+from dupfind.models import CodeUnit, StatementList, UnitKind
+from dupfind.normalise import DEDENT, INDENT, TokenSink, ids_of
+
+
+@dataclass(frozen=True, slots=True)
+class _Kinds:
+    definitions: frozenset[int]
+    function: frozenset[int]
+    decorated: frozenset[int]
+    compound: frozenset[int]
+    block: frozenset[int]
+    comment: frozenset[int]
+    imports: frozenset[int]
+    strings: frozenset[int]
+    expression_statement: frozenset[int]
+    assignment: frozenset[int]
+    stub_statements: frozenset[int]
+    if_statement: frozenset[int]
+    try_statement: frozenset[int]
+
+
+@lru_cache(maxsize=1)
+def _kinds() -> _Kinds:
+    return _Kinds(
+        definitions=ids_of("function_definition", "class_definition", "decorated_definition"),
+        function=ids_of("function_definition"),
+        decorated=ids_of("decorated_definition"),
+        compound=ids_of(
+            "if_statement", "for_statement", "while_statement", "try_statement",
+            "with_statement", "match_statement", "elif_clause", "else_clause",
+            "except_clause", "except_group_clause", "finally_clause", "case_clause",
+        ),
+        block=ids_of("block"),
+        comment=ids_of("comment"),
+        imports=ids_of("import_statement", "import_from_statement", "future_import_statement"),
+        strings=ids_of("string", "concatenated_string"),
+        expression_statement=ids_of("expression_statement"),
+        assignment=ids_of("assignment", "augmented_assignment"),
+        stub_statements=ids_of("pass_statement", "raise_statement", "ellipsis"),
+        if_statement=ids_of("if_statement"),
+        try_statement=ids_of("try_statement"),
+    )  # fmt: skip
+
+
+def _line_end(node: tree_sitter.Node) -> int:
+    row, column = node.end_point
+    return row if column == 0 and row > node.start_point[0] else row + 1
+
+
+@dataclass(slots=True)
+class Extraction:
+    """The mutable result of walking one file (frozen into FileAnalysis by the pipeline)."""
+
+    sink: TokenSink = field(default_factory=TokenSink)
+    units: list[CodeUnit] = field(default_factory=list)
+    lists: list[StatementList] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class _Columns:
+    tok_starts: array[int] = field(default_factory=lambda: array("I"))
+    tok_ends: array[int] = field(default_factory=lambda: array("I"))
+    start_lines: array[int] = field(default_factory=lambda: array("I"))
+    end_lines: array[int] = field(default_factory=lambda: array("I"))
+    boilerplate: bytearray = field(default_factory=bytearray)
+    shape_hashes: array[int] = field(default_factory=lambda: array("Q"))
+
+    def add(self, sink: TokenSink, start: int, node: tree_sitter.Node, boilerplate: bool) -> None:
+        end = len(sink.shape)
+        self.tok_starts.append(start)
+        self.tok_ends.append(end)
+        self.start_lines.append(node.start_point[0] + 1)
+        self.end_lines.append(_line_end(node))
+        self.boilerplate.append(boilerplate)
+        self.shape_hashes.append(hash64(sink.shape, start, end))
+
+    def freeze(self, qualname: str) -> StatementList:
+        return StatementList(
+            qualname, self.tok_starts, self.tok_ends, self.start_lines, self.end_lines,
+            bytes(self.boilerplate), self.shape_hashes,
+        )  # fmt: skip
+
+
+class _Walker:
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.kinds = _kinds()
+        self.out = Extraction()
+
+    def body(self, nodes: list[tree_sitter.Node], scope: str, docstring: bool) -> None:
+        kinds, sink = self.kinds, self.out.sink
+        columns = _Columns()
+        for node in nodes:
+            if node.kind_id in kinds.comment:
+                continue
+            if docstring and self._is_docstring(node):
+                docstring = False
+                continue
+            docstring = False
+            start = len(sink.shape)
+            boilerplate = self.statement(node, scope) or node.has_error
+            columns.add(sink, start, node, boilerplate)
+        if columns.tok_starts:
+            self.out.lists.append(columns.freeze(scope.removesuffix(".<locals>")))
+
+    def _is_docstring(self, node: tree_sitter.Node) -> bool:
+        if node.kind_id not in self.kinds.expression_statement or node.named_child_count != 1:
+            return False
+        child = node.named_child(0)
+        return child is not None and child.kind_id in self.kinds.strings
+
+    def statement(self, node: tree_sitter.Node, scope: str) -> bool:
+        """Emit one statement's tokens; return whether it is boilerplate."""
+        kind = node.kind_id
+        if kind in self.kinds.definitions:
+            return self.definition(node, scope)
+        if kind in self.kinds.compound:
+            self.compound(node, scope)
+            return self._boilerplate_compound(node)
+        self.out.sink.emit(node)
+        return self._boilerplate_simple(node)
+
+    def compound(self, node: tree_sitter.Node, scope: str) -> None:
+        kinds, sink = self.kinds, self.out.sink
+        for child in node.children:
+            kind = child.kind_id
+            if kind in kinds.block:
+                sink.pseudo(INDENT)
+                self.body(child.children, scope, docstring=False)
+                sink.pseudo(DEDENT)
+            elif kind in kinds.compound:
+                self.compound(child, scope)
+            elif kind not in kinds.comment:
+                sink.emit(child)
+
+    def definition(self, node: tree_sitter.Node, scope: str) -> bool:
+        sink = self.out.sink
+        start = len(sink)
+        target = node
+        overload = False
+        if node.kind_id in self.kinds.decorated:
+            for child in node.children:
+                if child.kind_id in self.kinds.definitions:
+                    target = child
+                elif child.type == "decorator":
+                    overload = overload or (child.text or b"").rstrip().endswith(b"overload")
+                    sink.emit(child)
+        is_function = target.kind_id in self.kinds.function
+        name_node = target.child_by_field_name("name")
+        name = (name_node.text or b"?").decode("utf-8", "replace") if name_node else "?"
+        qualname = _qualify(scope, name)
+        body = target.child_by_field_name("body")
+        for child in target.children:
+            if body is not None and child.id == body.id:
+                sink.pseudo(INDENT)
+                self.body(child.children, qualname + (".<locals>" if is_function else ""), True)
+                sink.pseudo(DEDENT)
+            elif child.kind_id not in self.kinds.comment:
+                sink.emit(child)
+        boilerplate = (overload and self.config.ignore_overloads) or (
+            self.config.ignore_stubs and body is not None and self._is_stub(body)
+        )
+        if not boilerplate and not node.has_error:
+            kind = UnitKind.FUNCTION if is_function else UnitKind.CLASS
+            end = len(sink)
+            self.out.units.append(
+                CodeUnit(
+                    kind, qualname, node.start_point[0] + 1, _line_end(node), start, end,
+                    digest(sink.exact, start, end), digest(sink.shape, start, end),
+                )
+            )  # fmt: skip
+        return boilerplate
+
+    def _is_stub(self, body: tree_sitter.Node) -> bool:
+        statements = [c for c in body.children if c.kind_id not in self.kinds.comment]
+        if statements and self._is_docstring(statements[0]):
+            statements = statements[1:]
+        if not statements:
+            return True
+        if len(statements) > 1:
+            return all(self._is_stub_def(s) for s in statements)
+        only = statements[0]
+        if only.kind_id in self.kinds.expression_statement:
+            child = only.named_child(0)
+            return child is not None and child.kind_id in self.kinds.stub_statements
+        if only.type == "raise_statement":
+            return b"NotImplementedError" in (only.text or b"")
+        return only.kind_id in self.kinds.stub_statements or self._is_stub_def(only)
+
+    def _is_stub_def(self, node: tree_sitter.Node) -> bool:
+        """A class body made only of stub methods (a Protocol, an ABC) is a stub too."""
+        target = node
+        if node.kind_id in self.kinds.decorated:
+            target = node.child_by_field_name("definition") or node
+        if target.kind_id not in self.kinds.function:
+            return False
+        body = target.child_by_field_name("body")
+        return body is not None and self._is_stub(body)
+
+    def _boilerplate_simple(self, node: tree_sitter.Node) -> bool:
+        if node.kind_id in self.kinds.imports:
+            return self.config.ignore_imports
+        if self.config.ignore_all_lists and node.kind_id in self.kinds.expression_statement:
+            child = node.named_child(0)
+            if child is not None and child.kind_id in self.kinds.assignment:
+                left = child.child_by_field_name("left")
+                return left is not None and left.text == b"__all__"
+        return False
+
+    def _boilerplate_compound(self, node: tree_sitter.Node) -> bool:
+        """``if TYPE_CHECKING:`` imports and ``try: import … except ImportError``."""
+        if not self.config.ignore_imports:
+            return False
+        kinds = self.kinds
+        if node.kind_id in kinds.if_statement:
+            condition = node.child_by_field_name("condition")
+            return condition is not None and b"TYPE_CHECKING" in (condition.text or b"")
+        if node.kind_id in kinds.try_statement:
+            body = node.child_by_field_name("body")
+            if body is None:
+                return False
+            statements = [c for c in body.named_children if c.kind_id not in kinds.comment]
+            return bool(statements) and all(s.kind_id in kinds.imports for s in statements)
+        return False
+
+
+def _qualify(scope: str, name: str) -> str:
+    return name if scope == "<module>" else f"{scope}.{name}"
+
+
+def extract(tree: tree_sitter.Tree, config: Config) -> Extraction:
+    """Walk one parsed file."""
+    walker = _Walker(config)
+    walker.body(tree.root_node.children, "<module>", docstring=True)
+    return walker.out

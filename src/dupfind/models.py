@@ -1,0 +1,159 @@
+"""The data model shared by every stage: frozen, slotted dataclasses, no dicts between stages.
+
+Conventions decided once: lines are 1-based and inclusive (as in SARIF and editors); paths are
+kept as given by discovery (absolute or relative to the working directory) and made relative only
+by the report view. Token sequences are ``array('I')`` of small integer codes (see normalise.py).
+"""
+
+from __future__ import annotations
+
+from array import array
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class UnitKind(StrEnum):
+    """What a code unit is."""
+
+    FUNCTION = "function"
+    CLASS = "class"
+    BLOCK = "block"
+
+
+class CloneKind(StrEnum):
+    """How a group's members differ: Type-1, Type-2 or Type-3 clones."""
+
+    EXACT = "exact"
+    RENAMED = "renamed"
+    NEAR_MISS = "near-miss"
+
+
+@dataclass(frozen=True, slots=True)
+class SkippedFile:
+    """A file that was not analysed, or only partly (``partial``), with the reason."""
+
+    path: str
+    reason: str
+    line: int | None = None
+    partial: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class StatementList:
+    """Consecutive sibling statements (a module, class or function body, or a nested block).
+
+    Stored column-wise (one array per field): a file has thousands of statements, and arrays
+    are cheap to build, to keep and to send between processes. Statement ``i`` is the token
+    slice ``[tok_starts[i], tok_ends[i])`` spanning lines ``start_lines[i]..end_lines[i]``;
+    ``boilerplate[i]`` is 1 for statements that never count as duplication (imports, stubs…),
+    and ``shape_hashes[i]`` is a 64-bit hash of its Type-2 tokens.
+    """
+
+    qualname: str
+    tok_starts: array[int]
+    tok_ends: array[int]
+    start_lines: array[int]
+    end_lines: array[int]
+    boilerplate: bytes
+    shape_hashes: array[int]
+
+    def __len__(self) -> int:
+        return len(self.tok_starts)
+
+
+@dataclass(frozen=True, slots=True)
+class CodeUnit:
+    """A function or class: a slice ``[tok_start, tok_end)`` of its file's token arrays."""
+
+    kind: UnitKind
+    qualname: str
+    start_line: int
+    end_line: int
+    tok_start: int
+    tok_end: int
+    exact_digest: bytes
+    shape_digest: bytes
+
+    @property
+    def tokens(self) -> int:
+        return self.tok_end - self.tok_start
+
+
+@dataclass(frozen=True, slots=True)
+class FileAnalysis:
+    """Everything the per-file (map) stages produce for one file.
+
+    ``exact`` holds Type-1 token codes (identifier and literal text hashed), ``shape`` the
+    Type-2 codes (identifiers and literals abstracted); both are parallel arrays.
+    """
+
+    path: str
+    lines: int
+    exact: array[int]
+    shape: array[int]
+    units: tuple[CodeUnit, ...]
+    statement_lists: tuple[StatementList, ...]
+    shingles: array[int]
+    problem: SkippedFile | None = None
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Member:
+    """One copy in a clone group."""
+
+    path: str
+    start_line: int
+    end_line: int
+    qualname: str
+    unit: UnitKind = field(compare=False)
+
+    @property
+    def line_count(self) -> int:
+        return self.end_line - self.start_line + 1
+
+    def contains(self, other: Member) -> bool:
+        return (
+            self.path == other.path
+            and self.start_line <= other.start_line
+            and other.end_line <= self.end_line
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class CloneGroup:
+    """N copies of the same code: one finding, whatever N is."""
+
+    id: str
+    kind: CloneKind
+    similarity_min: float
+    similarity_mean: float
+    members: tuple[Member, ...]
+
+    @property
+    def lines(self) -> int:
+        """Lines of the largest copy: what one copy of the duplicated code spans."""
+        return max(member.line_count for member in self.members)
+
+
+@dataclass(frozen=True, slots=True)
+class ScanStats:
+    """Totals over the whole scan."""
+
+    files_scanned: int
+    lines_scanned: int
+    duplicated_lines: int
+
+    @property
+    def duplicated_percent(self) -> float:
+        if not self.lines_scanned:
+            return 0.0
+        return 100.0 * self.duplicated_lines / self.lines_scanned
+
+
+@dataclass(frozen=True, slots=True)
+class ScanResult:
+    """What ``dupfind.scan`` returns: groups sorted by size, skipped files, totals."""
+
+    groups: tuple[CloneGroup, ...]
+    skipped: tuple[SkippedFile, ...]
+    stats: ScanStats

@@ -1,0 +1,127 @@
+"""Normalisation: syntax-tree leaves → two parallel integer token sequences.
+
+* ``exact`` (Type-1): every token kept; identifier and literal text hashed (CRC-32, stable across
+  processes, with the top bit set so it never meets a grammar id). Layout, comments and
+  docstrings are not tokens, so they never change it.
+* ``shape`` (Type-2): identifiers become one code, strings one code, numbers one code; keywords,
+  operators and brackets keep their grammar id. Consistent (or inconsistent) renaming and
+  literal edits never change it.
+
+Both include INDENT/DEDENT pseudo-tokens around each block so nesting is part of the structure.
+Tokens are small ints so rapidfuzz compares sequences natively. One cursor walk per subtree, no
+recursion (deeply nested expressions cannot overflow the stack).
+"""
+
+from __future__ import annotations
+
+import zlib
+from array import array
+from collections.abc import Iterable
+from functools import lru_cache
+
+import tree_sitter
+
+from dupfind.parse import language
+
+HIGH_BIT = 0x80000000
+INDENT = 0x7FFF0001
+DEDENT = 0x7FFF0002
+
+_OTHER, _SKIP, _IDENT, _STRING, _NUMBER = range(5)
+
+
+@lru_cache(maxsize=1)
+def kind_ids() -> dict[str, frozenset[int]]:
+    """Grammar names → every kind id that renders under that name."""
+    lang = language()
+    ids: dict[str, set[int]] = {}
+    for kind in range(lang.node_kind_count):
+        name = lang.node_kind_for_id(kind)
+        if name is not None:
+            ids.setdefault(name, set()).add(kind)
+    return {name: frozenset(values) for name, values in ids.items()}
+
+
+def ids_of(*names: str) -> frozenset[int]:
+    """The kind ids of the given grammar names (unknown names contribute nothing)."""
+    table = kind_ids()
+    return frozenset().union(*(table.get(name, frozenset()) for name in names))
+
+
+@lru_cache(maxsize=1)
+def _categories() -> tuple[int, ...]:
+    table = [_OTHER] * (language().node_kind_count + 1)
+    for kind in ids_of("comment", "line_continuation"):
+        table[kind] = _SKIP
+    for kind in ids_of("identifier"):
+        table[kind] = _IDENT
+    for kind in ids_of("string"):
+        table[kind] = _STRING
+    for kind in ids_of("integer", "float"):
+        table[kind] = _NUMBER
+    return tuple(table)
+
+
+@lru_cache(maxsize=1)
+def _codes() -> tuple[int, int, int]:
+    return min(ids_of("identifier")), min(ids_of("string")), min(ids_of("integer"))
+
+
+class TokenSink:
+    """Accumulates the exact and shape token sequences of one file."""
+
+    __slots__ = ("categories", "codes", "exact", "shape")
+
+    def __init__(self) -> None:
+        self.exact: array[int] = array("I")
+        self.shape: array[int] = array("I")
+        self.categories = _categories()
+        self.codes = _codes()
+
+    def __len__(self) -> int:
+        return len(self.shape)
+
+    def pseudo(self, code: int) -> None:
+        self.exact.append(code)
+        self.shape.append(code)
+
+    def emit(self, node: tree_sitter.Node) -> None:
+        """Append the tokens of ``node``'s whole subtree."""
+        categories = self.categories
+        ident_code, string_code, number_code = self.codes
+        exact, shape, crc = self.exact.append, self.shape.append, zlib.crc32
+        last = len(categories) - 1
+        cursor = node.walk()
+        while True:
+            current = cursor.node
+            assert current is not None
+            kind = current.kind_id
+            category = categories[kind if kind < last else last]
+            if category == _OTHER:
+                if current.child_count == 0:
+                    exact(kind)
+                    shape(kind)
+                elif cursor.goto_first_child():
+                    continue
+            elif category == _IDENT:
+                exact(crc(current.text or b"") | HIGH_BIT)
+                shape(ident_code)
+            elif category == _STRING:
+                exact(crc(current.text or b"") | HIGH_BIT)
+                shape(string_code)
+            elif category == _NUMBER:
+                exact(crc(current.text or b"") | HIGH_BIT)
+                shape(number_code)
+            while not cursor.goto_next_sibling():
+                if not cursor.goto_parent():
+                    return
+
+
+def identifier_code() -> int:
+    """The shape code every identifier becomes."""
+    return _codes()[0]
+
+
+def emit_all(sink: TokenSink, nodes: Iterable[tree_sitter.Node]) -> None:
+    for node in nodes:
+        sink.emit(node)

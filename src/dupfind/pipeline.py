@@ -1,0 +1,130 @@
+"""The pipeline: the only place the stages meet.
+
+Map (per file, pure, run on every core): read → parse → extract/normalise → fingerprint,
+giving one ``FileAnalysis`` or a ``SkippedFile``. Reduce (global, once): candidates → score →
+group. With ``jobs != 1`` the map runs in a process pool; results come back in input order, so
+the output is identical to ``--jobs 1``. Small scans stay in-process (a pool costs more than it
+saves below ``POOL_MIN_FILES`` files).
+"""
+
+from __future__ import annotations
+
+import os
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+
+from dupfind.candidates import eligible_units, exact_buckets, near_miss_pairs, statement_runs
+from dupfind.config import Config
+from dupfind.discover import discover_files
+from dupfind.extract import extract
+from dupfind.fingerprint import shingles
+from dupfind.group import build_groups
+from dupfind.models import CloneGroup, FileAnalysis, ScanResult, ScanStats, SkippedFile
+from dupfind.parse import parse_source
+
+Progress = Callable[[int, int], None]
+POOL_MIN_FILES = 24
+
+
+def analyse_file(path: str, config: Config) -> FileAnalysis | SkippedFile:
+    """Run every per-file stage on one file."""
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read()
+    except OSError as exc:
+        return SkippedFile(path, f"cannot read file: {exc.strerror}")
+    parsed = parse_source(path, data)
+    if isinstance(parsed, SkippedFile):
+        return parsed
+    try:
+        result = extract(parsed.tree, config)
+    except RecursionError:
+        return SkippedFile(path, "nesting too deep to analyse")
+    return FileAnalysis(
+        path=path,
+        lines=_count_lines(parsed.source),
+        exact=result.sink.exact,
+        shape=result.sink.shape,
+        units=tuple(result.units),
+        statement_lists=tuple(result.lists),
+        shingles=shingles(result.sink.shape),
+        problem=parsed.problem,
+    )
+
+
+def _count_lines(source: bytes) -> int:
+    if not source:
+        return 0
+    return source.count(b"\n") + (0 if source.endswith(b"\n") else 1)
+
+
+def _analyse_star(args: tuple[str, Config]) -> FileAnalysis | SkippedFile:
+    return analyse_file(*args)
+
+
+def _map_files(
+    files: Sequence[str], config: Config, progress: Progress | None
+) -> Iterator[FileAnalysis | SkippedFile]:
+    jobs = config.jobs or os.cpu_count() or 1
+    work = [(path, config) for path in files]
+    results: Iterable[FileAnalysis | SkippedFile]
+    if jobs == 1 or len(files) < POOL_MIN_FILES:
+        results = map(_analyse_star, work)
+        yield from _counted(results, len(files), progress)
+        return
+    chunk = max(1, min(32, len(files) // (jobs * 8)))
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        yield from _counted(pool.map(_analyse_star, work, chunksize=chunk), len(files), progress)
+
+
+def _counted(
+    results: Iterable[FileAnalysis | SkippedFile], total: int, progress: Progress | None
+) -> Iterator[FileAnalysis | SkippedFile]:
+    for done, result in enumerate(results, 1):
+        if progress is not None:
+            progress(done, total)
+        yield result
+
+
+def scan(paths: Sequence[str], config: Config, progress: Progress | None = None) -> ScanResult:
+    """Find the clone groups in ``paths`` (files or directories)."""
+    discovery = discover_files(paths, config)
+    analyses: list[FileAnalysis] = []
+    skipped = list(discovery.skipped)
+    for result in _map_files(discovery.files, config, progress):
+        if isinstance(result, SkippedFile):
+            skipped.append(result)
+            continue
+        analyses.append(result)
+        if result.problem is not None:
+            skipped.append(result.problem)
+    groups = find_groups(analyses, config)
+    stats = ScanStats(
+        files_scanned=len(analyses),
+        lines_scanned=sum(a.lines for a in analyses),
+        duplicated_lines=duplicated_lines(groups),
+    )
+    return ScanResult(tuple(groups), tuple(sorted(skipped, key=lambda s: s.path)), stats)
+
+
+def find_groups(analyses: Sequence[FileAnalysis], config: Config) -> list[CloneGroup]:
+    """The reduce: candidates → score → group over every analysed file."""
+    units = eligible_units(analyses, config)
+    return build_groups(
+        analyses,
+        units,
+        exact_buckets(units),
+        near_miss_pairs(analyses, units, config.min_similarity),
+        statement_runs(analyses, config),
+        config.min_similarity,
+    )
+
+
+def duplicated_lines(groups: Iterable[CloneGroup]) -> int:
+    """Lines covered by any member of any group (each line counted once)."""
+    covered: dict[str, set[int]] = defaultdict(set)
+    for group in groups:
+        for member in group.members:
+            covered[member.path].update(range(member.start_line, member.end_line + 1))
+    return sum(len(lines) for lines in covered.values())

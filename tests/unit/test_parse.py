@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+import codecs
+
+from dupfind.models import SkippedFile
+from dupfind.parse import ParsedSource, decode_source, parse_source
+
+
+def test_utf8_is_returned_unchanged() -> None:
+    data = "x = 'é'\n".encode()
+    assert decode_source("a.py", data) == data
+
+
+def test_bom_is_stripped() -> None:
+    assert decode_source("a.py", codecs.BOM_UTF8 + b"x = 1\n") == b"x = 1\n"
+
+
+def test_coding_cookie_is_honoured_and_reencoded() -> None:
+    data = "# -*- coding: latin-1 -*-\nname = 'café'\n".encode("latin-1")
+    assert decode_source("a.py", data) == "# -*- coding: latin-1 -*-\nname = 'café'\n".encode()
+
+
+def test_cookie_on_second_line_after_shebang() -> None:
+    data = "#!/usr/bin/env python\n# coding=latin-1\nx = 'ü'\n".encode("latin-1")
+    assert isinstance(decode_source("a.py", data), bytes)
+
+
+def test_cookie_after_code_is_ignored() -> None:
+    data = b"x = 1\n# coding: latin-1\ny = '\xe9'\n"
+    result = decode_source("a.py", data)
+    assert isinstance(result, SkippedFile)
+    assert "cannot decode as utf-8" in result.reason
+    assert result.line == 3
+
+
+def test_undecodable_bytes_are_reported_with_line() -> None:
+    result = decode_source("bad.py", b"a = 1\nb = '\xff\xfe'\n")
+    assert isinstance(result, SkippedFile)
+    assert result.line == 2
+    assert "coding cookie" in result.reason
+
+
+def test_unknown_encoding_is_reported() -> None:
+    result = decode_source("a.py", b"# coding: klingon\nx = 1\n")
+    assert isinstance(result, SkippedFile)
+    assert "unknown encoding" in result.reason
+
+
+def test_nul_byte_means_binary() -> None:
+    result = decode_source("a.py", b"x = 1\n\x00\x01")
+    assert isinstance(result, SkippedFile)
+    assert "NUL" in result.reason
+    assert result.line == 2
+
+
+def test_syntax_error_is_partial_with_line() -> None:
+    result = parse_source("a.py", b"def ok():\n    return 1\n\ndef broken(:\n    pass\n")
+    assert isinstance(result, ParsedSource)
+    assert result.problem is not None
+    assert result.problem.partial
+    assert result.problem.line == 4
+
+
+def test_python2_and_modern_syntax_parse_cleanly() -> None:
+    py2 = b"print 'hello'\ntry:\n    pass\nexcept ValueError, e:\n    print e\n"
+    modern = b"type Alias = list[int]\ndef f[T](x: T) -> T:\n    match x:\n        case _: return x\n"
+    for source in (py2, modern):
+        result = parse_source("a.py", source)
+        assert isinstance(result, ParsedSource)
+        assert result.problem is None
