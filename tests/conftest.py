@@ -59,7 +59,7 @@ def load_settings(path, defaults):
     return settings
 '''
 
-LOADER_RENAMED = '''
+LOADER_RENAMED = """
 def read_options(filename, fallback):
     options = dict(fallback)
     with open(filename, encoding="latin-1") as stream:
@@ -72,4 +72,4 @@ def read_options(filename, fallback):
                 raise ValueError(f"{filename}:{index}: expected name=value")
             options[name.strip()] = text.strip()
     return options
-'''
+"""

@@ -9,7 +9,8 @@ which candidates.py finds clones of runs of statements (half a function, module-
 Boilerplate that is never duplication worth reporting is flagged here, each kind configurable:
 imports (also under ``if TYPE_CHECKING:`` and ``try: import … except ImportError``), ``__all__``
 assignments, stub bodies (``...``, ``pass``, ``raise NotImplementedError``) and ``@overload``
-stubs. Boilerplate statements split statement runs; boilerplate definitions are not units.
+stubs. Boilerplate statements and definitions split statement runs; boilerplate definitions are
+not units.
 Units and statements containing a syntax error are dropped (the file is reported partly parsed).
 """
 
@@ -135,10 +136,14 @@ class _Walker:
         return child is not None and child.kind_id in self.kinds.strings
 
     def statement(self, node: tree_sitter.Node, scope: str) -> bool:
-        """Emit one statement's tokens; return whether it is boilerplate."""
+        """Emit one statement's tokens; return whether it stays out of statement runs.
+
+        Definitions always do: they are units of their own, reported by name.
+        """
         kind = node.kind_id
         if kind in self.kinds.definitions:
-            return self.definition(node, scope)
+            self.definition(node, scope)
+            return True
         if kind in self.kinds.compound:
             self.compound(node, scope)
             return self._boilerplate_compound(node)
@@ -158,7 +163,7 @@ class _Walker:
             elif kind not in kinds.comment:
                 sink.emit(child)
 
-    def definition(self, node: tree_sitter.Node, scope: str) -> bool:
+    def definition(self, node: tree_sitter.Node, scope: str) -> None:
         sink = self.out.sink
         start = len(sink)
         target = node
@@ -194,7 +199,6 @@ class _Walker:
                     digest(sink.exact, start, end), digest(sink.shape, start, end),
                 )
             )  # fmt: skip
-        return boilerplate
 
     def _is_stub(self, body: tree_sitter.Node) -> bool:
         statements = [c for c in body.children if c.kind_id not in self.kinds.comment]

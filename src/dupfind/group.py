@@ -43,9 +43,7 @@ class _Copy:
 def _unit_copy(files: Sequence[FileAnalysis], ref: UnitRef) -> _Copy:
     analysis, unit = files[ref.file], ref.unit
     member = Member(analysis.path, unit.start_line, unit.end_line, unit.qualname, unit.kind)
-    tokens = Tokens(
-        analysis.exact[unit.tok_start : unit.tok_end], analysis.shape[unit.tok_start : unit.tok_end]
-    )
+    tokens = Tokens.of(analysis.exact, analysis.shape, unit.tok_start, unit.tok_end)
     return _Copy(member, tokens, unit.shape_digest, unit.exact_digest)
 
 
@@ -60,7 +58,7 @@ def _run_copy(files: Sequence[FileAnalysis], run: RunMember) -> _Copy:
         statements.qualname,
         UnitKind.BLOCK,
     )
-    tokens = Tokens(analysis.exact[start:end], analysis.shape[start:end])
+    tokens = Tokens.of(analysis.exact, analysis.shape, start, end)
     return _Copy(
         member,
         tokens,
@@ -108,7 +106,7 @@ def build_groups(
             graph.add_edge(first, second)
     groups: list[CloneGroup] = []
     for component in nx.connected_components(graph):
-        for clique in _split(sorted(component), scores, min_similarity):
+        for clique in _split(graph, sorted(component), scores, min_similarity):
             group = _make_group([copies[i] for i in clique], _pair_scores(clique, scores, graph))
             if group is not None and group.similarity_min >= min_similarity:
                 groups.append(group)
@@ -117,10 +115,17 @@ def build_groups(
 
 
 def _split(
-    nodes: list[int], scores: Callable[[int, int], float], threshold: float
+    graph: nx.Graph[int], nodes: list[int], scores: Callable[[int, int], float], threshold: float
 ) -> list[list[int]]:
     if len(nodes) > EXACT_SPLIT_LIMIT:
-        return [nodes]
+        stars = _stars(graph.subgraph(nodes).copy())
+        return [
+            clique
+            for star in stars
+            for clique in (
+                [star] if len(star) > EXACT_SPLIT_LIMIT else _split(graph, star, scores, threshold)
+            )
+        ]
     pool = list(nodes)
     cliques: list[list[int]] = []
     while len(pool) > 1:
@@ -132,6 +137,17 @@ def _split(
         if len(clique) > 1:
             cliques.append(clique)
     return cliques
+
+
+def _stars(graph: nx.Graph[int]) -> list[list[int]]:
+    """Cover a large component with stars: the best-connected node and its neighbours."""
+    stars: list[list[int]] = []
+    while graph.number_of_edges():
+        centre = max(graph.nodes, key=lambda node: (graph.degree(node), -node))
+        star = sorted([centre, *graph.neighbors(centre)])
+        stars.append(star)
+        graph.remove_nodes_from(star)
+    return stars
 
 
 def _pair_scores(

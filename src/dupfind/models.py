@@ -45,7 +45,8 @@ class StatementList:
     Stored column-wise (one array per field): a file has thousands of statements, and arrays
     are cheap to build, to keep and to send between processes. Statement ``i`` is the token
     slice ``[tok_starts[i], tok_ends[i])`` spanning lines ``start_lines[i]..end_lines[i]``;
-    ``boilerplate[i]`` is 1 for statements that never count as duplication (imports, stubs…),
+    ``boilerplate[i]`` is 1 for statements that never join a run: boilerplate (imports,
+    ``__all__``, stubs) and definitions (units of their own), and
     and ``shape_hashes[i]`` is a 64-bit hash of its Type-2 tokens.
     """
 

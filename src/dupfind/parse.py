@@ -92,7 +92,7 @@ def parse_source(path: str, data: bytes) -> ParsedSource | SkippedFile:
         line = _first_error_line(tree.root_node)
         problem = SkippedFile(
             path,
-            f"syntax error at line {line}; the code containing it was not analysed",
+            "syntax error; the code containing it was not analysed",
             line,
             partial=True,
         )
@@ -100,10 +100,9 @@ def parse_source(path: str, data: bytes) -> ParsedSource | SkippedFile:
 
 
 def _first_error_line(root: tree_sitter.Node) -> int:
+    """The line of the innermost first ERROR/MISSING node (recovery may wrap a whole file)."""
     node = root
     while True:
-        if node.is_error or node.is_missing:
-            return node.start_point[0] + 1
         child = next((c for c in node.children if c.has_error or c.is_missing), None)
         if child is None:
             return node.start_point[0] + 1

@@ -21,15 +21,20 @@ from dataclasses import dataclass
 
 from rapidfuzz.distance import Levenshtein
 
-from dupfind.normalise import identifier_code
+from dupfind.normalise import identifier_code, shape_text
 
 
 @dataclass(frozen=True, slots=True)
 class Tokens:
-    """A unit's two token sequences (slices of its file's arrays)."""
+    """A unit's token sequences: exact codes, and shape codes as a string (one char a token)."""
 
     exact: array[int]
-    shape: array[int]
+    shape: str
+
+    @classmethod
+    def of(cls, exact: array[int], shape: array[int], start: int, end: int) -> Tokens:
+        """The tokens ``[start, end)`` of a file's arrays."""
+        return cls(exact[start:end], shape_text(shape[start:end]))
 
 
 def similarity(first: Tokens, second: Tokens, cutoff: float = 0.0) -> float:
@@ -46,12 +51,12 @@ def similarity(first: Tokens, second: Tokens, cutoff: float = 0.0) -> float:
     return max(0.0, 1.0 - (distance + inconsistent) / longest)
 
 
-def _key(tokens: Tokens) -> tuple[int, bytes, bytes]:
-    return len(tokens.shape), tokens.shape.tobytes(), tokens.exact.tobytes()
+def _key(tokens: Tokens) -> tuple[int, str, bytes]:
+    return len(tokens.shape), tokens.shape, tokens.exact.tobytes()
 
 
 def _alignment_cost(a: Tokens, b: Tokens) -> tuple[int, int]:
-    ident = identifier_code()
+    ident = chr(identifier_code())
     pairs: Counter[tuple[int, int]] = Counter()
     distance = 0
     for opcode in Levenshtein.opcodes(a.shape, b.shape):

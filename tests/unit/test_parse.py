@@ -63,7 +63,9 @@ def test_syntax_error_is_partial_with_line() -> None:
 
 def test_python2_and_modern_syntax_parse_cleanly() -> None:
     py2 = b"print 'hello'\ntry:\n    pass\nexcept ValueError, e:\n    print e\n"
-    modern = b"type Alias = list[int]\ndef f[T](x: T) -> T:\n    match x:\n        case _: return x\n"
+    modern = (
+        b"type Alias = list[int]\ndef f[T](x: T) -> T:\n    match x:\n        case _: return x\n"
+    )
     for source in (py2, modern):
         result = parse_source("a.py", source)
         assert isinstance(result, ParsedSource)

@@ -48,10 +48,15 @@ def _members(group: GroupView) -> Text:
     return lines
 
 
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
 def _summary(view: ReportView) -> Text:
     return Text.assemble(
         ("\nSummary: ", "bold"),
-        f"{view.files_scanned} files, {view.lines_scanned} lines scanned; "
-        f"{len(view.groups)} clone groups; {view.duplicated_lines} duplicated lines "
-        f"({view.duplicated_percent:.1f}%); {len(view.skipped)} files skipped",
+        f"{_plural(view.files_scanned, 'file')}, {_plural(view.lines_scanned, 'line')} scanned; "
+        f"{_plural(len(view.groups), 'clone group')}; "
+        f"{_plural(view.duplicated_lines, 'duplicated line')} ({view.duplicated_percent:.1f}%); "
+        f"{_plural(len(view.skipped), 'file')} skipped",
     )
