@@ -64,7 +64,7 @@ def _has_lines(member: str) -> bool:
 
 
 def _member_keys_normalised(group: CloneGroup, pinned: set[str]) -> frozenset[str]:
-    keys = _member_keys(group, {p for p in pinned})
+    keys = _member_keys(group, pinned)
     return frozenset(_normalise(k) for k in keys)
 
 
