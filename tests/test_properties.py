@@ -79,8 +79,8 @@ def test_consistent_renaming_keeps_the_shape(sample: str, data: st.DataObject) -
     exact_a, shape_a = _arrays(sample)
     exact_b, shape_b = _arrays(renamed)
     assert shape_a == shape_b
-    assert similarity(Tokens.of(exact_a, shape_a, 0, len(shape_a)),
-                      Tokens.of(exact_b, shape_b, 0, len(shape_b))) == 1.0  # fmt: skip
+    assert similarity(Tokens.whole(exact_a, shape_a),
+                      Tokens.whole(exact_b, shape_b)) == 1.0  # fmt: skip
 
 
 layout = st.lists(st.sampled_from(["", "  # note", "\t# x = 1", "    "]), min_size=1, max_size=40)
@@ -111,7 +111,7 @@ def _tokens(shape: list[int], names: list[int]) -> Tokens:
     exact = array(
         "I", [names[i % len(names)] if c == ident else c for i, c in enumerate(shape_codes)]
     )
-    return Tokens.of(exact, shape_codes, 0, len(shape_codes))
+    return Tokens.whole(exact, shape_codes)
 
 
 @SETTINGS

@@ -20,6 +20,7 @@ Three indexes, each a dict built in one pass:
 from __future__ import annotations
 
 import itertools
+from array import array
 from collections import Counter, defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -31,6 +32,7 @@ from dupfind.models import CodeUnit, FileAnalysis, StatementList
 SELECTED = 10
 MIN_SHARED = 2
 POSTING_CAP = 64
+MAX_PARTNERS = 6
 MAX_NEAR_MISS_TOKENS = 6000
 
 
@@ -78,27 +80,44 @@ def near_miss_pairs(
     frequency: Counter[int] = Counter()
     for analysis in files:
         frequency.update(analysis.shingles)
+    unshared = {shingle for shingle, count in frequency.items() if count == 1}
     postings: dict[int, list[int]] = defaultdict(list)
     for index, ref in enumerate(units):
-        for shingle in _selected(files[ref.file], ref.unit, frequency):
+        for shingle in _selected(files[ref.file].shingles, ref.unit, unshared, frequency):
             postings[shingle].append(index)
     shared: Counter[tuple[int, int]] = Counter()
     for posting in postings.values():
         if len(posting) <= POSTING_CAP:
             shared.update(itertools.combinations(posting, 2))
-    return sorted(
-        pair
-        for pair, count in shared.items()
-        if count >= MIN_SHARED and _plausible(units[pair[0]], units[pair[1]], min_similarity)
-    )
+    return _best_partners(shared, units, min_similarity)
 
 
-def _selected(analysis: FileAnalysis, unit: CodeUnit, frequency: Counter[int]) -> list[int]:
+def _selected(
+    shingles: array[int], unit: CodeUnit, unshared: set[int], frequency: Counter[int]
+) -> list[int]:
+    """The unit's ``SELECTED`` rarest shingles among those occurring at least twice (ties
+    broken by value). Set algebra and sorts with a C key: no Python loop per token."""
     if unit.tokens > MAX_NEAR_MISS_TOKENS:
         return []
-    window = analysis.shingles[unit.tok_start : max(unit.tok_start, unit.tok_end - SHINGLE + 1)]
-    repeated = {shingle for shingle in window if frequency[shingle] > 1}
-    return sorted(repeated, key=lambda shingle: (frequency[shingle], shingle))[:SELECTED]
+    window = set(shingles[unit.tok_start : max(unit.tok_start, unit.tok_end - SHINGLE + 1)])
+    window -= unshared
+    return sorted(sorted(window), key=frequency.__getitem__)[:SELECTED]
+
+
+def _best_partners(
+    shared: Counter[tuple[int, int]], units: Sequence[UnitRef], min_similarity: float
+) -> list[tuple[int, int]]:
+    """Keep, for each unit, its ``MAX_PARTNERS`` partners sharing the most selected shingles."""
+    partners: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    for (first, second), count in shared.items():
+        if count >= MIN_SHARED and _plausible(units[first], units[second], min_similarity):
+            partners[first].append((-count, second))
+            partners[second].append((-count, first))
+    kept: set[tuple[int, int]] = set()
+    for unit, found in partners.items():
+        for _, other in sorted(found)[:MAX_PARTNERS]:
+            kept.add((unit, other) if unit < other else (other, unit))
+    return sorted(kept)
 
 
 def _plausible(first: UnitRef, second: UnitRef, min_similarity: float) -> bool:

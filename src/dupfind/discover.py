@@ -53,12 +53,13 @@ class _Ignore:
     spec: pathspec.PathSpec[pathspec.Pattern]
     prefix: str = ""  # for a .gitignore above the scanned root: the root's path below it
 
-    def matches(self, path: Path, is_dir: bool) -> bool:
+    def verdict(self, path: Path, is_dir: bool) -> bool | None:
+        """True (ignored), False (re-included by a ``!`` pattern) or None (no pattern)."""
         try:
             relative = self.prefix + path.relative_to(self.base).as_posix()
         except ValueError:
-            return False
-        return self.spec.match_file(relative + "/" if is_dir else relative)
+            return None
+        return self.spec.check_file(relative + "/" if is_dir else relative).include
 
 
 def discover_files(paths: Sequence[str], config: Config) -> Discovery:
@@ -75,7 +76,7 @@ def discover_files(paths: Sequence[str], config: Config) -> Discovery:
             if problem is not None:
                 skipped.append(problem)
             else:
-                files.setdefault(os.path.realpath(file), str(file))
+                files.setdefault(os.path.realpath(file), _display_path(file))
     unique_skipped = {item.path: item for item in skipped}
     return Discovery(
         files=tuple(sorted(files.values())),
@@ -83,22 +84,38 @@ def discover_files(paths: Sequence[str], config: Config) -> Discovery:
     )
 
 
+def _display_path(path: Path) -> str:
+    """Relative to the working directory when below it, else absolute: one spelling per file,
+    so group ids do not depend on how the user wrote the path."""
+    absolute = os.path.abspath(path)
+    relative = os.path.relpath(absolute)
+    return absolute if relative.startswith("..") else relative
+
+
 def _size_problem(path: Path, config: Config) -> SkippedFile | None:
     try:
         size = path.stat().st_size
     except OSError as exc:
-        return SkippedFile(str(path), f"cannot read file: {exc.strerror}")
+        return SkippedFile(_display_path(path), f"cannot read file: {exc.strerror}")
     if size > config.max_file_size:
         return SkippedFile(
-            str(path),
-            f"file is {size / 1048576:.1f} MiB, over the max-file-size limit of "
-            f"{config.max_file_size / 1048576:.1f} MiB; raise --max-file-size to scan it",
+            _display_path(path),
+            f"file is {_size(size)}, over the max-file-size limit of "
+            f"{_size(config.max_file_size)}; raise --max-file-size to scan it",
         )
     return None
 
 
+def _size(count: int) -> str:
+    if count >= 1048576:
+        return f"{count / 1048576:.1f} MiB"
+    if count >= 1024:
+        return f"{count / 1024:.1f} KiB"
+    return f"{count} bytes"
+
+
 def _walk(root: Path, config: Config, skipped: list[SkippedFile]) -> Iterator[Path]:
-    excludes = pathspec.PathSpec.from_lines("gitwildmatch", config.exclude)
+    excludes = pathspec.GitIgnoreSpec.from_lines(config.exclude)
     inherited: dict[Path, list[_Ignore]] = {
         root: _ancestor_ignores(root) if config.gitignore else []
     }
@@ -126,7 +143,9 @@ def _walk(root: Path, config: Config, skipped: list[SkippedFile]) -> Iterator[Pa
             ):
                 continue
             if file.is_symlink() and not config.follow_symlinks:
-                skipped.append(SkippedFile(str(file), "symbolic link (use --follow-symlinks)"))
+                skipped.append(
+                    SkippedFile(_display_path(file), "symbolic link (use --follow-symlinks)")
+                )
                 continue
             yield file
 
@@ -154,7 +173,12 @@ def _excluded(
     relative = path.relative_to(root).as_posix()
     if excludes.match_file(relative + "/" if is_dir else relative):
         return True
-    return any(ignore.matches(path, is_dir) for ignore in ignores)
+    ignored = False
+    for ignore in ignores:  # outermost first: the deepest .gitignore with a verdict wins
+        verdict = ignore.verdict(path, is_dir)
+        if verdict is not None:
+            ignored = verdict
+    return ignored
 
 
 def _load_ignore(directory: Path) -> _Ignore | None:
@@ -174,6 +198,8 @@ def _ancestor_ignores(root: Path) -> list[_Ignore]:
     A directory the user names explicitly is scanned even if a parent .gitignore hides it.
     """
     resolved = root.resolve()
+    if (resolved / ".git").exists():
+        return []
     chain: list[Path] = []
     for directory in resolved.parents:
         chain.append(directory)
@@ -188,5 +214,5 @@ def _ancestor_ignores(root: Path) -> list[_Ignore]:
         if item is not None
     ]
     if any(item.spec.match_file(item.prefix) for item in ignores):
-        return []
+        return [item for item in ignores if not item.spec.match_file(item.prefix)]
     return ignores

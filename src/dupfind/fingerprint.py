@@ -2,7 +2,8 @@
 
 * unit digests: BLAKE2b of the token codes (``exact`` for Type-1, ``shape`` for Type-2 buckets);
 * statement hashes: 64 bits (two CRC-32s) of a statement's shape codes, for block matching;
-* shingles: CRC-32 of every ``SHINGLE``-token window of a file's shape sequence, for the
+* shingles: CRC-32 of every ``SHINGLE``-token window of a file's anchor sequence (shape
+  codes, attribute names kept; see normalise.TokenSink), for the
   near-miss index (candidates.py). Computed once per file; a unit's shingles are a slice.
 
 Never builtin ``hash()``: fingerprints must agree across worker processes and runs.
@@ -31,11 +32,11 @@ def hash64(tokens: array[int], start: int, end: int) -> int:
     return (zlib.crc32(view) << 32) | zlib.crc32(view, 0x9E3779B9)
 
 
-def shingles(shape: array[int]) -> array[int]:
+def shingles(tokens: array[int]) -> array[int]:
     """CRC-32 of every window of ``SHINGLE`` tokens; position i covers tokens i..i+SHINGLE-1."""
-    view = memoryview(shape).cast("B")
-    width = SHINGLE * shape.itemsize
-    step = shape.itemsize
+    view = memoryview(tokens).cast("B")
+    width = SHINGLE * tokens.itemsize
+    step = tokens.itemsize
     crc = zlib.crc32
-    count = max(0, len(shape) - SHINGLE + 1)
+    count = max(0, len(tokens) - SHINGLE + 1)
     return array("I", [crc(view[i * step : i * step + width]) for i in range(count)])

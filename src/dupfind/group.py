@@ -20,7 +20,6 @@ import hashlib
 import itertools
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
 import networkx as nx
 
@@ -32,19 +31,39 @@ from dupfind.score import Tokens, similarity
 EXACT_SPLIT_LIMIT = 12
 
 
-@dataclass(frozen=True, slots=True)
 class _Copy:
-    member: Member
-    tokens: Tokens
-    shape_digest: bytes
-    exact_digest: bytes
+    """One candidate member; its token sequences are built only if it is ever scored."""
+
+    __slots__ = ("_tokens", "analysis", "end", "exact_digest", "member", "shape_digest", "start")
+
+    def __init__(
+        self,
+        member: Member,
+        analysis: FileAnalysis,
+        span: tuple[int, int],
+        shape_digest: bytes,
+        exact_digest: bytes,
+    ) -> None:
+        self.member = member
+        self.analysis = analysis
+        self.start, self.end = span
+        self.shape_digest = shape_digest
+        self.exact_digest = exact_digest
+        self._tokens: Tokens | None = None
+
+    @property
+    def tokens(self) -> Tokens:
+        if self._tokens is None:
+            a = self.analysis
+            self._tokens = Tokens.of(a.exact, a.shape, a.named, self.start, self.end)
+        return self._tokens
 
 
 def _unit_copy(files: Sequence[FileAnalysis], ref: UnitRef) -> _Copy:
     analysis, unit = files[ref.file], ref.unit
     member = Member(analysis.path, unit.start_line, unit.end_line, unit.qualname, unit.kind)
-    tokens = Tokens.of(analysis.exact, analysis.shape, unit.tok_start, unit.tok_end)
-    return _Copy(member, tokens, unit.shape_digest, unit.exact_digest)
+    span = (unit.tok_start, unit.tok_end)
+    return _Copy(member, analysis, span, unit.shape_digest, unit.exact_digest)
 
 
 def _run_copy(files: Sequence[FileAnalysis], run: RunMember) -> _Copy:
@@ -58,10 +77,10 @@ def _run_copy(files: Sequence[FileAnalysis], run: RunMember) -> _Copy:
         statements.qualname,
         UnitKind.BLOCK,
     )
-    tokens = Tokens.of(analysis.exact, analysis.shape, start, end)
     return _Copy(
         member,
-        tokens,
+        analysis,
+        (start, end),
         digest(statements.shape_hashes, run.first, run.last + 1),
         digest(analysis.exact, start, end),
     )
@@ -118,7 +137,7 @@ def _split(
     graph: nx.Graph[int], nodes: list[int], scores: Callable[[int, int], float], threshold: float
 ) -> list[list[int]]:
     if len(nodes) > EXACT_SPLIT_LIMIT:
-        stars = _stars(graph.subgraph(nodes).copy())
+        stars = _stars(graph.subgraph(nodes))
         return [
             clique
             for star in stars
@@ -140,13 +159,17 @@ def _split(
 
 
 def _stars(graph: nx.Graph[int]) -> list[list[int]]:
-    """Cover a large component with stars: the best-connected node and its neighbours."""
+    """Cover a large component with stars: best-connected nodes first, each with the
+    neighbours not yet taken (degrees measured once: this runs on components of thousands)."""
+    taken: set[int] = set()
     stars: list[list[int]] = []
-    while graph.number_of_edges():
-        centre = max(graph.nodes, key=lambda node: (graph.degree(node), -node))
-        star = sorted([centre, *graph.neighbors(centre)])
-        stars.append(star)
-        graph.remove_nodes_from(star)
+    for centre in sorted(graph.nodes, key=lambda node: (-graph.degree(node), node)):
+        if centre in taken:
+            continue
+        star = sorted({centre} | {n for n in graph.neighbors(centre) if n not in taken})
+        if len(star) > 1:
+            stars.append(star)
+            taken.update(star)
     return stars
 
 

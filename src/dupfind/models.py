@@ -85,13 +85,16 @@ class FileAnalysis:
     """Everything the per-file (map) stages produce for one file.
 
     ``exact`` holds Type-1 token codes (identifier and literal text hashed), ``shape`` the
-    Type-2 codes (identifiers and literals abstracted); both are parallel arrays.
+    Type-2 codes (identifiers and literals abstracted), ``named`` the shape codes with the
+    identifiers' hashed text (what similarity compares after undoing a renaming); all three
+    are parallel arrays.
     """
 
     path: str
     lines: int
     exact: array[int]
     shape: array[int]
+    named: array[int]
     units: tuple[CodeUnit, ...]
     statement_lists: tuple[StatementList, ...]
     shingles: array[int]

@@ -72,13 +72,19 @@ def _codes() -> tuple[int, int, int]:
 
 
 class TokenSink:
-    """Accumulates the exact and shape token sequences of one file."""
+    """Accumulates the token sequences of one file.
 
-    __slots__ = ("categories", "codes", "exact", "shape")
+    ``anchor`` is the shape sequence with attribute names (``x.name``) kept as text: attribute
+    names survive the renaming of local variables and make shingles distinctive, so it is the
+    sequence the near-miss index is built from (fingerprint.shingles).
+    """
+
+    __slots__ = ("anchor", "categories", "codes", "exact", "shape")
 
     def __init__(self) -> None:
         self.exact: array[int] = array("I")
         self.shape: array[int] = array("I")
+        self.anchor: array[int] = array("I")
         self.categories = _categories()
         self.codes = _codes()
 
@@ -88,12 +94,14 @@ class TokenSink:
     def pseudo(self, code: int) -> None:
         self.exact.append(code)
         self.shape.append(code)
+        self.anchor.append(code)
 
     def emit(self, node: tree_sitter.Node) -> None:
         """Append the tokens of ``node``'s whole subtree."""
         categories = self.categories
         ident_code, string_code, number_code = self.codes
         exact, shape, crc = self.exact.append, self.shape.append, zlib.crc32
+        anchor = self.anchor.append
         last = len(categories) - 1
         cursor = node.walk()
         while True:
@@ -105,17 +113,22 @@ class TokenSink:
                 if current.child_count == 0:
                     exact(kind)
                     shape(kind)
+                    anchor(kind)
                 elif cursor.goto_first_child():
                     continue
             elif category == _IDENT:
-                exact(crc(current.text or b"") | HIGH_BIT)
+                code = crc(current.text or b"") | HIGH_BIT
+                exact(code)
                 shape(ident_code)
+                anchor(code if cursor.field_name == "attribute" else ident_code)
             elif category == _STRING:
                 exact(crc(current.text or b"") | HIGH_BIT)
                 shape(string_code)
+                anchor(string_code)
             elif category == _NUMBER:
                 exact(crc(current.text or b"") | HIGH_BIT)
                 shape(number_code)
+                anchor(number_code)
             while not cursor.goto_next_sibling():
                 if not cursor.goto_parent():
                     return
@@ -124,6 +137,12 @@ class TokenSink:
 def shape_text(shape: array[int]) -> str:
     """The shape codes as a string, one character per token."""
     return shape.tobytes().decode(_UTF32)
+
+
+def named_codes(exact: array[int], shape: array[int]) -> array[int]:
+    """Shape codes with each identifier's hashed text in its place (literals stay abstract)."""
+    ident = identifier_code()
+    return array("I", [e if s == ident else s for e, s in zip(exact, shape, strict=True)])
 
 
 def identifier_code() -> int:

@@ -21,6 +21,7 @@ from dupfind.extract import extract
 from dupfind.fingerprint import shingles
 from dupfind.group import build_groups
 from dupfind.models import CloneGroup, FileAnalysis, ScanResult, ScanStats, SkippedFile
+from dupfind.normalise import named_codes
 from dupfind.parse import parse_source
 
 Progress = Callable[[int, int], None]
@@ -46,9 +47,10 @@ def analyse_file(path: str, config: Config) -> FileAnalysis | SkippedFile:
         lines=_count_lines(parsed.source),
         exact=result.sink.exact,
         shape=result.sink.shape,
+        named=named_codes(result.sink.exact, result.sink.shape),
         units=tuple(result.units),
         statement_lists=tuple(result.lists),
-        shingles=shingles(result.sink.shape),
+        shingles=shingles(result.sink.anchor),
         problem=parsed.problem,
     )
 

@@ -1,16 +1,17 @@
 """Scoring: two token sequences → similarity in [0, 1].
 
-similarity = 1 - (edit distance + inconsistently renamed identifiers) / length of the longer,
-where the edit distance is rapidfuzz's Levenshtein distance over the *shape* sequences
-(identifiers and literals abstracted), so renaming and literal edits cost nothing. Blind
-abstraction alone would make any two functions of the same shape look alike, so identifiers
-that the optimal alignment pairs up are checked for consistency on the *exact* sequences: a pair
-(a → b) counts as consistent only when it holds a strict majority of a's and of b's pairings (a
-real copy renames consistently; unrelated code does not), and every inconsistent pairing is
-charged as one more substitution. Hence 1.0 exactly for Type-1/Type-2 copies with a consistent
-renaming, and never above the plain shape similarity, which is the cheap pre-filter.
+similarity = normalised Levenshtein similarity (rapidfuzz) between the two units' token
+sequences after *undoing a consistent renaming*: literals are abstracted to their kind, and each
+identifier of the second unit is renamed to the identifier of the first that the alignment of
+their shapes pairs it with, when that pairing is consistent (a strict majority of both names'
+pairings). So a Type-1 or Type-2 copy scores exactly 1.0, an edited copy scores what its edits
+cost (one per token inserted, deleted or changed, as on the raw tokens), and two unrelated units
+of the same shape do not look alike, since their names do not pair up consistently.
 
-Symmetric by construction: the pair is put in a canonical order before aligning.
+Cost: one alignment of the shape strings (rapidfuzz, C) whose equal blocks yield the name
+pairs (counted in C), and one Levenshtein distance; the plain shape similarity, an upper bound,
+is checked first and rejects most candidates. Symmetric by construction: the pair is put in a
+canonical order before aligning.
 """
 
 from __future__ import annotations
@@ -18,23 +19,33 @@ from __future__ import annotations
 from array import array
 from collections import Counter
 from dataclasses import dataclass
+from itertools import chain
 
 from rapidfuzz.distance import Levenshtein
 
-from dupfind.normalise import identifier_code, shape_text
+from dupfind.normalise import HIGH_BIT, named_codes, shape_text
 
 
 @dataclass(frozen=True, slots=True)
 class Tokens:
-    """A unit's token sequences: exact codes, and shape codes as a string (one char a token)."""
+    """A unit's tokens: exact codes; shape codes as a string (one character a token); and
+    ``named``, the shape codes with each identifier's hashed text in its place."""
 
     exact: array[int]
     shape: str
+    named: list[int]
 
     @classmethod
-    def of(cls, exact: array[int], shape: array[int], start: int, end: int) -> Tokens:
+    def of(
+        cls, exact: array[int], shape: array[int], named: array[int], start: int, end: int
+    ) -> Tokens:
         """The tokens ``[start, end)`` of a file's arrays."""
-        return cls(exact[start:end], shape_text(shape[start:end]))
+        return cls(exact[start:end], shape_text(shape[start:end]), named[start:end].tolist())
+
+    @classmethod
+    def whole(cls, exact: array[int], shape: array[int]) -> Tokens:
+        """All of two parallel exact/shape sequences."""
+        return cls.of(exact, shape, named_codes(exact, shape), 0, len(shape))
 
 
 def similarity(first: Tokens, second: Tokens, cutoff: float = 0.0) -> float:
@@ -47,44 +58,32 @@ def similarity(first: Tokens, second: Tokens, cutoff: float = 0.0) -> float:
     if Levenshtein.normalized_similarity(first.shape, second.shape, score_cutoff=cutoff) == 0:
         return 0.0
     a, b = (first, second) if _key(first) <= _key(second) else (second, first)
-    distance, inconsistent = _alignment_cost(a, b)
-    return max(0.0, 1.0 - (distance + inconsistent) / longest)
+    mapping = _renaming(a, b)
+    renamed = list(map(mapping.get, b.named, b.named))
+    return float(Levenshtein.normalized_similarity(a.named, renamed, score_cutoff=cutoff))
 
 
-def _key(tokens: Tokens) -> tuple[int, str, bytes]:
-    return len(tokens.shape), tokens.shape, tokens.exact.tobytes()
+def _key(tokens: Tokens) -> tuple[int, str, array[int]]:
+    return len(tokens.shape), tokens.shape, tokens.exact
 
 
-def _alignment_cost(a: Tokens, b: Tokens) -> tuple[int, int]:
-    ident = chr(identifier_code())
-    pairs: Counter[tuple[int, int]] = Counter()
-    distance = 0
-    for opcode in Levenshtein.opcodes(a.shape, b.shape):
-        a_start, a_end = opcode.src_start, opcode.src_end
-        b_start, b_end = opcode.dest_start, opcode.dest_end
-        if opcode.tag != "equal":
-            distance += max(a_end - a_start, b_end - b_start)
-            continue
-        pairs.update(
-            (x, y)
-            for x, y, kind in zip(
-                a.exact[a_start:a_end], b.exact[b_start:b_end], a.shape[a_start:a_end], strict=True
-            )
-            if kind == ident
+def _renaming(a: Tokens, b: Tokens) -> dict[int, int]:
+    """b's identifiers → a's, for the pairs the shape alignment makes consistently."""
+    first, second = a.named, b.named
+    blocks: list[tuple[str, int, int, int, int]] = Levenshtein.opcodes(a.shape, b.shape).as_list()
+    pairs: Counter[tuple[int, int]] = Counter(
+        chain.from_iterable(
+            zip(first[a_start:a_end], second[b_start:b_end], strict=True)
+            for tag, a_start, a_end, b_start, b_end in blocks
+            if tag == "equal"
         )
-    return distance, _inconsistent(pairs)
-
-
-def _inconsistent(pairs: Counter[tuple[int, int]]) -> int:
-    if not pairs:
-        return 0
+    )
     from_a: Counter[int] = Counter()
     to_b: Counter[int] = Counter()
-    for (x, y), count in pairs.items():
+    names = [(pair, count) for pair, count in pairs.items() if pair[0] >= HIGH_BIT]
+    for (x, y), count in names:
         from_a[x] += count
         to_b[y] += count
-    return sum(
-        count
-        for (x, y), count in pairs.items()
-        if not (2 * count > from_a[x] and 2 * count > to_b[y])
-    )
+    return {
+        y: x for (x, y), count in names if 2 * count > from_a[x] and 2 * count > to_b[y] and x != y
+    }

@@ -13,7 +13,7 @@ def tokens(source: str) -> Tokens:
     parsed = parse_source("m.py", textwrap.dedent(source).encode())
     assert isinstance(parsed, ParsedSource)
     sink = extract(parsed.tree, Config()).sink
-    return Tokens.of(sink.exact, sink.shape, 0, len(sink.shape))
+    return Tokens.whole(sink.exact, sink.shape)
 
 
 def test_identical_is_one() -> None:
