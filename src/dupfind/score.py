@@ -20,6 +20,7 @@ from array import array
 from collections import Counter
 from dataclasses import dataclass
 from itertools import chain
+from typing import cast
 
 from rapidfuzz.distance import Levenshtein
 
@@ -70,7 +71,11 @@ def _key(tokens: Tokens) -> tuple[int, str, array[int]]:
 def _renaming(a: Tokens, b: Tokens) -> dict[int, int]:
     """b's identifiers → a's, for the pairs the shape alignment makes consistently."""
     first, second = a.named, b.named
-    blocks: list[tuple[str, int, int, int, int]] = Levenshtein.opcodes(a.shape, b.shape).as_list()
+    # as_list() gives plain tuples (much cheaper to unpack than Opcode objects); its stub
+    # claims Opcode, hence the cast.
+    blocks = cast(
+        list[tuple[str, int, int, int, int]], Levenshtein.opcodes(a.shape, b.shape).as_list()
+    )
     pairs: Counter[tuple[int, int]] = Counter(
         chain.from_iterable(
             zip(first[a_start:a_end], second[b_start:b_end], strict=True)
