@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 from dupfind.config import Config
 from dupfind.fingerprint import SHINGLE, digest
-from dupfind.models import CodeUnit, FileAnalysis, StatementList
+from dupfind.models import CodeUnit, FileAnalysis, StatementList, Window
 
 SELECTED = 10
 MIN_SHARED = 2
@@ -74,12 +74,16 @@ def exact_buckets(units: Sequence[UnitRef]) -> list[list[int]]:
 
 
 def near_miss_pairs(
-    files: Sequence[FileAnalysis], units: Sequence[UnitRef], min_similarity: float
+    files: Sequence[FileAnalysis],
+    units: Sequence[UnitRef],
+    frequency: Counter[int],
+    min_similarity: float,
 ) -> list[tuple[int, int]]:
-    """Candidate pairs (indexes into ``units``) for near-miss scoring, sorted."""
-    frequency: Counter[int] = Counter()
-    for analysis in files:
-        frequency.update(analysis.shingles)
+    """Candidate pairs (indexes into ``units``) for near-miss scoring, sorted.
+
+    ``frequency`` counts every shingle of every file (``count_shingles``), accumulated while
+    the map stage is still running.
+    """
     unshared = {shingle for shingle, count in frequency.items() if count == 1}
     postings: dict[int, list[int]] = defaultdict(list)
     for index, ref in enumerate(units):
@@ -90,6 +94,11 @@ def near_miss_pairs(
         if len(posting) <= POSTING_CAP:
             shared.update(itertools.combinations(posting, 2))
     return _best_partners(shared, units, min_similarity)
+
+
+def count_shingles(frequency: Counter[int], analysis: FileAnalysis) -> None:
+    """Add one file's shingles to the corpus-wide counts."""
+    frequency.update(analysis.shingles)
 
 
 def _selected(
@@ -131,14 +140,21 @@ def _plausible(first: UnitRef, second: UnitRef, min_similarity: float) -> bool:
     return shorter >= min_similarity * longer
 
 
-def statement_runs(files: Sequence[FileAnalysis], config: Config) -> list[list[RunMember]]:
+def run_windows(lists: Sequence[StatementList], config: Config) -> tuple[Window, ...]:
+    """Per file (map stage): every shortest run meeting the size floor, keyed by its shapes."""
+    return tuple(
+        (digest(statements.shape_hashes, first, last + 1), list_index, first, last)
+        for list_index, statements in enumerate(lists)
+        for first, last in _windows(statements, config)
+    )
+
+
+def statement_runs(files: Sequence[FileAnalysis]) -> list[list[RunMember]]:
     """Maximal runs of consecutive statements that occur (by shape) in two or more places."""
     buckets: dict[bytes, list[RunMember]] = defaultdict(list)
     for file_index, analysis in enumerate(files):
-        for list_index, statements in enumerate(analysis.statement_lists):
-            for first, last in _windows(statements, config):
-                key = digest(statements.shape_hashes, first, last + 1)
-                buckets[key].append(RunMember(file_index, list_index, first, last))
+        for key, list_index, first, last in analysis.windows:
+            buckets[key].append(RunMember(file_index, list_index, first, last))
     runs: list[list[RunMember]] = []
     for members in buckets.values():
         if len(members) > 1:

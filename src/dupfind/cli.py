@@ -193,6 +193,7 @@ ConfigFile = Annotated[
     Path | None, typer.Option("--config", help="Read [tool.dupfind] from this file.")
 ]
 Debug = Annotated[bool, typer.Option(help="Show tracebacks of internal errors.")]
+Timings = Annotated[bool, typer.Option(help="Print the wall time of each stage on stderr.")]
 
 
 @app.command()
@@ -215,6 +216,7 @@ def scan(
     output: Output = None,
     config: ConfigFile = None,
     debug: Debug = False,
+    timings: Timings = False,
 ) -> None:
     """Scan PATHS for duplicated code and report the clone groups."""
     options: dict[str, object] = {
@@ -237,6 +239,9 @@ def scan(
             progress.stop()
         with _output(output) as out:
             renderer(build_view(result), out)
+        if timings:
+            for stage, seconds in result.timings:
+                typer.echo(f"{seconds:8.3f}s  {stage}", err=True)
 
     _run(action, debug)
 

@@ -66,6 +66,8 @@ class Config:
     def analysis_key(self) -> str:
         """A digest of the settings that change per-file results (for caches)."""
         relevant = (
+            self.min_lines,
+            self.min_tokens,
             self.ignore_imports,
             self.ignore_all_lists,
             self.ignore_stubs,

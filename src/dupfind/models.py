@@ -8,6 +8,7 @@ by the report view. Token sequences are ``array('I')`` of small integer codes (s
 from __future__ import annotations
 
 from array import array
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -63,6 +64,54 @@ class StatementList:
 
 
 @dataclass(frozen=True, slots=True)
+class StatementTable:
+    """Every statement list of a file in one set of columns: list ``i`` is rows
+    ``bounds[i]:bounds[i + 1]``. One object instead of one per list (a large corpus has
+    hundreds of thousands) keeps sending results between processes cheap."""
+
+    qualnames: tuple[str, ...]
+    bounds: array[int]
+    tok_starts: array[int]
+    tok_ends: array[int]
+    start_lines: array[int]
+    end_lines: array[int]
+    boilerplate: bytes
+    shape_hashes: array[int]
+
+    @classmethod
+    def from_lists(cls, lists: Sequence[StatementList]) -> StatementTable:
+        table = cls((), array("I", [0]), array("I"), array("I"), array("I"), array("I"), b"",
+                    array("Q"))  # fmt: skip
+        boilerplate = bytearray()
+        for item in lists:
+            table.tok_starts.extend(item.tok_starts)
+            table.tok_ends.extend(item.tok_ends)
+            table.start_lines.extend(item.start_lines)
+            table.end_lines.extend(item.end_lines)
+            table.shape_hashes.extend(item.shape_hashes)
+            boilerplate.extend(item.boilerplate)
+            table.bounds.append(len(table.tok_starts))
+        qualnames = tuple(item.qualname for item in lists)
+        return cls(qualnames, table.bounds, table.tok_starts, table.tok_ends, table.start_lines,
+                   table.end_lines, bytes(boilerplate), table.shape_hashes)  # fmt: skip
+
+    def __len__(self) -> int:
+        return len(self.qualnames)
+
+    def __getitem__(self, index: int) -> StatementList:
+        start, end = self.bounds[index], self.bounds[index + 1]
+        return StatementList(
+            self.qualnames[index], self.tok_starts[start:end], self.tok_ends[start:end],
+            self.start_lines[start:end], self.end_lines[start:end], self.boilerplate[start:end],
+            self.shape_hashes[start:end],
+        )  # fmt: skip
+
+
+# A shortest run of statements meeting the size floor: (shape digest, list index, first, last).
+Window = tuple[bytes, int, int, int]
+
+
+@dataclass(frozen=True, slots=True)
 class CodeUnit:
     """A function or class: a slice ``[tok_start, tok_end)`` of its file's token arrays."""
 
@@ -96,8 +145,9 @@ class FileAnalysis:
     shape: array[int]
     named: array[int]
     units: tuple[CodeUnit, ...]
-    statement_lists: tuple[StatementList, ...]
+    statement_lists: StatementTable
     shingles: array[int]
+    windows: tuple[Window, ...]
     problem: SkippedFile | None = None
 
 
@@ -161,3 +211,4 @@ class ScanResult:
     groups: tuple[CloneGroup, ...]
     skipped: tuple[SkippedFile, ...]
     stats: ScanStats
+    timings: tuple[tuple[str, float], ...] = field(default=(), compare=False)

@@ -54,7 +54,8 @@ def ids_of(*names: str) -> frozenset[int]:
 
 @lru_cache(maxsize=1)
 def _categories() -> tuple[int, ...]:
-    table = [_OTHER] * (language().node_kind_count + 1)
+    # Indexed by kind id directly; 0xFFFF is tree-sitter's ERROR symbol.
+    table = [_OTHER] * 0x10000
     for kind in ids_of("comment", "line_continuation"):
         table[kind] = _SKIP
     for kind in ids_of("identifier"):
@@ -97,36 +98,33 @@ class TokenSink:
         self.anchor.append(code)
 
     def emit(self, node: tree_sitter.Node) -> None:
-        """Append the tokens of ``node``'s whole subtree."""
+        """Append the tokens of ``node``'s whole subtree (the hot loop of a scan)."""
         categories = self.categories
         ident_code, string_code, number_code = self.codes
         exact, shape, crc = self.exact.append, self.shape.append, zlib.crc32
         anchor = self.anchor.append
-        last = len(categories) - 1
         cursor = node.walk()
         while True:
-            current = cursor.node
-            assert current is not None
+            current: tree_sitter.Node = cursor.node  # type: ignore[assignment]
             kind = current.kind_id
-            category = categories[kind if kind < last else last]
+            category = categories[kind]
             if category == _OTHER:
-                if current.child_count == 0:
-                    exact(kind)
-                    shape(kind)
-                    anchor(kind)
-                elif cursor.goto_first_child():
+                if cursor.goto_first_child():
                     continue
+                exact(kind)
+                shape(kind)
+                anchor(kind)
             elif category == _IDENT:
-                code = crc(current.text or b"") | HIGH_BIT
+                code = crc(current.text) | HIGH_BIT  # type: ignore[arg-type]
                 exact(code)
                 shape(ident_code)
                 anchor(code if cursor.field_name == "attribute" else ident_code)
             elif category == _STRING:
-                exact(crc(current.text or b"") | HIGH_BIT)
+                exact(crc(current.text) | HIGH_BIT)  # type: ignore[arg-type]
                 shape(string_code)
                 anchor(string_code)
             elif category == _NUMBER:
-                exact(crc(current.text or b"") | HIGH_BIT)
+                exact(crc(current.text) | HIGH_BIT)  # type: ignore[arg-type]
                 shape(number_code)
                 anchor(number_code)
             while not cursor.goto_next_sibling():

@@ -10,17 +10,32 @@ saves below ``POOL_MIN_FILES`` files).
 from __future__ import annotations
 
 import os
-from collections import defaultdict
+import time
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 
-from dupfind.candidates import eligible_units, exact_buckets, near_miss_pairs, statement_runs
+from dupfind.candidates import (
+    count_shingles,
+    eligible_units,
+    exact_buckets,
+    near_miss_pairs,
+    run_windows,
+    statement_runs,
+)
 from dupfind.config import Config
 from dupfind.discover import discover_files
 from dupfind.extract import extract
 from dupfind.fingerprint import shingles
 from dupfind.group import build_groups
-from dupfind.models import CloneGroup, FileAnalysis, ScanResult, ScanStats, SkippedFile
+from dupfind.models import (
+    CloneGroup,
+    FileAnalysis,
+    ScanResult,
+    ScanStats,
+    SkippedFile,
+    StatementTable,
+)
 from dupfind.normalise import named_codes
 from dupfind.parse import parse_source
 
@@ -42,6 +57,7 @@ def analyse_file(path: str, config: Config) -> FileAnalysis | SkippedFile:
         result = extract(parsed.tree, config)
     except RecursionError:
         return SkippedFile(path, "nesting too deep to analyse")
+    lists = tuple(result.lists)
     return FileAnalysis(
         path=path,
         lines=_count_lines(parsed.source),
@@ -49,8 +65,9 @@ def analyse_file(path: str, config: Config) -> FileAnalysis | SkippedFile:
         shape=result.sink.shape,
         named=named_codes(result.sink.exact, result.sink.shape),
         units=tuple(result.units),
-        statement_lists=tuple(result.lists),
+        statement_lists=StatementTable.from_lists(lists),
         shingles=shingles(result.sink.anchor),
+        windows=run_windows(lists, config),
         problem=parsed.problem,
     )
 
@@ -89,38 +106,63 @@ def _counted(
         yield result
 
 
+class _Stopwatch:
+    """Wall time per stage, for ``--timings`` and the benchmarks (never in reports)."""
+
+    def __init__(self) -> None:
+        self.laps: list[tuple[str, float]] = []
+        self.last = time.perf_counter()
+
+    def lap(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.laps.append((stage, round(now - self.last, 3)))
+        self.last = now
+
+
 def scan(paths: Sequence[str], config: Config, progress: Progress | None = None) -> ScanResult:
     """Find the clone groups in ``paths`` (files or directories)."""
+    watch = _Stopwatch()
     discovery = discover_files(paths, config)
+    watch.lap("discover")
     analyses: list[FileAnalysis] = []
     skipped = list(discovery.skipped)
+    frequency: Counter[int] = Counter()
     for result in _map_files(discovery.files, config, progress):
         if isinstance(result, SkippedFile):
             skipped.append(result)
             continue
         analyses.append(result)
+        count_shingles(frequency, result)  # overlaps the reduce's first step with the map
         if result.problem is not None:
             skipped.append(result.problem)
-    groups = find_groups(analyses, config)
+    watch.lap("map (read, parse, extract, fingerprint)")
+    groups = find_groups(analyses, config, frequency, watch)
     stats = ScanStats(
         files_scanned=len(analyses),
         lines_scanned=sum(a.lines for a in analyses),
         duplicated_lines=duplicated_lines(groups),
     )
-    return ScanResult(tuple(groups), tuple(sorted(skipped, key=lambda s: s.path)), stats)
+    skipped.sort(key=lambda s: s.path)
+    return ScanResult(tuple(groups), tuple(skipped), stats, tuple(watch.laps))
 
 
-def find_groups(analyses: Sequence[FileAnalysis], config: Config) -> list[CloneGroup]:
+def find_groups(
+    analyses: Sequence[FileAnalysis],
+    config: Config,
+    frequency: Counter[int],
+    watch: _Stopwatch | None = None,
+) -> list[CloneGroup]:
     """The reduce: candidates → score → group over every analysed file."""
+    watch = watch or _Stopwatch()
     units = eligible_units(analyses, config)
-    return build_groups(
-        analyses,
-        units,
-        exact_buckets(units),
-        near_miss_pairs(analyses, units, config.min_similarity),
-        statement_runs(analyses, config),
-        config.min_similarity,
-    )
+    buckets = exact_buckets(units)
+    pairs = near_miss_pairs(analyses, units, frequency, config.min_similarity)
+    watch.lap("candidates: near-miss index")
+    runs = statement_runs(analyses)
+    watch.lap("candidates: statement runs")
+    groups = build_groups(analyses, units, buckets, pairs, runs, config.min_similarity)
+    watch.lap("score and group")
+    return groups
 
 
 def duplicated_lines(groups: Iterable[CloneGroup]) -> int:

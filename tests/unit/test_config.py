@@ -266,7 +266,8 @@ def test_merged_with_nothing_is_equal() -> None:
 def test_analysis_key_depends_only_on_per_file_settings() -> None:
     base = Config()
 
-    assert base.analysis_key() == Config(min_lines=99, jobs=3, format="json").analysis_key()
+    assert base.analysis_key() == Config(min_similarity=0.9, jobs=3, format="json").analysis_key()
+    assert base.analysis_key() != Config(min_lines=99).analysis_key()
     assert base.analysis_key() != Config(ignore_imports=False).analysis_key()
     assert base.analysis_key() != Config(ignore_stubs=False).analysis_key()
 
