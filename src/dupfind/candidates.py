@@ -33,6 +33,7 @@ SELECTED = 10
 MIN_SHARED = 2
 POSTING_CAP = 64
 MAX_PARTNERS = 6
+COMMON = 200
 MAX_NEAR_MISS_TOKENS = 6000
 
 
@@ -84,7 +85,9 @@ def near_miss_pairs(
     ``frequency`` counts every shingle of every file (``count_shingles``), accumulated while
     the map stage is still running.
     """
-    unshared = {shingle for shingle, count in frequency.items() if count == 1}
+    # Shingles no other place has, or so common that they would never be among the rarest:
+    # removed from every window by set difference (C), before the per-unit sort.
+    unshared = {s for s, count in frequency.items() if count == 1 or count > COMMON}
     postings: dict[int, list[int]] = defaultdict(list)
     for index, ref in enumerate(units):
         for shingle in _selected(files[ref.file].shingles, ref.unit, unshared, frequency):

@@ -1,11 +1,12 @@
 """Grouping: scored candidates → N-way clone groups, keeping only maximal clones.
 
-Units are nodes of a networkx graph and similarities ≥ the threshold are edges; each connected
-component is a candidate group, so four copies are one group of four rather than six pairs. A
-small component (≤ ``EXACT_SPLIT_LIMIT`` nodes) is checked pair by pair and, where a chain
-A~B~C hides A≁C, split greedily into cliques, so every reported pair meets the threshold; a
-larger one keeps the measured edges (the minimum is then taken over them). Runs of statements
-come grouped already (candidates.py) and are scored member against first member.
+Units are nodes of a networkx graph and similarities ≥ the threshold are weighted edges; each
+connected component is clustered by complete linkage, strongest edges first, so four copies are
+one group of four rather than six pairs, a chain A~B~C with A≁C is split, and a copy stays with
+its original. Cluster links are checked on up to ``LINK_SAMPLE`` members a side, and group
+statistics on up to ``EXACT_SPLIT_LIMIT`` members (bounded cost on families of hundreds of
+look-alike tests). Runs of statements come grouped already (candidates.py) and are scored
+member against first member.
 
 Maximality: a group all of whose members lie inside members of another group (a method of a
 cloned class, a run inside a cloned function) is not reported again.
@@ -29,6 +30,7 @@ from dupfind.models import CloneGroup, CloneKind, FileAnalysis, Member, UnitKind
 from dupfind.score import Tokens, similarity
 
 EXACT_SPLIT_LIMIT = 12
+LINK_SAMPLE = EXACT_SPLIT_LIMIT
 
 
 class _Copy:
@@ -119,66 +121,78 @@ def build_groups(
     scores = _Scores(copies, min_similarity)
     graph: nx.Graph[int] = nx.Graph()
     for bucket in buckets:
-        graph.add_edges_from((bucket[0], other) for other in bucket[1:])
+        for first, second in _bucket_pairs(bucket, copies):
+            _add_edge(graph, first, second, scores(first, second), min_similarity)
     for first, second in near_pairs:
-        if not graph.has_edge(first, second) and scores(first, second) >= min_similarity:
-            graph.add_edge(first, second)
+        if not graph.has_edge(first, second):
+            _add_edge(graph, first, second, scores(first, second), min_similarity)
     groups: list[CloneGroup] = []
     for component in nx.connected_components(graph):
-        for clique in _split(graph, sorted(component), scores, min_similarity):
-            group = _make_group([copies[i] for i in clique], _pair_scores(clique, scores, graph))
+        for cluster in _clusters(graph.subgraph(component), scores, min_similarity):
+            group = _make_group([copies[i] for i in cluster], _pair_scores(cluster, scores))
             if group is not None and group.similarity_min >= min_similarity:
                 groups.append(group)
     groups.extend(_run_groups(files, runs, min_similarity))
     return sort_groups(_maximal(groups))
 
 
-def _split(
-    graph: nx.Graph[int], nodes: list[int], scores: Callable[[int, int], float], threshold: float
+def _bucket_pairs(bucket: Sequence[int], copies: Sequence[_Copy]) -> list[tuple[int, int]]:
+    """Edges worth scoring in a bucket of same-shape units: exact copies to each other, and
+    between the exact sub-buckets' representatives (all pairs while few, else a chain)."""
+    exact: dict[bytes, list[int]] = defaultdict(list)
+    for index in bucket:
+        exact[copies[index].exact_digest].append(index)
+    pairs = [(same[0], other) for same in exact.values() for other in same[1:]]
+    heads = [same[0] for same in exact.values()]
+    if len(heads) <= EXACT_SPLIT_LIMIT:
+        pairs.extend(itertools.combinations(heads, 2))
+    else:
+        pairs.extend(itertools.pairwise(heads))
+        pairs.extend((heads[0], head) for head in heads[2:])
+    return pairs
+
+
+def _add_edge(graph: nx.Graph[int], first: int, second: int, weight: float, cutoff: float) -> None:
+    if weight >= cutoff:
+        graph.add_edge(first, second, weight=weight)
+
+
+def _clusters(
+    component: nx.Graph[int], scores: Callable[[int, int], float], threshold: float
 ) -> list[list[int]]:
-    if len(nodes) > EXACT_SPLIT_LIMIT:
-        stars = _stars(graph.subgraph(nodes))
-        return [
-            clique
-            for star in stars
-            for clique in (
-                [star] if len(star) > EXACT_SPLIT_LIMIT else _split(graph, star, scores, threshold)
-            )
-        ]
-    pool = list(nodes)
-    cliques: list[list[int]] = []
-    while len(pool) > 1:
-        clique = [pool.pop(0)]
-        for node in list(pool):
-            if all(scores(node, member) >= threshold for member in clique):
-                clique.append(node)
-                pool.remove(node)
-        if len(clique) > 1:
-            cliques.append(clique)
-    return cliques
-
-
-def _stars(graph: nx.Graph[int]) -> list[list[int]]:
-    """Cover a large component with stars: best-connected nodes first, each with the
-    neighbours not yet taken (degrees measured once: this runs on components of thousands)."""
-    taken: set[int] = set()
-    stars: list[list[int]] = []
-    for centre in sorted(graph.nodes, key=lambda node: (-graph.degree(node), node)):
-        if centre in taken:
+    """Complete-linkage agglomeration, strongest edges first: two clusters merge only if their
+    members are pairwise similar enough, so a chain A~B~C with A≁C splits, and a copy stays with
+    the code it was copied from rather than with a weaker look-alike."""
+    if component.number_of_nodes() == 2:
+        return [sorted(component.nodes)]
+    owner = {node: node for node in component.nodes}
+    members = {node: [node] for node in component.nodes}
+    edges: list[tuple[int, int, float]] = sorted(
+        component.edges(data="weight"), key=lambda e: (-e[2], e[0], e[1])
+    )
+    for first, second, _ in edges:
+        keep, other = owner[first], owner[second]
+        if keep == other or not _linked(members[keep], members[other], scores, threshold):
             continue
-        star = sorted({centre} | {n for n in graph.neighbors(centre) if n not in taken})
-        if len(star) > 1:
-            stars.append(star)
-            taken.update(star)
-    return stars
+        if len(members[keep]) < len(members[other]):
+            keep, other = other, keep
+        for node in members[other]:
+            owner[node] = keep
+        members[keep].extend(members.pop(other))
+    return [sorted(cluster) for cluster in members.values() if len(cluster) > 1]
 
 
-def _pair_scores(
-    clique: list[int], scores: Callable[[int, int], float], graph: nx.Graph[int]
-) -> list[float]:
-    if len(clique) <= EXACT_SPLIT_LIMIT:
-        return [scores(a, b) for a, b in itertools.combinations(clique, 2)]
-    return [scores(a, b) for a, b in graph.subgraph(clique).edges()]
+def _linked(
+    first: list[int], second: list[int], scores: Callable[[int, int], float], threshold: float
+) -> bool:
+    """All pairs across the two clusters meet the threshold (checked on up to LINK_SAMPLE
+    members of each: the earliest merged, i.e. the most central)."""
+    return all(scores(a, b) >= threshold for a in first[:LINK_SAMPLE] for b in second[:LINK_SAMPLE])
+
+
+def _pair_scores(cluster: list[int], scores: Callable[[int, int], float]) -> list[float]:
+    """Pairwise similarities of a group (of its first ``EXACT_SPLIT_LIMIT`` members)."""
+    return [scores(a, b) for a, b in itertools.combinations(cluster[:EXACT_SPLIT_LIMIT], 2)]
 
 
 def _run_groups(
