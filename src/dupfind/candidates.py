@@ -203,7 +203,11 @@ def _extend(files: Sequence[FileAnalysis], members: list[RunMember]) -> list[Run
     """Extend a bucket's runs right while all members agree; None if not left-maximal."""
     if len(members) < 2:
         return None
-    lists = [files[m.file].statement_lists[m.list_index] for m in members]
+    views: dict[tuple[int, int], StatementList] = {}
+    for m in members:  # one view per list: a list can hold thousands of members
+        if (m.file, m.list_index) not in views:
+            views[m.file, m.list_index] = files[m.file].statement_lists[m.list_index]
+    lists = [views[m.file, m.list_index] for m in members]
     if _shared_hash(lists, [m.first - 1 for m in members]):
         return None
     last = [m.last for m in members]

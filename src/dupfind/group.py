@@ -70,20 +70,22 @@ def _unit_copy(files: Sequence[FileAnalysis], ref: UnitRef) -> _Copy:
 
 def _run_copy(files: Sequence[FileAnalysis], run: RunMember) -> _Copy:
     analysis = files[run.file]
-    statements = analysis.statement_lists[run.list_index]
-    start, end = statements.tok_starts[run.first], statements.tok_ends[run.last]
+    table = analysis.statement_lists
+    first = table.bounds[run.list_index] + run.first
+    last = table.bounds[run.list_index] + run.last
+    start, end = table.tok_starts[first], table.tok_ends[last]
     member = Member(
         analysis.path,
-        statements.start_lines[run.first],
-        statements.end_lines[run.last],
-        statements.qualname,
+        table.start_lines[first],
+        table.end_lines[last],
+        table.qualnames[run.list_index],
         UnitKind.BLOCK,
     )
     return _Copy(
         member,
         analysis,
         (start, end),
-        digest(statements.shape_hashes, run.first, run.last + 1),
+        digest(table.shape_hashes, first, last + 1),
         digest(analysis.exact, start, end),
     )
 
