@@ -20,7 +20,7 @@ from pathlib import Path
 
 from dupfind.errors import ConfigError
 
-FORMATS = ("terminal", "json")
+FORMATS = ("terminal", "json", "markdown", "html")
 MIB = 1024 * 1024
 
 
@@ -42,6 +42,15 @@ class Config:
     ignore_stubs: bool = True
     ignore_overloads: bool = True
     format: str = "terminal"
+    domains: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    hotspots: tuple[str, ...] = ()
+    history: bool = True
+    history_days: int = 365
+    history_hot: int = 10
+    history_cold: int = 1
+    consolidate_similarity: float = 0.8
+    extract_similarity: float = 0.5
+    extract_min_lines: int = 50
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, object], source: str = "configuration") -> Config:
@@ -124,6 +133,12 @@ def parse_size(value: object) -> int:
     return int(match.group(1)) * _SIZE_FACTORS[unit]
 
 
+def _domains(value: object) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    if not isinstance(value, dict):
+        raise ValueError(f"expected a table of domain = [globs], got {value!r}")
+    return tuple(sorted((str(name), _globs(globs)) for name, globs in value.items()))
+
+
 def _format(value: object) -> str:
     if value not in FORMATS:
         raise ValueError(f"expected one of {', '.join(FORMATS)}, got {value!r}")
@@ -145,6 +160,15 @@ _VALIDATORS: dict[str, Callable[[object], object]] = {
     "ignore_stubs": _boolean,
     "ignore_overloads": _boolean,
     "format": _format,
+    "domains": _domains,
+    "hotspots": _globs,
+    "history": _boolean,
+    "history_days": _int_at_least(1),
+    "history_hot": _int_at_least(1),
+    "history_cold": _int_at_least(0),
+    "consolidate_similarity": _fraction,
+    "extract_similarity": _fraction,
+    "extract_min_lines": _int_at_least(1),
 }
 assert set(_VALIDATORS) == {f.name for f in fields(Config)}
 

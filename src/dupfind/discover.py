@@ -76,7 +76,7 @@ def discover_files(paths: Sequence[str], config: Config) -> Discovery:
             if problem is not None:
                 skipped.append(problem)
             else:
-                files.setdefault(os.path.realpath(file), _display_path(file))
+                files.setdefault(os.path.realpath(file), display_path(file))
     unique_skipped = {item.path: item for item in skipped}
     return Discovery(
         files=tuple(sorted(files.values())),
@@ -84,7 +84,7 @@ def discover_files(paths: Sequence[str], config: Config) -> Discovery:
     )
 
 
-def _display_path(path: Path) -> str:
+def display_path(path: Path) -> str:
     """Relative to the working directory when below it, else absolute: one spelling per file,
     so group ids do not depend on how the user wrote the path."""
     absolute = os.path.abspath(path)
@@ -96,10 +96,10 @@ def _size_problem(path: Path, config: Config) -> SkippedFile | None:
     try:
         size = path.stat().st_size
     except OSError as exc:
-        return SkippedFile(_display_path(path), f"cannot read file: {exc.strerror}")
+        return SkippedFile(display_path(path), f"cannot read file: {exc.strerror}")
     if size > config.max_file_size:
         return SkippedFile(
-            _display_path(path),
+            display_path(path),
             f"file is {_size(size)}, over the max-file-size limit of "
             f"{_size(config.max_file_size)}; raise --max-file-size to scan it",
         )
@@ -144,7 +144,7 @@ def _walk(root: Path, config: Config, skipped: list[SkippedFile]) -> Iterator[Pa
                 continue
             if file.is_symlink() and not config.follow_symlinks:
                 skipped.append(
-                    SkippedFile(_display_path(file), "symbolic link (use --follow-symlinks)")
+                    SkippedFile(display_path(file), "symbolic link (use --follow-symlinks)")
                 )
                 continue
             yield file

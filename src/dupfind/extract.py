@@ -16,8 +16,11 @@ Units and statements containing a syntax error are dropped (the file is reported
 
 from __future__ import annotations
 
+import re
+import textwrap
 from array import array
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 import tree_sitter
@@ -80,6 +83,8 @@ class Extraction:
     sink: TokenSink = field(default_factory=TokenSink)
     units: list[CodeUnit] = field(default_factory=list)
     lists: list[StatementList] = field(default_factory=list)
+    # Runs of comment lines in a body: (first line, last line, start byte, end byte).
+    comments: list[tuple[int, int, int, int]] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -112,13 +117,17 @@ class _Walker:
         self.config = config
         self.kinds = _kinds()
         self.out = Extraction()
+        self.runs: list[list[int]] = []
 
     def body(self, nodes: list[tree_sitter.Node], scope: str, docstring: bool) -> None:
         kinds, sink = self.kinds, self.out.sink
         columns = _Columns()
+        run: list[int] | None = None
         for node in nodes:
             if node.kind_id in kinds.comment:
+                run = self._comment(node, run)
                 continue
+            run = None
             if docstring and self._is_docstring(node):
                 docstring = False
                 continue
@@ -128,6 +137,16 @@ class _Walker:
             columns.add(sink, start, node, boilerplate)
         if columns.tok_starts:
             self.out.lists.append(columns.freeze(scope.removesuffix(".<locals>")))
+
+    def _comment(self, node: tree_sitter.Node, run: list[int] | None) -> list[int]:
+        """Extend the current run of comment lines with ``node``, or start a new one."""
+        row = node.start_point[0] + 1
+        if run is not None and row == run[1] + 1:
+            run[1], run[3] = row, node.end_byte
+            return run
+        run = [row, row, node.start_byte, node.end_byte]
+        self.runs.append(run)
+        return run
 
     def _is_docstring(self, node: tree_sitter.Node) -> bool:
         if node.kind_id not in self.kinds.expression_statement or node.named_child_count != 1:
@@ -261,4 +280,50 @@ def extract(tree: tree_sitter.Tree, config: Config) -> Extraction:
     """Walk one parsed file."""
     walker = _Walker(config)
     walker.body(tree.root_node.children, "<module>", docstring=True)
+    walker.out.comments = [
+        (run[0], run[1], run[2], run[3])
+        for run in walker.runs
+        if run[1] - run[0] + 1 >= MIN_COMMENTED_LINES
+    ]
     return walker.out
+
+
+MIN_COMMENTED_LINES = 3
+_COMMENT_PREFIX = re.compile(rb"^[ \t]*# ?", re.MULTILINE)
+
+
+def extract_commented(
+    source: bytes, out: Extraction, config: Config, parse: Callable[[bytes], tree_sitter.Tree]
+) -> None:
+    """Add the code inside comment runs to ``out`` as COMMENTED units (appended to the same
+    token arrays), so commented-out copies of live code are found by the normal index. Runs
+    that do not parse as Python (prose) are ignored; commented code never joins statement runs.
+    """
+    for first_line, _, start, end in list(out.comments):
+        code = textwrap.dedent(
+            _COMMENT_PREFIX.sub(b"", source[start:end]).decode("utf-8", "replace")
+        )
+        tree = parse(code.encode("utf-8"))
+        if tree.root_node.has_error or not tree.root_node.named_child_count:
+            continue
+        walker = _Walker(config)
+        walker.out.sink = out.sink
+        begin = len(out.sink.shape)
+        walker.body(tree.root_node.children, "<commented>", docstring=False)
+        shift = first_line - 1
+        units = [
+            replace(u, kind=UnitKind.COMMENTED, start_line=u.start_line + shift,
+                    end_line=u.end_line + shift)
+            for u in walker.out.units
+        ]  # fmt: skip
+        if len(walker.out.units) != 1 or tree.root_node.named_child_count > 1:
+            sink, end_token = out.sink, len(out.sink.shape)
+            units.append(
+                CodeUnit(
+                    UnitKind.COMMENTED, "<commented>", first_line,
+                    first_line + code.count("\n") - (1 if code.endswith("\n") else 0),
+                    begin, end_token, digest(sink.exact, begin, end_token),
+                    digest(sink.shape, begin, end_token),
+                )
+            )  # fmt: skip
+        out.units.extend(units)

@@ -21,6 +21,7 @@ import hashlib
 import itertools
 from collections import defaultdict
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import networkx as nx
 
@@ -31,6 +32,15 @@ from dupfind.score import Tokens, similarity
 
 EXACT_SPLIT_LIMIT = 12
 LINK_SAMPLE = EXACT_SPLIT_LIMIT
+
+
+@dataclass(frozen=True, slots=True)
+class FoundGroup:
+    """A clone group with each member's token span (file analysis, start, end), in member
+    order: what classification needs to read the members back."""
+
+    group: CloneGroup
+    spans: tuple[tuple[FileAnalysis, int, int], ...]
 
 
 class _Copy:
@@ -117,7 +127,7 @@ def build_groups(
     near_pairs: Sequence[tuple[int, int]],
     runs: Sequence[Sequence[RunMember]],
     min_similarity: float,
-) -> list[CloneGroup]:
+) -> list[FoundGroup]:
     """All maximal clone groups, sorted by duplicated lines (largest first)."""
     copies = [_unit_copy(files, ref) for ref in units]
     scores = _Scores(copies, min_similarity)
@@ -128,11 +138,11 @@ def build_groups(
     for first, second in near_pairs:
         if not graph.has_edge(first, second):
             _add_edge(graph, first, second, scores(first, second), min_similarity)
-    groups: list[CloneGroup] = []
+    groups: list[FoundGroup] = []
     for component in nx.connected_components(graph):
         for cluster in _clusters(graph.subgraph(component), scores, min_similarity):
             group = _make_group([copies[i] for i in cluster], _pair_scores(cluster, scores))
-            if group is not None and group.similarity_min >= min_similarity:
+            if group is not None and group.group.similarity_min >= min_similarity:
                 groups.append(group)
     groups.extend(_run_groups(files, runs, min_similarity))
     return sort_groups(_maximal(groups))
@@ -199,8 +209,8 @@ def _pair_scores(cluster: list[int], scores: Callable[[int, int], float]) -> lis
 
 def _run_groups(
     files: Sequence[FileAnalysis], runs: Sequence[Sequence[RunMember]], min_similarity: float
-) -> list[CloneGroup]:
-    groups: list[CloneGroup] = []
+) -> list[FoundGroup]:
+    groups: list[FoundGroup] = []
     for run in runs:
         copies = [_run_copy(files, member) for member in run]
         scores = _Scores(copies, min_similarity)
@@ -213,7 +223,7 @@ def _run_groups(
     return groups
 
 
-def _make_group(copies: Sequence[_Copy], pair_scores: Sequence[float]) -> CloneGroup | None:
+def _make_group(copies: Sequence[_Copy], pair_scores: Sequence[float]) -> FoundGroup | None:
     if len(copies) < 2 or not pair_scores:
         return None
     if len({c.exact_digest for c in copies}) == 1:
@@ -223,13 +233,14 @@ def _make_group(copies: Sequence[_Copy], pair_scores: Sequence[float]) -> CloneG
     else:
         kind = CloneKind.NEAR_MISS
     ordered = sorted(copies, key=lambda c: c.member)
-    return CloneGroup(
+    group = CloneGroup(
         id=_group_id(ordered),
         kind=kind,
         similarity_min=round(min(pair_scores), 4),
         similarity_mean=round(sum(pair_scores) / len(pair_scores), 4),
         members=tuple(c.member for c in ordered),
     )
+    return FoundGroup(group, tuple((c.analysis, c.start, c.end) for c in ordered))
 
 
 def _group_id(copies: Sequence[_Copy]) -> str:
@@ -239,19 +250,20 @@ def _group_id(copies: Sequence[_Copy]) -> str:
     return hasher.hexdigest()
 
 
-def _maximal(groups: list[CloneGroup]) -> list[CloneGroup]:
+def _maximal(found: list[FoundGroup]) -> list[FoundGroup]:
     """Drop groups nested in another group, and duplicates of the same member set."""
+    groups = [item.group for item in found]
     by_path: dict[str, list[tuple[Member, int]]] = defaultdict(list)
     for index, group in enumerate(groups):
         for member in group.members:
             by_path[member.path].append((member, index))
-    kept: list[CloneGroup] = []
+    kept: list[FoundGroup] = []
     seen: set[tuple[Member, ...]] = set()
     for index, group in enumerate(groups):
         if group.members in seen or _nested(index, group, by_path, groups):
             continue
         seen.add(group.members)
-        kept.append(group)
+        kept.append(found[index])
     return kept
 
 
@@ -282,6 +294,9 @@ def _encloses(candidate: Member, member: Member, earlier: bool) -> bool:
     return earlier or not same
 
 
-def sort_groups(groups: Sequence[CloneGroup]) -> list[CloneGroup]:
+def sort_groups(found: Sequence[FoundGroup]) -> list[FoundGroup]:
     """Largest duplication first; ties broken by location, so output order is stable."""
-    return sorted(groups, key=lambda g: (-g.lines * (len(g.members) - 1), g.members, g.id))
+    return sorted(
+        found,
+        key=lambda f: (-f.group.lines * (len(f.group.members) - 1), f.group.members, f.group.id),
+    )

@@ -19,6 +19,23 @@ class UnitKind(StrEnum):
     FUNCTION = "function"
     CLASS = "class"
     BLOCK = "block"
+    COMMENTED = "commented-out"  # code inside a comment block, matched only against live code
+
+
+class Verdict(StrEnum):
+    """What to do with a clone group."""
+
+    CONSOLIDATE = "consolidate"
+    EXTRACT = "extract"
+    LEAVE_SEPARATE = "leave-separate"
+
+
+class LeftoverKind(StrEnum):
+    """Leftovers of repeated attempts."""
+
+    VERSIONED_FILE = "versioned-file"
+    NEAR_IDENTICAL_SIBLINGS = "near-identical-siblings"
+    COMMENTED_OUT = "commented-out-duplicate"
 
 
 class CloneKind(StrEnum):
@@ -135,8 +152,9 @@ class FileAnalysis:
 
     ``exact`` holds Type-1 token codes (identifier and literal text hashed), ``shape`` the
     Type-2 codes (identifiers and literals abstracted), ``named`` the shape codes with the
-    identifiers' hashed text (what similarity compares after undoing a renaming); all three
-    are parallel arrays.
+    identifiers' hashed text (what similarity compares after undoing a renaming), and
+    ``offsets`` each token's start and end byte (2 entries a token, for showing differences);
+    the first three are parallel arrays.
     """
 
     path: str
@@ -144,6 +162,7 @@ class FileAnalysis:
     exact: array[int]
     shape: array[int]
     named: array[int]
+    offsets: array[int]
     units: tuple[CodeUnit, ...]
     statement_lists: StatementTable
     shingles: array[int]
@@ -190,6 +209,57 @@ class CloneGroup:
 
 
 @dataclass(frozen=True, slots=True)
+class Difference:
+    """One place where a group's members differ, aligned on the canonical member.
+
+    ``kind`` is ``identifier`` or ``literal`` (one token, with each member's text in
+    ``values``), or ``inserted`` / ``deleted`` / ``changed`` (statements; ``values`` holds each
+    member's code there, "" where absent). ``line`` is the line in the canonical member.
+    """
+
+    kind: str
+    line: int
+    values: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Recommendation:
+    """The verdict on one group, why, which copy to keep, and what a refactoring gives."""
+
+    verdict: Verdict
+    rule: str
+    reasons: tuple[str, ...]
+    confidence: float
+    canonical: int
+    canonical_reason: str
+    domains: tuple[str, ...]
+    differences: tuple[Difference, ...]
+    signature: str
+    lines_saved: int
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    """A span of lines in a file."""
+
+    path: str
+    start_line: int
+    end_line: int
+
+
+@dataclass(frozen=True, slots=True)
+class Leftover:
+    """A leftover of a repeated attempt: a versioned file, a near-identical sibling, or
+    commented-out code that duplicates live code."""
+
+    kind: LeftoverKind
+    locations: tuple[Location, ...]
+    similarity: float
+    lines: int
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
 class ScanStats:
     """Totals over the whole scan."""
 
@@ -211,4 +281,7 @@ class ScanResult:
     groups: tuple[CloneGroup, ...]
     skipped: tuple[SkippedFile, ...]
     stats: ScanStats
+    recommendations: tuple[Recommendation, ...] = ()  # parallel to groups
+    leftovers: tuple[Leftover, ...] = ()
+    notes: tuple[str, ...] = ()
     timings: tuple[tuple[str, float], ...] = field(default=(), compare=False)

@@ -80,12 +80,13 @@ class TokenSink:
     sequence the near-miss index is built from (fingerprint.shingles).
     """
 
-    __slots__ = ("anchor", "categories", "codes", "exact", "shape")
+    __slots__ = ("anchor", "categories", "codes", "exact", "offsets", "shape")
 
     def __init__(self) -> None:
         self.exact: array[int] = array("I")
         self.shape: array[int] = array("I")
         self.anchor: array[int] = array("I")
+        self.offsets: array[int] = array("I")  # start and end byte of every token
         self.categories = _categories()
         self.codes = _codes()
 
@@ -96,13 +97,14 @@ class TokenSink:
         self.exact.append(code)
         self.shape.append(code)
         self.anchor.append(code)
+        self.offsets.extend((0, 0))
 
     def emit(self, node: tree_sitter.Node) -> None:
         """Append the tokens of ``node``'s whole subtree (the hot loop of a scan)."""
         categories = self.categories
         ident_code, string_code, number_code = self.codes
         exact, shape, crc = self.exact.append, self.shape.append, zlib.crc32
-        anchor = self.anchor.append
+        anchor, offsets = self.anchor.append, self.offsets.extend
         cursor = node.walk()
         while True:
             current: tree_sitter.Node = cursor.node  # type: ignore[assignment]
@@ -114,19 +116,23 @@ class TokenSink:
                 exact(kind)
                 shape(kind)
                 anchor(kind)
+                offsets(current.byte_range)
             elif category == _IDENT:
                 code = crc(current.text) | HIGH_BIT  # type: ignore[arg-type]
                 exact(code)
                 shape(ident_code)
                 anchor(code if cursor.field_name == "attribute" else ident_code)
+                offsets(current.byte_range)
             elif category == _STRING:
                 exact(crc(current.text) | HIGH_BIT)  # type: ignore[arg-type]
                 shape(string_code)
                 anchor(string_code)
+                offsets(current.byte_range)
             elif category == _NUMBER:
                 exact(crc(current.text) | HIGH_BIT)  # type: ignore[arg-type]
                 shape(number_code)
                 anchor(number_code)
+                offsets(current.byte_range)
             while not cursor.goto_next_sibling():
                 if not cursor.goto_parent():
                     return

@@ -43,6 +43,11 @@ def _parser() -> tree_sitter.Parser:
     return tree_sitter.Parser(language())
 
 
+def parse_tree(source: bytes) -> tree_sitter.Tree:
+    """Parse UTF-8 source bytes (no decoding checks: for code dupfind produced itself)."""
+    return _parser().parse(source)
+
+
 def decode_source(path: str, data: bytes) -> bytes | SkippedFile:
     """Validate and convert ``data`` to UTF-8 bytes, or say why it is not Python source."""
     nul = data.find(b"\0")

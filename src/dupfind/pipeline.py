@@ -14,7 +14,9 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
 
+from dupfind.artifacts import commented_out, near_identical_siblings, versioned_files
 from dupfind.candidates import (
     count_shingles,
     eligible_units,
@@ -23,21 +25,25 @@ from dupfind.candidates import (
     run_windows,
     statement_runs,
 )
+from dupfind.classify import Context, classify
 from dupfind.config import Config
-from dupfind.discover import discover_files
-from dupfind.extract import extract
+from dupfind.discover import discover_files, display_path
+from dupfind.domains import domain_map
+from dupfind.extract import extract, extract_commented
 from dupfind.fingerprint import shingles
-from dupfind.group import build_groups
+from dupfind.group import FoundGroup, build_groups
+from dupfind.history import MAX_QUERIES, open_history
 from dupfind.models import (
     CloneGroup,
     FileAnalysis,
+    Recommendation,
     ScanResult,
     ScanStats,
     SkippedFile,
     StatementTable,
 )
 from dupfind.normalise import named_codes
-from dupfind.parse import parse_source
+from dupfind.parse import parse_source, parse_tree
 
 Progress = Callable[[int, int], None]
 POOL_MIN_FILES = 24
@@ -55,6 +61,7 @@ def analyse_file(path: str, config: Config) -> FileAnalysis | SkippedFile:
         return parsed
     try:
         result = extract(parsed.tree, config)
+        extract_commented(parsed.source, result, config, parse_tree)
     except RecursionError:
         return SkippedFile(path, "nesting too deep to analyse")
     lists = tuple(result.lists)
@@ -64,6 +71,7 @@ def analyse_file(path: str, config: Config) -> FileAnalysis | SkippedFile:
         exact=result.sink.exact,
         shape=result.sink.shape,
         named=named_codes(result.sink.exact, result.sink.shape),
+        offsets=result.sink.offsets,
         units=tuple(result.units),
         statement_lists=StatementTable.from_lists(lists),
         shingles=shingles(result.sink.anchor),
@@ -136,14 +144,52 @@ def scan(paths: Sequence[str], config: Config, progress: Progress | None = None)
         if result.problem is not None:
             skipped.append(result.problem)
     watch.lap("map (read, parse, extract, fingerprint)")
-    groups = find_groups(analyses, config, frequency, watch)
+    found, leftovers = commented_out(find_groups(analyses, config, frequency, watch))
+    recommendations, notes = _classify(found, analyses, paths, config)
+    watch.lap("classify")
+    groups = [item.group for item in found]
+    versioned = versioned_files(analyses)
+    known = {frozenset(loc.path for loc in item.locations) for item in versioned}
+    leftovers = versioned + near_identical_siblings(analyses, groups, known) + leftovers
     stats = ScanStats(
         files_scanned=len(analyses),
         lines_scanned=sum(a.lines for a in analyses),
         duplicated_lines=duplicated_lines(groups),
     )
     skipped.sort(key=lambda s: s.path)
-    return ScanResult(tuple(groups), tuple(skipped), stats, tuple(watch.laps))
+    return ScanResult(
+        tuple(groups),
+        tuple(skipped),
+        stats,
+        recommendations=tuple(recommendations),
+        leftovers=tuple(leftovers),
+        notes=tuple(notes),
+        timings=tuple(watch.laps),
+    )
+
+
+def _classify(
+    found: Sequence[FoundGroup],
+    analyses: Sequence[FileAnalysis],
+    paths: Sequence[str],
+    config: Config,
+) -> tuple[list[Recommendation], list[str]]:
+    history = open_history(paths, config.history, config.history_days)
+    notes = []
+    if config.history and not history.available:
+        notes.append(
+            "git history is not available (not inside a git repository, or git is missing): "
+            "the change-frequency rule was skipped"
+        )
+    history.prefetch(item.group.members for item in found)
+    if history.truncated:
+        notes.append(
+            f"git history was read for the first {MAX_QUERIES} members only: the "
+            "change-frequency rule did not look at the others"
+        )
+    roots = [display_path(Path(path)) for path in paths]
+    context = Context(config, domain_map(config, roots), history, analyses)
+    return [classify(item, context) for item in found], notes
 
 
 def find_groups(
@@ -151,7 +197,7 @@ def find_groups(
     config: Config,
     frequency: Counter[int],
     watch: _Stopwatch | None = None,
-) -> list[CloneGroup]:
+) -> list[FoundGroup]:
     """The reduce: candidates → score → group over every analysed file."""
     watch = watch or _Stopwatch()
     units = eligible_units(analyses, config)

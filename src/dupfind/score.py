@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from array import array
 from collections import Counter
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from itertools import chain
 from typing import cast
@@ -68,14 +69,20 @@ def _key(tokens: Tokens) -> tuple[int, str, array[int]]:
     return len(tokens.shape), tokens.shape, tokens.exact
 
 
+Opcode = tuple[str, int, int, int, int]
+
+
+def opcode_tuples(first: Sequence[Hashable], second: Sequence[Hashable]) -> list[Opcode]:
+    """Levenshtein alignment blocks as plain (tag, a_start, a_end, b_start, b_end) tuples:
+    much cheaper to unpack than rapidfuzz's Opcode objects (its stub says Opcode, hence the
+    cast)."""
+    return cast(list[Opcode], Levenshtein.opcodes(first, second).as_list())
+
+
 def _renaming(a: Tokens, b: Tokens) -> dict[int, int]:
     """b's identifiers → a's, for the pairs the shape alignment makes consistently."""
     first, second = a.named, b.named
-    # as_list() gives plain tuples (much cheaper to unpack than Opcode objects); its stub
-    # claims Opcode, hence the cast.
-    blocks = cast(
-        list[tuple[str, int, int, int, int]], Levenshtein.opcodes(a.shape, b.shape).as_list()
-    )
+    blocks = opcode_tuples(a.shape, b.shape)
     pairs: Counter[tuple[int, int]] = Counter(
         chain.from_iterable(
             zip(first[a_start:a_end], second[b_start:b_end], strict=True)

@@ -1,0 +1,143 @@
+"""Leftovers of repeated attempts: versioned files, near-identical siblings, and
+commented-out code that duplicates live code.
+
+* **versioned-file**: a file named like ``util_v2.py``, ``util_new.py``, ``util_old.py``,
+  ``util_backup.py``/``_bak``, ``_temp``/``_tmp``, ``_copy``, ``_final``, ``_orig``, or with a
+  timestamp (``util_20240105.py``, ``util-2024-01-05.py``, ``util_1704412800.py``), next to the
+  ``util.py`` it shadows. Measured: the similarity of the two whole files.
+* **near-identical-siblings**: two files in one directory, each covered at least
+  ``SIBLING_SHARE`` by clone groups they share (most of the file is duplicated next door).
+* **commented-out-duplicate**: a comment block that parses as Python and matches live code
+  (found through the normal index: extract.extract_commented adds such blocks as units).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from itertools import combinations
+
+from dupfind.group import FoundGroup
+from dupfind.models import (
+    CloneGroup,
+    FileAnalysis,
+    Leftover,
+    LeftoverKind,
+    Location,
+    Member,
+    UnitKind,
+)
+from dupfind.score import Tokens, similarity
+
+SIBLING_SHARE = 0.8
+MAX_FILE_TOKENS = 30_000
+_VERSIONED = re.compile(
+    r"^(?P<base>.+?)(?:[_-](?:v\d+|new|old|backup|bak|temp|tmp|copy\d*|final|orig)"
+    r"|[_-]\d{8}(?:[_-]?\d{4,6})?|[_-]\d{4}-\d{2}-\d{2}|[_-]\d{10}| \(\d+\))$",
+    re.IGNORECASE,
+)
+
+
+def versioned_files(analyses: Sequence[FileAnalysis]) -> list[Leftover]:
+    """Files whose name marks another attempt at a sibling that is also scanned."""
+    by_path = {a.path: a for a in analyses}
+    found = []
+    for analysis in analyses:
+        directory, name = os.path.split(analysis.path)
+        stem, suffix = os.path.splitext(name)
+        match = _VERSIONED.match(stem)
+        if match is None:
+            continue
+        sibling = by_path.get(os.path.join(directory, match.group("base") + suffix))
+        if sibling is None:
+            continue
+        score = _file_similarity(sibling, analysis)
+        found.append(
+            Leftover(
+                LeftoverKind.VERSIONED_FILE,
+                (_whole(analysis), _whole(sibling)),
+                score,
+                analysis.lines,
+                f"{analysis.path} looks like another attempt at {sibling.path} "
+                f"({score:.0%} similar): keep one, delete the other",
+            )
+        )
+    return found
+
+
+def _whole(analysis: FileAnalysis) -> Location:
+    return Location(analysis.path, 1, max(1, analysis.lines))
+
+
+def _file_similarity(first: FileAnalysis, second: FileAnalysis) -> float:
+    def tokens(analysis: FileAnalysis) -> Tokens:
+        end = min(len(analysis.shape), MAX_FILE_TOKENS)
+        return Tokens.of(analysis.exact, analysis.shape, analysis.named, 0, end)
+
+    return round(similarity(tokens(first), tokens(second)), 4)
+
+
+def near_identical_siblings(
+    analyses: Sequence[FileAnalysis], groups: Iterable[CloneGroup], skip: set[frozenset[str]]
+) -> list[Leftover]:
+    """Sibling files most of whose lines are duplicated in each other."""
+    lines = {a.path: a.lines for a in analyses}
+    shared: dict[tuple[str, str], dict[str, set[int]]] = defaultdict(lambda: defaultdict(set))
+    for group in groups:
+        spans: dict[str, set[int]] = defaultdict(set)
+        for member in group.members:
+            spans[member.path].update(range(member.start_line, member.end_line + 1))
+        for first, second in combinations(sorted(spans), 2):
+            if os.path.dirname(first) == os.path.dirname(second):
+                shared[first, second][first] |= spans[first]
+                shared[first, second][second] |= spans[second]
+    found = []
+    for (a, b), covered in sorted(shared.items()):
+        share = min(len(covered[a]) / max(1, lines[a]), len(covered[b]) / max(1, lines[b]))
+        if share < SIBLING_SHARE or frozenset((a, b)) in skip:
+            continue
+        found.append(
+            Leftover(
+                LeftoverKind.NEAR_IDENTICAL_SIBLINGS,
+                (Location(a, 1, lines[a]), Location(b, 1, lines[b])),
+                round(share, 4),
+                min(lines[a], lines[b]),
+                f"{a} and {b} duplicate {share:.0%} of each other: merge them into one module",
+            )
+        )
+    return found
+
+
+def commented_out(found: Iterable[FoundGroup]) -> tuple[list[FoundGroup], list[Leftover]]:
+    """Split off groups involving commented-out code: live groups stay, the commented-out
+    copies of live code become leftovers; groups of commented code alone are dropped."""
+    live: list[FoundGroup] = []
+    leftovers: list[Leftover] = []
+    for item in found:
+        group = item.group
+        commented = [m for m in group.members if m.unit is UnitKind.COMMENTED]
+        if not commented:
+            live.append(item)
+            continue
+        alive = [m for m in group.members if m.unit is not UnitKind.COMMENTED]
+        if not alive:
+            continue
+        leftovers.extend(_commented(member, alive[0], group) for member in commented)
+    return live, leftovers
+
+
+def _commented(member: Member, target: Member, group: CloneGroup) -> Leftover:
+    return Leftover(
+        LeftoverKind.COMMENTED_OUT,
+        (
+            Location(member.path, member.start_line, member.end_line),
+            Location(target.path, target.start_line, target.end_line),
+        ),
+        group.similarity_min,
+        member.line_count,
+        f"commented-out code at {member.path}:{member.start_line}-{member.end_line} "
+        f"duplicates live code {target.qualname} at {target.path}:{target.start_line}: "
+        "delete the comment",
+    )

@@ -1,0 +1,381 @@
+"""Classification: each clone group → a verdict with its reasons, the copy to keep, what
+differs, the signature that would absorb it, and the lines a refactoring would save.
+
+The decision rule is an ordered table (first match wins), each row a plain function of the
+group's facts; thresholds come from the configuration:
+
+====  =========================  ==================================================  ==========
+ #    rule                       fires when                                          verdict
+====  =========================  ==================================================  ==========
+ 1    test-and-production        members mix test and production code                leave
+ 2    hotspot                    a member is marked ``# dupfind: hotspot`` / glob    leave
+ 3    change-frequency           one member changed ≥ history-hot times in the       leave
+                                 window, another ≤ history-cold (git; skipped
+                                 outside a repository)
+ 4    cross-domain-dissimilar    domains differ and similarity < extract-similarity  leave
+ 5    long-shared-block          runs of statements longer than extract-min-lines    extract
+ 6    same-domain-similar        one domain, similarity ≥ consolidate-similarity     consolidate
+ 7    cross-domain               domains differ, similarity ≥ extract-similarity     extract
+ 8    same-domain-partial        one domain, similarity in between                   extract
+ 9    dissimilar                 anything else                                       leave
+====  =========================  ==================================================  ==========
+
+Why these thresholds: 80% similar code in one domain differs only in details a parameter can
+carry, so one copy can replace the others; at 50-80%, or across domains (whose business rules
+may drift apart), only the shared part should be shared. A block over 50 lines inside
+different functions deserves a function of its own.
+
+Lines saved: consolidate replaces every other copy by one line (a call or an import); extract
+keeps one shared definition and turns every member into a call; leave-separate saves nothing.
+"""
+
+from __future__ import annotations
+
+import re
+import zlib
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import cached_property
+
+import pathspec
+
+from dupfind.config import Config
+from dupfind.differences import MemberTokens, differences, member_tokens
+from dupfind.domains import DomainMap, is_test_path
+from dupfind.group import FoundGroup
+from dupfind.history import History
+from dupfind.models import FileAnalysis, Member, Recommendation, UnitKind, Verdict
+from dupfind.normalise import HIGH_BIT, identifier_code
+from dupfind.parse import decode_source
+
+# Canonical-member ranking: production, test references, references, -age, tokens, -index.
+Row = tuple[bool, int, int, int, int, int]
+HOTSPOT = re.compile(rb"#\s*dupfind:\s*hotspot\b")
+_HEADER = re.compile(rb"^\s*(async\s+def|def|class)\b")
+
+
+@dataclass
+class Context:
+    """Everything classification reads besides the group itself (shared by all groups)."""
+
+    config: Config
+    domains: DomainMap
+    history: History
+    analyses: Sequence[FileAnalysis]
+    _lines: dict[str, list[bytes]] = field(default_factory=dict)
+
+    @cached_property
+    def _hotspot_spec(self) -> pathspec.PathSpec[pathspec.Pattern]:
+        return pathspec.GitIgnoreSpec.from_lines(self.config.hotspots)
+
+    def source(self, analysis: FileAnalysis) -> bytes:
+        return _read_source(analysis.path)
+
+    def is_hotspot(self, member: Member) -> bool:
+        if self._hotspot_spec.match_file(member.path.replace("\\", "/")):
+            return True
+        lines = self.source_lines(member.path)[member.start_line - 1 : member.end_line]
+        for line in lines[:20]:
+            if HOTSPOT.search(line):
+                return True
+            if _HEADER.match(line):
+                break
+        return False
+
+    def source_lines(self, path: str) -> list[bytes]:
+        if path not in self._lines:
+            self._lines[path] = _read_source(path).split(b"\n")
+        return self._lines[path]
+
+    @cached_property
+    def references(self) -> tuple[Counter[int], Counter[int]]:
+        """Occurrences of every identifier: in all files, and in test files only."""
+        ident = identifier_code()
+        everywhere: Counter[int] = Counter()
+        in_tests: Counter[int] = Counter()
+        for analysis in self.analyses:
+            names = Counter(
+                e for e, s in zip(analysis.exact, analysis.shape, strict=True) if s == ident
+            )
+            everywhere.update(names)
+            if is_test_path(analysis.path):
+                in_tests.update(names)
+        return everywhere, in_tests
+
+
+_SOURCES: dict[str, bytes] = {}
+
+
+def _read_source(path: str) -> bytes:
+    """The UTF-8 bytes a file was parsed from (memoised for the run)."""
+    if path not in _SOURCES:
+        try:
+            with open(path, "rb") as handle:
+                decoded = decode_source(path, handle.read())
+        except OSError:
+            decoded = b""
+        _SOURCES[path] = decoded if isinstance(decoded, bytes) else b""
+    return _SOURCES[path]
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What the rules look at, measured once per group."""
+
+    found: FoundGroup
+    domains: tuple[str, ...]
+    tests: tuple[bool, ...]
+    hotspots: tuple[bool, ...]
+    changes: tuple[int | None, ...]
+    config: Config
+
+    @property
+    def members(self) -> tuple[Member, ...]:
+        return self.found.group.members
+
+    @property
+    def similarity(self) -> float:
+        return self.found.group.similarity_min
+
+
+Outcome = tuple[Verdict, str] | None
+Rule = Callable[[Facts], Outcome]
+
+
+def _where(member: Member) -> str:
+    return f"{member.path}:{member.start_line}-{member.end_line}"
+
+
+def _rule_tests(facts: Facts) -> Outcome:
+    if all(facts.tests) or not any(facts.tests):
+        return None
+    test = next(m for m, t in zip(facts.members, facts.tests, strict=True) if t)
+    prod = next(m for m, t in zip(facts.members, facts.tests, strict=True) if not t)
+    return Verdict.LEAVE_SEPARATE, (
+        f"members mix test code ({test.path}) and production code ({prod.path}); "
+        "test code is never merged with production code"
+    )
+
+
+def _rule_hotspot(facts: Facts) -> Outcome:
+    marked = [m for m, hot in zip(facts.members, facts.hotspots, strict=True) if hot]
+    if not marked:
+        return None
+    return Verdict.LEAVE_SEPARATE, (
+        f"{_where(marked[0])} is marked as a performance hotspot; "
+        "hand-tuned copies are kept separate"
+    )
+
+
+def _rule_history(facts: Facts) -> Outcome:
+    known = [(c, m) for c, m in zip(facts.changes, facts.members, strict=True) if c is not None]
+    if len(known) < 2:
+        return None
+    hot_count, hot = max(known, key=lambda item: item[0])
+    cold_count, cold = min(known, key=lambda item: item[0])
+    config = facts.config
+    if hot_count < config.history_hot or cold_count > config.history_cold:
+        return None
+    return Verdict.LEAVE_SEPARATE, (
+        f"{_where(hot)} changed in {hot_count} commits over the last {config.history_days} "
+        f"days, {_where(cold)} in {cold_count}: one evolves quickly, the other is stable "
+        f"(thresholds: ≥ {config.history_hot} vs ≤ {config.history_cold})"
+    )
+
+
+def _domains_text(facts: Facts) -> str:
+    return ", ".join(sorted(set(facts.domains)))
+
+
+def _rule_cross_dissimilar(facts: Facts) -> Outcome:
+    limit = facts.config.extract_similarity
+    if len(set(facts.domains)) == 1 or facts.similarity >= limit:
+        return None
+    return Verdict.LEAVE_SEPARATE, (
+        f"members are in different domains ({_domains_text(facts)}) and only "
+        f"{facts.similarity:.0%} similar (< {limit:.0%}): likely different business rules"
+    )
+
+
+def _rule_long_block(facts: Facts) -> Outcome:
+    limit = facts.config.extract_min_lines
+    group = facts.found.group
+    if group.lines <= limit or any(m.unit is not UnitKind.BLOCK for m in group.members):
+        return None
+    return Verdict.EXTRACT, (
+        f"a shared block of {group.lines} lines (> {limit}) inside different code: "
+        "extract it into a function of its own"
+    )
+
+
+def _rule_same_similar(facts: Facts) -> Outcome:
+    limit = facts.config.consolidate_similarity
+    if len(set(facts.domains)) != 1 or facts.similarity < limit:
+        return None
+    return Verdict.CONSOLIDATE, (
+        f"all members are in domain '{facts.domains[0]}' and at least "
+        f"{facts.similarity:.0%} similar (≥ {limit:.0%}): keep one copy"
+    )
+
+
+def _rule_cross(facts: Facts) -> Outcome:
+    limit = facts.config.extract_similarity
+    if len(set(facts.domains)) == 1 or facts.similarity < limit:
+        return None
+    return Verdict.EXTRACT, (
+        f"members span domains ({_domains_text(facts)}) and are at least "
+        f"{facts.similarity:.0%} similar (≥ {limit:.0%}): extract a shared abstraction"
+    )
+
+
+def _rule_same_partial(facts: Facts) -> Outcome:
+    low, high = facts.config.extract_similarity, facts.config.consolidate_similarity
+    if len(set(facts.domains)) != 1 or not low <= facts.similarity < high:
+        return None
+    return Verdict.EXTRACT, (
+        f"all members are in domain '{facts.domains[0]}' but only {facts.similarity:.0%} "
+        f"similar ({low:.0%}-{high:.0%}): extract the shared part"
+    )
+
+
+def _rule_fallback(facts: Facts) -> Outcome:
+    return Verdict.LEAVE_SEPARATE, (
+        f"only {facts.similarity:.0%} similar (< {facts.config.extract_similarity:.0%})"
+    )
+
+
+RULES: tuple[tuple[str, Rule], ...] = (
+    ("test-and-production", _rule_tests),
+    ("hotspot", _rule_hotspot),
+    ("change-frequency", _rule_history),
+    ("cross-domain-dissimilar", _rule_cross_dissimilar),
+    ("long-shared-block", _rule_long_block),
+    ("same-domain-similar", _rule_same_similar),
+    ("cross-domain", _rule_cross),
+    ("same-domain-partial", _rule_same_partial),
+    ("dissimilar", _rule_fallback),
+)
+
+
+def decide(facts: Facts) -> tuple[str, Verdict, str]:
+    """The first rule that fires: (rule id, verdict, reason)."""
+    for name, rule in RULES:
+        outcome = rule(facts)
+        if outcome is not None:
+            return name, outcome[0], outcome[1]
+    raise AssertionError("the fallback rule always fires")  # pragma: no cover
+
+
+def classify(found: FoundGroup, context: Context) -> Recommendation:
+    """The recommendation for one group."""
+    facts = _facts(found, context)
+    rule, verdict, reason = decide(facts)
+    canonical, why = _canonical(found, context)
+    others = [i for i in range(len(found.spans)) if i != canonical]
+    shown = [canonical, *others[: MAX_SHOWN - 1]]
+    tokens = [_member_tokens(found, index, context) for index in shown]
+    found_differences, signature = differences(tokens, 0)
+    return Recommendation(
+        verdict=verdict,
+        rule=rule,
+        reasons=(reason,),
+        confidence=_confidence(verdict, found),
+        canonical=canonical,
+        canonical_reason=why,
+        domains=facts.domains,
+        differences=found_differences,
+        signature=signature,
+        lines_saved=_lines_saved(verdict, found, canonical),
+    )
+
+
+MAX_SHOWN = 12  # members compared for differences (the canonical one and 11 others)
+
+
+def _member_tokens(found: FoundGroup, index: int, context: Context) -> MemberTokens:
+    member = found.group.members[index]
+    analysis, start, end = found.spans[index]
+    return member_tokens(
+        analysis, context.source(analysis), (start, end), member.unit, _simple_name(member)
+    )
+
+
+def _facts(found: FoundGroup, context: Context) -> Facts:
+    members = found.group.members
+    return Facts(
+        found=found,
+        domains=tuple(context.domains.domain(m.path) for m in members),
+        tests=tuple(is_test_path(m.path) for m in members),
+        hotspots=tuple(context.is_hotspot(m) for m in members),
+        changes=tuple(context.history.changes(m) for m in members),
+        config=context.config,
+    )
+
+
+def _simple_name(member: Member) -> str:
+    return member.qualname.rsplit(".", 1)[-1].strip("<>") or "module"
+
+
+def _canonical(found: FoundGroup, context: Context) -> tuple[int, str]:
+    """Which copy to keep: production code, then the most referenced from tests, the most
+    referenced, the oldest in git, the most complete; with the reason that decided."""
+    everywhere, in_tests = context.references
+    members = found.group.members
+    rows: list[Row] = []
+    for index, member in enumerate(members):
+        code = _name_code(member)
+        age = context.history.first_commit_time(member.path)
+        rows.append((
+            not is_test_path(member.path),
+            in_tests[code] if code else 0,
+            max(0, everywhere[code] - 1) if code else 0,
+            -(age if age is not None else 2**62),
+            found.spans[index][2] - found.spans[index][1],
+            -index,
+        ))  # fmt: skip
+    best = max(range(len(members)), key=lambda i: rows[i])
+    return best, _canonical_reason(rows, best, members)
+
+
+def _name_code(member: Member) -> int:
+    if member.unit is UnitKind.BLOCK:
+        return 0
+    return zlib.crc32(_simple_name(member).encode()) | HIGH_BIT
+
+
+def _canonical_reason(rows: Sequence[Row], best: int, members: Sequence[Member]) -> str:
+    row = rows[best]
+    others = [r for i, r in enumerate(rows) if i != best]
+    if any(not r[0] for r in others) and row[0]:
+        return "the production copy (the others are test code)"
+    if all(row[1] > r[1] for r in others):
+        return f"referenced from tests ({row[1]} references in test files)"
+    if all(row[2] > r[2] for r in others):
+        return f"the most referenced ({row[2]} references)"
+    if all(row[3] > r[3] for r in others) and row[3] != -(2**62):
+        added = datetime.fromtimestamp(-int(row[3]), tz=UTC).date().isoformat()
+        return f"the oldest in git (added {added})"
+    if all(row[4] > r[4] for r in others):
+        return f"the most complete ({row[4]} tokens)"
+    return f"the first by location ({members[best].path}); the copies are otherwise equal"
+
+
+def _confidence(verdict: Verdict, found: FoundGroup) -> float:
+    group = found.group
+    if verdict is Verdict.CONSOLIDATE:
+        return group.similarity_min
+    if verdict is Verdict.EXTRACT:
+        return round(0.8 * group.similarity_mean, 4)
+    return 1.0
+
+
+def _lines_saved(verdict: Verdict, found: FoundGroup, canonical: int) -> int:
+    members = found.group.members
+    others = [m.line_count for i, m in enumerate(members) if i != canonical]
+    if verdict is Verdict.CONSOLIDATE:
+        return max(0, sum(others) - len(others))
+    if verdict is Verdict.EXTRACT:
+        return max(0, sum(others) - len(members))
+    return 0
