@@ -30,15 +30,25 @@ def render_table(rows, widths):
 TOP_KEYS = {
     "schema_version",
     "tool",
+    "mode",
     "files_scanned",
     "lines_scanned",
     "duplicated_lines",
     "duplicated_percent",
+    "scorecard",
+    "plan",
     "groups",
+    "leftovers",
+    "directories",
+    "notes",
     "skipped",
 }
-GROUP_KEYS = {"id", "kind", "similarity_min", "similarity_mean", "lines", "members"}
-MEMBER_KEYS = {"path", "start_line", "end_line", "qualname", "unit"}
+GROUP_KEYS = {
+    "id", "kind", "similarity_min", "similarity_mean", "lines", "members", "verdict", "rule",
+    "reasons", "confidence", "canonical", "canonical_reason", "signature", "lines_saved",
+    "differences",
+}  # fmt: skip
+MEMBER_KEYS = {"path", "start_line", "end_line", "qualname", "unit", "domain"}
 SKIPPED_KEYS = {"path", "reason", "line", "partial"}
 
 
@@ -267,7 +277,7 @@ def test_json_output_file_has_the_documented_schema(repo: Path) -> None:
     assert result.stdout == ""
     document = json.loads((repo / "report.json").read_text(encoding="utf-8"))
     assert set(document) == TOP_KEYS
-    assert document["schema_version"] == 1
+    assert document["schema_version"] == 2
     assert document["tool"] == {"name": "dupfind", "version": __version__}
     assert document["files_scanned"] == 4
     assert document["lines_scanned"] > 0
@@ -357,7 +367,7 @@ def test_pyproject_format_is_used_and_cli_format_overrides_it(repo: Path) -> Non
     as_text = invoke("scan", "src", "--format", "terminal")
 
     assert as_json.exit_code == as_text.exit_code == 0
-    assert json.loads(as_json.stdout)["schema_version"] == 1
+    assert json.loads(as_json.stdout)["schema_version"] == 2
     assert "Summary:" in as_text.stdout
     assert not as_text.stdout.lstrip().startswith("{")
 
@@ -481,6 +491,6 @@ def test_subprocess_smoke(make_tree: TreeWriter) -> None:
 
     assert completed.returncode == 0, completed.stderr
     document = json.loads(completed.stdout)
-    assert document["schema_version"] == 1
+    assert document["schema_version"] == 2
     assert document["files_scanned"] == 2
     assert member_paths(document) == [["a/one.py", "a/two.py"]]

@@ -185,7 +185,9 @@ IgnoreOverloads = Annotated[
 Jobs = Annotated[
     int | None, typer.Option("--jobs", "-j", help="Worker processes; 0 = all cores [0].")
 ]
-Format = Annotated[str | None, typer.Option("--format", "-f", help="terminal or json.")]
+Format = Annotated[
+    str | None, typer.Option("--format", "-f", help="terminal, json, markdown or html.")
+]
 Output = Annotated[
     Path | None, typer.Option("--output", "-o", help="Write the report to this file.")
 ]
@@ -196,54 +198,87 @@ Debug = Annotated[bool, typer.Option(help="Show tracebacks of internal errors.")
 Timings = Annotated[bool, typer.Option(help="Print the wall time of each stage on stderr.")]
 
 
-@app.command()
-def scan(
-    paths: PathsArg = None,
-    min_lines: MinLines = None,
-    min_tokens: MinTokens = None,
-    min_similarity: MinSimilarity = None,
-    exclude: Exclude = None,
-    gitignore: Gitignore = None,
-    include_pyi: IncludePyi = None,
-    follow_symlinks: FollowSymlinks = None,
-    max_file_size: MaxFileSize = None,
-    ignore_imports: IgnoreImports = None,
-    ignore_all_lists: IgnoreAllLists = None,
-    ignore_stubs: IgnoreStubs = None,
-    ignore_overloads: IgnoreOverloads = None,
-    jobs: Jobs = None,
-    output_format: Format = None,
-    output: Output = None,
-    config: ConfigFile = None,
-    debug: Debug = False,
-    timings: Timings = False,
+History = Annotated[
+    bool | None,
+    typer.Option("--history/--no-history", help="Read git history for change frequency [on]."),
+]
+
+COMMAND_HELP = {
+    "scan": "Scan PATHS for duplicated code and report the clone groups, largest first.",
+    "plan": (
+        "The refactoring plan for PATHS: a scorecard, then every clone group with its verdict "
+        "(consolidate / extract / leave-separate) and reasons, the copy to keep, the proposed "
+        "signature and the lines saved, ordered by lines saved times confidence; then the "
+        "leftovers of repeated attempts."
+    ),
+}
+
+
+def _command(mode: str) -> Callable[..., None]:
+    """One command body for ``scan`` and ``plan``: they differ only in the report's order."""
+
+    def command(
+        paths: PathsArg = None,
+        min_lines: MinLines = None,
+        min_tokens: MinTokens = None,
+        min_similarity: MinSimilarity = None,
+        exclude: Exclude = None,
+        gitignore: Gitignore = None,
+        include_pyi: IncludePyi = None,
+        follow_symlinks: FollowSymlinks = None,
+        max_file_size: MaxFileSize = None,
+        ignore_imports: IgnoreImports = None,
+        ignore_all_lists: IgnoreAllLists = None,
+        ignore_stubs: IgnoreStubs = None,
+        ignore_overloads: IgnoreOverloads = None,
+        history: History = None,
+        jobs: Jobs = None,
+        output_format: Format = None,
+        output: Output = None,
+        config: ConfigFile = None,
+        debug: Debug = False,
+        timings: Timings = False,
+    ) -> None:
+        options: dict[str, object] = {
+            "min_lines": min_lines, "min_tokens": min_tokens, "min_similarity": min_similarity,
+            "exclude": exclude or None, "gitignore": gitignore, "include_pyi": include_pyi,
+            "follow_symlinks": follow_symlinks, "max_file_size": max_file_size,
+            "ignore_imports": ignore_imports, "ignore_all_lists": ignore_all_lists,
+            "ignore_stubs": ignore_stubs, "ignore_overloads": ignore_overloads,
+            "history": history, "jobs": jobs, "format": output_format,
+        }  # fmt: skip
+        targets = paths or ["."]
+        _run(lambda: _report(mode, targets, config, options, (output, timings)), debug)
+
+    command.__doc__ = COMMAND_HELP[mode]
+    return command
+
+
+def _report(
+    mode: str,
+    targets: list[str],
+    config: Path | None,
+    options: dict[str, object],
+    where: tuple[Path | None, bool],
 ) -> None:
-    """Scan PATHS for duplicated code and report the clone groups."""
-    options: dict[str, object] = {
-        "min_lines": min_lines, "min_tokens": min_tokens, "min_similarity": min_similarity,
-        "exclude": exclude or None, "gitignore": gitignore, "include_pyi": include_pyi,
-        "follow_symlinks": follow_symlinks, "max_file_size": max_file_size,
-        "ignore_imports": ignore_imports, "ignore_all_lists": ignore_all_lists,
-        "ignore_stubs": ignore_stubs, "ignore_overloads": ignore_overloads,
-        "jobs": jobs, "format": output_format,
-    }  # fmt: skip
-    targets = paths or ["."]
+    output, timings = where
+    settings = _load_config(targets, config, options)
+    renderer = get_reporter(settings.format)
+    progress = _LazyProgress(Console(stderr=True))
+    try:
+        result = run_scan(targets, settings, progress)
+    finally:
+        progress.stop()
+    view = build_view(result, with_code=settings.format == "html", mode=mode)
+    with _output(output) as out:
+        renderer(view, out)
+    if timings:
+        for stage, seconds in result.timings:
+            typer.echo(f"{seconds:8.3f}s  {stage}", err=True)
 
-    def action() -> None:
-        settings = _load_config(targets, config, options)
-        renderer = get_reporter(settings.format)
-        progress = _LazyProgress(Console(stderr=True))
-        try:
-            result = run_scan(targets, settings, progress)
-        finally:
-            progress.stop()
-        with _output(output) as out:
-            renderer(build_view(result), out)
-        if timings:
-            for stage, seconds in result.timings:
-                typer.echo(f"{seconds:8.3f}s  {stage}", err=True)
 
-    _run(action, debug)
+app.command("scan")(_command("scan"))
+app.command("plan")(_command("plan"))
 
 
 def main() -> None:

@@ -68,6 +68,10 @@ def differences(
         if index != canonical:
             _align(base, other, (canonical, index, len(members)), slots, changes)
     token_diffs, parameters = _token_differences(base, slots)
+    existing = {
+        p.split("=")[0].split(":")[0].strip("* ") for p in _existing_parameters(base).split(",")
+    }
+    parameters = [p for p in parameters if p.split("=")[0] not in existing]
     found = sorted(token_diffs + changes, key=lambda d: (d.line, d.kind, d.values))
     return tuple(found[:MAX_DIFFERENCES]), _signature(base, parameters)
 
@@ -92,10 +96,30 @@ def _align(
             continue
         kind = "inserted" if a1 == a2 else "deleted" if b1 == b2 else "changed"
         values = [""] * count
-        values[canonical] = " ".join(base.texts[a1:a2])
-        values[index] = " ".join(other.texts[b1:b2])
+        values[canonical] = _lines_code(base, a1, a2)
+        values[index] = _lines_code(other, b1, b2)
         line = base.lines[min(a1, len(base.lines) - 1)] if base.lines else 0
-        changes.append(Difference(kind, line, tuple(values)))
+        difference = Difference(kind, line, tuple(values))
+        if difference not in changes:  # several edits on one line show as one
+            changes.append(difference)
+
+
+def _lines_code(member: MemberTokens, start: int, end: int) -> str:
+    """The code of the whole lines holding tokens ``start:end`` ("" for none)."""
+    if start >= end:
+        return ""
+    wanted = set(member.lines[start:end])
+    by_line: dict[int, list[str]] = {}
+    for text, line in zip(member.texts, member.lines, strict=True):
+        if line in wanted:
+            by_line.setdefault(line, []).append(text)
+    return " / ".join(_code(by_line[line]) for line in sorted(by_line))
+
+
+def _code(tokens: Sequence[str]) -> str:
+    """Tokens back to code: no space before , ) ] : . nor after ( [ ."""
+    joined = " ".join(tokens)
+    return re.sub(r"\s+([,)\]:.])", r"\1", re.sub(r"([(\[.])\s+", r"\1", joined))
 
 
 def _token_differences(
@@ -103,6 +127,7 @@ def _token_differences(
 ) -> tuple[list[Difference], list[str]]:
     ident = identifier_code()
     local = _local_names(base)
+    header_end = _header_end(base)
     seen: set[tuple[str, tuple[str, ...]]] = set()
     found: list[Difference] = []
     parameters: list[str] = []
@@ -114,11 +139,26 @@ def _token_differences(
             continue
         seen.add(key)
         found.append(Difference(key[0], base.lines[position], values))
+        if position < header_end:
+            continue  # the signature itself: a renamed parameter or another default
         if is_name and base.texts[position] not in local:
             parameters.append(_identifier(base.texts[position]))
         elif not is_name:
             parameters.append(f"{_literal_name(base, position)}={base.texts[position]}")
     return found, _unique(parameters)
+
+
+def _header_end(base: MemberTokens) -> int:
+    """Index of the token after a function's ``def …(…):`` header (0 for other units)."""
+    if base.kind is not UnitKind.FUNCTION:
+        return 0
+    depth = 0
+    for index, text in enumerate(base.texts):
+        depth += text in {"(", "[", "{"}
+        depth -= text in {")", "]", "}"}
+        if text == ":" and depth == 0:
+            return index + 1
+    return 0
 
 
 def _local_names(base: MemberTokens) -> set[str]:
@@ -206,5 +246,14 @@ def _existing_parameters(base: MemberTokens) -> str:
         depth -= texts[end] in {")", "]", "}"}
         if depth == 0:
             break
-    joined = " ".join(texts[start + 1 : end])
-    return re.sub(r"\s+([,)\]:.])", r"\1", re.sub(r"([(\[.])\s+", r"\1", joined))
+    return _compact(texts[start + 1 : end])
+
+
+def _parameter_names(parameters: str) -> set[str]:
+    return {p.split("=")[0].split(":")[0].strip("* ") for p in parameters.split(",")}
+
+
+def _compact(tokens: Sequence[str]) -> str:
+    """Tokens back to code with conventional spacing (no space before , ) ] : . or after
+    ( [ ., none around = in parameters)."""
+    return re.sub(r"\s*=\s*", "=", _code(tokens))

@@ -284,4 +284,5 @@ class ScanResult:
     recommendations: tuple[Recommendation, ...] = ()  # parallel to groups
     leftovers: tuple[Leftover, ...] = ()
     notes: tuple[str, ...] = ()
+    files: tuple[tuple[str, int], ...] = ()  # every analysed file and its line count
     timings: tuple[tuple[str, float], ...] = field(default=(), compare=False)

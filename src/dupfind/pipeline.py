@@ -164,6 +164,7 @@ def scan(paths: Sequence[str], config: Config, progress: Progress | None = None)
         recommendations=tuple(recommendations),
         leftovers=tuple(leftovers),
         notes=tuple(notes),
+        files=tuple((a.path, a.lines) for a in analyses),
         timings=tuple(watch.laps),
     )
 

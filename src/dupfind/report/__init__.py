@@ -6,13 +6,20 @@ from collections.abc import Callable
 from typing import TextIO
 
 from dupfind.errors import UsageError
+from dupfind.report.html import render_html
 from dupfind.report.json import render_json
+from dupfind.report.markdown import render_markdown
 from dupfind.report.terminal import render_terminal
 from dupfind.report.view import ReportView
 
 Renderer = Callable[[ReportView, TextIO], None]
 
-REPORTERS: dict[str, Renderer] = {"terminal": render_terminal, "json": render_json}
+REPORTERS: dict[str, Renderer] = {
+    "terminal": render_terminal,
+    "json": render_json,
+    "markdown": render_markdown,
+    "html": render_html,
+}
 
 
 def get_reporter(name: str) -> Renderer:

@@ -1,4 +1,5 @@
-"""Terminal report with rich: the groups (largest first), then a summary and skipped files."""
+"""Terminal report with rich: groups (largest first; by priority for ``plan``) with their
+verdicts, then leftovers, a summary and skipped files. Colour only on a terminal."""
 
 from __future__ import annotations
 
@@ -10,14 +11,24 @@ from rich.text import Text
 from dupfind.report.view import GroupView, ReportView
 
 KIND_STYLE = {"exact": "bold red", "renamed": "bold yellow", "near-miss": "bold cyan"}
+VERDICT_STYLE = {"consolidate": "bold green", "extract": "bold magenta", "leave-separate": "dim"}
 
 
 def render_terminal(view: ReportView, out: TextIO) -> None:
-    """Write the human-readable report to ``out`` (colour only on a terminal)."""
+    """Write the human-readable report to ``out``."""
     console = Console(file=out, highlight=False, soft_wrap=True)
-    for number, group in enumerate(view.groups, 1):
+    if view.mode == "plan":
+        console.print(_scorecard(view))
+    for number, group in enumerate(view.ordered(), 1):
         console.print(_group_header(number, group))
         console.print(_members(group), end="")
+        console.print(_advice(group, detailed=view.mode == "plan"), end="")
+    if view.leftovers:
+        console.print(Text(f"\nLeftovers of repeated attempts ({len(view.leftovers)}):", "bold"))
+        for leftover in view.leftovers:
+            console.print(f"  {leftover.kind}: {leftover.reason}", markup=False)
+    for note in view.notes:
+        console.print(Text(f"\nNote: {note}", "italic"))
     console.print(_summary(view))
     if view.skipped:
         console.print(Text(f"Skipped or partly parsed files ({len(view.skipped)}):", "bold"))
@@ -34,18 +45,49 @@ def _group_header(number: int, group: GroupView) -> Text:
     )
     return Text.assemble(
         (f"#{number} ", "bold"),
+        (group.verdict, VERDICT_STYLE.get(group.verdict, "bold")),
+        " · ",
         (group.kind, KIND_STYLE.get(group.kind, "bold")),
         f" · {len(group.members)} copies · {group.lines} lines · similarity {similarity}",
+        f" · saves {group.lines_saved} lines" if group.lines_saved else "",
         (f"  [{group.id}]", "dim"),
     )
 
 
 def _members(group: GroupView) -> Text:
     lines = Text()
-    for member in group.members:
+    for index, member in enumerate(group.members):
         lines.append(f"  {member.path}:{member.start_line}-{member.end_line}")
-        lines.append(f"  {member.qualname}\n", "dim")
+        unit = " (block)" if member.unit == "block" else ""
+        lines.append(f"  {member.qualname}{unit}", "dim")
+        lines.append("  ← keep\n" if index == group.canonical else "\n", "green")
     return lines
+
+
+def _advice(group: GroupView, detailed: bool) -> Text:
+    text = Text()
+    for reason in group.reasons:
+        text.append(f"  why: {reason}\n", "italic")
+    if detailed:
+        text.append(f"  keep: {group.canonical_reason}\n", "italic")
+        if group.signature and group.verdict != "leave-separate":
+            text.append(f"  signature: {group.signature}\n")
+        for diff in group.differences[:5]:
+            values = " | ".join(v or "—" for v in diff.values[:3])
+            text.append(f"  differs at line {diff.line} ({diff.kind}): {values}\n", "dim")
+    return text
+
+
+def _scorecard(view: ReportView) -> Text:
+    card = view.scorecard
+    verdicts = ", ".join(f"{count} {name}" for name, count in card.verdicts)
+    return Text.assemble(
+        ("Refactoring plan\n", "bold underline"),
+        f"  {card.duplicated_lines} of {card.lines_scanned} lines duplicated "
+        f"({card.duplicated_percent:.1f}%) in {card.groups} groups: {verdicts}\n",
+        f"  {card.lines_saved} lines saved if every item is applied; "
+        f"{card.leftovers} leftovers of repeated attempts\n",
+    )
 
 
 def _plural(count: int, noun: str) -> str:

@@ -1,17 +1,20 @@
 """The one presentation model every renderer reads: built once, so no renderer recomputes.
 
 Paths are made relative to the working directory, groups keep the pipeline's order (largest
-duplication first), figures are rounded, and nothing time- or machine-dependent is included, so
-the same input gives byte-identical reports whatever the file order.
+duplication first) and ``plan`` lists them by priority (lines saved times confidence), figures are
+rounded, and nothing time- or machine-dependent is included, so the same input gives
+byte-identical reports whatever the file order. Source snippets are read only when a renderer
+shows code (``with_code``: HTML).
 """
 
 from __future__ import annotations
 
 import os
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
-from dupfind.models import CloneGroup, ScanResult
+from dupfind.models import CloneGroup, Leftover, Recommendation, ScanResult, Verdict
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,10 +24,19 @@ class MemberView:
     end_line: int
     qualname: str
     unit: str
+    domain: str
+    code: str
 
     @property
     def lines(self) -> int:
         return self.end_line - self.start_line + 1
+
+
+@dataclass(frozen=True, slots=True)
+class DifferenceView:
+    kind: str
+    line: int
+    values: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +47,35 @@ class GroupView:
     similarity_mean: float
     lines: int
     members: tuple[MemberView, ...]
+    verdict: str
+    rule: str
+    reasons: tuple[str, ...]
+    confidence: float
+    canonical: int
+    canonical_reason: str
+    signature: str
+    lines_saved: int
+    differences: tuple[DifferenceView, ...]
+
+    @property
+    def priority(self) -> float:
+        return self.lines_saved * self.confidence
+
+
+@dataclass(frozen=True, slots=True)
+class LocationView:
+    path: str
+    start_line: int
+    end_line: int
+
+
+@dataclass(frozen=True, slots=True)
+class LeftoverView:
+    kind: str
+    locations: tuple[LocationView, ...]
+    similarity: float
+    lines: int
+    reason: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +87,25 @@ class SkippedView:
 
 
 @dataclass(frozen=True, slots=True)
+class DirectoryView:
+    path: str
+    lines: int
+    duplicated_lines: int
+
+
+@dataclass(frozen=True, slots=True)
+class Scorecard:
+    files_scanned: int
+    lines_scanned: int
+    duplicated_lines: int
+    duplicated_percent: float
+    lines_saved: int
+    groups: int
+    verdicts: tuple[tuple[str, int], ...]
+    leftovers: int
+
+
+@dataclass(frozen=True, slots=True)
 class ReportView:
     files_scanned: int
     lines_scanned: int
@@ -53,6 +113,18 @@ class ReportView:
     duplicated_percent: float
     groups: tuple[GroupView, ...]
     skipped: tuple[SkippedView, ...]
+    leftovers: tuple[LeftoverView, ...]
+    notes: tuple[str, ...]
+    scorecard: Scorecard
+    plan: tuple[int, ...]  # indexes into groups, highest priority first
+    directories: tuple[DirectoryView, ...]
+    mode: str = "scan"  # "scan": groups by size; "plan": the refactoring plan by priority
+
+    def ordered(self) -> tuple[GroupView, ...]:
+        """The groups in the order this report presents them."""
+        if self.mode == "plan":
+            return tuple(self.groups[i] for i in self.plan)
+        return self.groups
 
 
 def relative_path(path: str, base: Path | None = None) -> str:
@@ -70,33 +142,130 @@ def relative_path(path: str, base: Path | None = None) -> str:
     return Path(relative).as_posix()
 
 
-def _group_view(group: CloneGroup, base: Path | None) -> GroupView:
+class _Snippets:
+    """Member source text, read once per file."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.files: dict[str, list[str]] = {}
+
+    def code(self, path: str, start: int, end: int) -> str:
+        if not self.enabled:
+            return ""
+        if path not in self.files:
+            try:
+                text = Path(path).read_bytes().decode("utf-8", "replace")
+            except OSError:
+                text = ""
+            self.files[path] = text.splitlines()
+        return "\n".join(self.files[path][start - 1 : end])
+
+
+def _group_view(
+    group: CloneGroup, advice: Recommendation, base: Path | None, snippets: _Snippets
+) -> GroupView:
+    members = tuple(
+        MemberView(
+            relative_path(m.path, base), m.start_line, m.end_line, m.qualname, m.unit.value,
+            advice.domains[i] if i < len(advice.domains) else "",
+            snippets.code(m.path, m.start_line, m.end_line),
+        )
+        for i, m in enumerate(group.members)
+    )  # fmt: skip
     return GroupView(
         id=group.id,
         kind=group.kind.value,
         similarity_min=group.similarity_min,
         similarity_mean=group.similarity_mean,
         lines=group.lines,
-        members=tuple(
-            MemberView(
-                relative_path(m.path, base), m.start_line, m.end_line, m.qualname, m.unit.value
-            )
-            for m in group.members
-        ),
+        members=members,
+        verdict=advice.verdict.value,
+        rule=advice.rule,
+        reasons=advice.reasons,
+        confidence=round(advice.confidence, 4),
+        canonical=advice.canonical,
+        canonical_reason=advice.canonical_reason,
+        signature=advice.signature,
+        lines_saved=advice.lines_saved,
+        differences=tuple(DifferenceView(d.kind, d.line, d.values) for d in advice.differences),
     )
 
 
-def build_view(result: ScanResult, base: Path | None = None) -> ReportView:
-    """The presentation model of one scan."""
+def _unclassified(group: CloneGroup) -> Recommendation:
+    return Recommendation(Verdict.LEAVE_SEPARATE, "unclassified", (), 0.0, 0, "", (), (), "", 0)
+
+
+def _leftover_view(item: Leftover, base: Path | None) -> LeftoverView:
+    return LeftoverView(
+        kind=item.kind.value,
+        locations=tuple(
+            LocationView(relative_path(loc.path, base), loc.start_line, loc.end_line)
+            for loc in item.locations
+        ),
+        similarity=item.similarity,
+        lines=item.lines,
+        reason=item.reason,
+    )
+
+
+def _directories(result: ScanResult, base: Path | None) -> tuple[DirectoryView, ...]:
+    lines: Counter[str] = Counter()
+    for path, count in result.files:
+        lines[os.path.dirname(relative_path(path, base)) or "."] += count
+    covered: dict[str, set[tuple[str, int]]] = defaultdict(set)
+    for group in result.groups:
+        for m in group.members:
+            directory = os.path.dirname(relative_path(m.path, base)) or "."
+            covered[directory].update((m.path, n) for n in range(m.start_line, m.end_line + 1))
+    return tuple(
+        DirectoryView(directory, lines[directory], len(covered[directory]))
+        for directory in sorted(lines)
+    )
+
+
+def _scorecard(result: ScanResult, groups: tuple[GroupView, ...]) -> Scorecard:
     stats = result.stats
+    verdicts = Counter(g.verdict for g in groups)
+    return Scorecard(
+        files_scanned=stats.files_scanned,
+        lines_scanned=stats.lines_scanned,
+        duplicated_lines=stats.duplicated_lines,
+        duplicated_percent=round(stats.duplicated_percent, 2),
+        lines_saved=sum(g.lines_saved for g in groups),
+        groups=len(groups),
+        verdicts=tuple((v.value, verdicts[v.value]) for v in Verdict),
+        leftovers=len(result.leftovers),
+    )
+
+
+def build_view(
+    result: ScanResult, base: Path | None = None, with_code: bool = False, mode: str = "scan"
+) -> ReportView:
+    """The presentation model of one scan (``mode`` "plan" orders groups by priority)."""
+    stats = result.stats
+    snippets = _Snippets(with_code)
+    advice = result.recommendations or tuple(_unclassified(g) for g in result.groups)
+    groups = tuple(
+        _group_view(group, rec, base, snippets)
+        for group, rec in zip(result.groups, advice, strict=True)
+    )
+    plan = tuple(
+        sorted(range(len(groups)), key=lambda i: (-groups[i].priority, -groups[i].lines, i))
+    )
     return ReportView(
         files_scanned=stats.files_scanned,
         lines_scanned=stats.lines_scanned,
         duplicated_lines=stats.duplicated_lines,
         duplicated_percent=round(stats.duplicated_percent, 2),
-        groups=tuple(_group_view(group, base) for group in result.groups),
+        groups=groups,
         skipped=tuple(
             SkippedView(relative_path(s.path, base), s.reason, s.line, s.partial)
             for s in result.skipped
         ),
+        leftovers=tuple(_leftover_view(item, base) for item in result.leftovers),
+        notes=result.notes,
+        scorecard=_scorecard(result, groups),
+        plan=plan,
+        directories=_directories(result, base),
+        mode=mode,
     )
