@@ -38,11 +38,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
+from itertools import compress
 
 import pathspec
 
 from dupfind.config import Config
-from dupfind.differences import MemberTokens, differences, member_tokens
+from dupfind.differences import MemberTokens, differences, line_starts, member_tokens
 from dupfind.domains import DomainMap, is_test_path
 from dupfind.group import FoundGroup
 from dupfind.history import History
@@ -65,6 +66,7 @@ class Context:
     history: History
     analyses: Sequence[FileAnalysis]
     _lines: dict[str, list[bytes]] = field(default_factory=dict)
+    _starts: dict[str, list[int]] = field(default_factory=dict)
 
     @cached_property
     def _hotspot_spec(self) -> pathspec.PathSpec[pathspec.Pattern]:
@@ -84,6 +86,11 @@ class Context:
                 break
         return False
 
+    def line_starts(self, path: str) -> list[int]:
+        if path not in self._starts:
+            self._starts[path] = line_starts(_read_source(path))
+        return self._starts[path]
+
     def source_lines(self, path: str) -> list[bytes]:
         if path not in self._lines:
             self._lines[path] = _read_source(path).split(b"\n")
@@ -96,9 +103,7 @@ class Context:
         everywhere: Counter[int] = Counter()
         in_tests: Counter[int] = Counter()
         for analysis in self.analyses:
-            names = Counter(
-                e for e, s in zip(analysis.exact, analysis.shape, strict=True) if s == ident
-            )
+            names = Counter(compress(analysis.exact, map(ident.__eq__, analysis.shape)))
             everywhere.update(names)
             if is_test_path(analysis.path):
                 in_tests.update(names)
@@ -298,7 +303,12 @@ def _member_tokens(found: FoundGroup, index: int, context: Context) -> MemberTok
     member = found.group.members[index]
     analysis, start, end = found.spans[index]
     return member_tokens(
-        analysis, context.source(analysis), (start, end), member.unit, _simple_name(member)
+        analysis,
+        context.source(analysis),
+        context.line_starts(analysis.path),
+        (start, end),
+        member.unit,
+        _simple_name(member),
     )
 
 

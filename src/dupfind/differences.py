@@ -38,12 +38,22 @@ class MemberTokens:
     name: str
 
 
+def line_starts(source: bytes) -> list[int]:
+    """Byte offset of the start of every line (compute once per file)."""
+    return [0, *(m.end() for m in re.finditer(rb"\n", source))]
+
+
 def member_tokens(
-    analysis: FileAnalysis, source: bytes, span: tuple[int, int], kind: UnitKind, name: str
+    analysis: FileAnalysis,
+    source: bytes,
+    starts: list[int],
+    span: tuple[int, int],
+    kind: UnitKind,
+    name: str,
 ) -> MemberTokens:
     """The tokens ``span`` of ``analysis`` with their text from ``source`` (the UTF-8 bytes
-    the file was parsed from). Pseudo-tokens (indentation) are left out."""
-    line_starts = [0, *(m.end() for m in re.finditer(rb"\n", source))]
+    the file was parsed from; ``starts`` its line starts). Indentation pseudo-tokens are left
+    out."""
     exact, shape, texts, lines = [], [], [], []
     for index in range(*span):
         code = analysis.shape[index]
@@ -53,7 +63,7 @@ def member_tokens(
         exact.append(analysis.exact[index])
         shape.append(code)
         texts.append(source[start:end].decode("utf-8", "replace"))
-        lines.append(bisect.bisect_right(line_starts, start))
+        lines.append(bisect.bisect_right(starts, start))
     return MemberTokens(exact, shape, texts, lines, kind, name)
 
 

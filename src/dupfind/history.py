@@ -42,13 +42,25 @@ class History:
         ``MAX_PER_GROUP`` members of each group, ``MAX_QUERIES`` in all)."""
         if not self.available:
             return
-        wanted = {(m.path, m.start_line, m.end_line) for g in groups for m in g[:MAX_PER_GROUP]}
+        tracked = self._tracked()
+        wanted = {
+            (m.path, m.start_line, m.end_line)
+            for g in groups
+            for m in g[:MAX_PER_GROUP]
+            if os.path.abspath(m.path) in tracked
+        }
         todo = sorted(wanted - set(self._changes))
         self.truncated = len(todo) > MAX_QUERIES
         todo = todo[:MAX_QUERIES]
         with ThreadPoolExecutor(max_workers=THREADS) as pool:
             for key, count in zip(todo, pool.map(self._count, todo), strict=True):
                 self._changes[key] = count
+
+    def _tracked(self) -> set[str]:
+        """Absolute paths of the files git tracks (untracked files have no history)."""
+        assert self.root is not None
+        listed = self._git("ls-files", "-z").split("\0")
+        return {os.path.join(self.root, name) for name in listed if name}
 
     def changes(self, member: Member) -> int | None:
         """Commits in the window that touched the member's lines (None when unknown)."""
