@@ -34,11 +34,11 @@ from __future__ import annotations
 import re
 import zlib
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
-from itertools import compress
+from itertools import chain, compress
 
 import pathspec
 
@@ -100,14 +100,14 @@ class Context:
     def references(self) -> tuple[Counter[int], Counter[int]]:
         """Occurrences of every identifier: in all files, and in test files only."""
         ident = identifier_code()
-        everywhere: Counter[int] = Counter()
-        in_tests: Counter[int] = Counter()
-        for analysis in self.analyses:
-            names = Counter(compress(analysis.exact, map(ident.__eq__, analysis.shape)))
-            everywhere.update(names)
-            if is_test_path(analysis.path):
-                in_tests.update(names)
-        return everywhere, in_tests
+
+        def names(analyses: Iterable[FileAnalysis]) -> Counter[int]:
+            return Counter(
+                chain.from_iterable(compress(a.exact, map(ident.__eq__, a.shape)) for a in analyses)
+            )
+
+        tests = [a for a in self.analyses if is_test_path(a.path)]
+        return names(self.analyses), names(tests)
 
 
 _SOURCES: dict[str, bytes] = {}
@@ -296,7 +296,7 @@ def classify(found: FoundGroup, context: Context) -> Recommendation:
     )
 
 
-MAX_SHOWN = 12  # members compared for differences (the canonical one and 11 others)
+MAX_SHOWN = 4  # members compared for differences (the canonical one and 3 others)
 
 
 def _member_tokens(found: FoundGroup, index: int, context: Context) -> MemberTokens:

@@ -15,9 +15,10 @@ import bisect
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import compress
 
 from dupfind.models import Difference, FileAnalysis, UnitKind
-from dupfind.normalise import DEDENT, INDENT, identifier_code
+from dupfind.normalise import INDENT, identifier_code
 from dupfind.score import opcode_tuples
 
 MAX_DIFFERENCES = 40
@@ -28,14 +29,31 @@ _NAME = re.compile(r"[^0-9A-Za-z_]+")
 
 @dataclass(frozen=True, slots=True)
 class MemberTokens:
-    """One member's tokens with their text and line, read back from its file."""
+    """One member's tokens with their text, read back from its file; lines on demand."""
 
     exact: list[int]
     shape: list[int]
     texts: list[str]
-    lines: list[int]
+    offsets: list[int]  # start byte of each token
+    source: bytes
+    starts: list[int]  # start byte of each line of the file
     kind: UnitKind
     name: str
+
+    def line(self, index: int) -> int:
+        """The 1-based line of token ``index`` (the last token's line past the end)."""
+        if not self.offsets:
+            return 0
+        return bisect.bisect_right(self.starts, self.offsets[min(index, len(self.offsets) - 1)])
+
+    def lines_code(self, start: int, end: int) -> str:
+        """The source of the whole lines holding tokens ``start:end`` ("" for none)."""
+        if start >= end:
+            return ""
+        first, last = self.line(start), self.line(end - 1)
+        stop = self.starts[last] if last < len(self.starts) else len(self.source)
+        text = self.source[self.starts[first - 1] : stop].decode("utf-8", "replace")
+        return " / ".join(line.strip() for line in text.splitlines() if line.strip())
 
 
 def line_starts(source: bytes) -> list[int]:
@@ -52,19 +70,18 @@ def member_tokens(
     name: str,
 ) -> MemberTokens:
     """The tokens ``span`` of ``analysis`` with their text from ``source`` (the UTF-8 bytes
-    the file was parsed from; ``starts`` its line starts). Indentation pseudo-tokens are left
-    out."""
-    exact, shape, texts, lines = [], [], [], []
-    for index in range(*span):
-        code = analysis.shape[index]
-        if code in (INDENT, DEDENT):
-            continue
-        start, end = analysis.offsets[2 * index], analysis.offsets[2 * index + 1]
-        exact.append(analysis.exact[index])
-        shape.append(code)
-        texts.append(source[start:end].decode("utf-8", "replace"))
-        lines.append(bisect.bisect_right(starts, start))
-    return MemberTokens(exact, shape, texts, lines, kind, name)
+    the file was parsed from; ``starts`` its line starts). Indentation pseudo-tokens (the only
+    codes ≥ INDENT) are left out."""
+    begin, end = span
+    shape = analysis.shape[begin:end]
+    keep = [code < INDENT for code in shape]
+    bounds = analysis.offsets[2 * begin : 2 * end]
+    firsts = list(compress(bounds[0::2], keep))
+    lasts = list(compress(bounds[1::2], keep))
+    texts = [source[a:b].decode("utf-8", "replace") for a, b in zip(firsts, lasts, strict=True)]
+    exact = list(compress(analysis.exact[begin:end], keep))
+    return MemberTokens(exact, list(compress(shape, keep)), texts, firsts, source, starts, kind,
+                        name)  # fmt: skip
 
 
 def differences(
@@ -78,9 +95,7 @@ def differences(
         if index != canonical:
             _align(base, other, (canonical, index, len(members)), slots, changes)
     token_diffs, parameters = _token_differences(base, slots)
-    existing = {
-        p.split("=")[0].split(":")[0].strip("* ") for p in _existing_parameters(base).split(",")
-    }
+    existing = _parameter_names(_existing_parameters(base))
     parameters = [p for p in parameters if p.split("=")[0] not in existing]
     found = sorted(token_diffs + changes, key=lambda d: (d.line, d.kind, d.values))
     return tuple(found[:MAX_DIFFERENCES]), _signature(base, parameters)
@@ -106,24 +121,12 @@ def _align(
             continue
         kind = "inserted" if a1 == a2 else "deleted" if b1 == b2 else "changed"
         values = [""] * count
-        values[canonical] = _lines_code(base, a1, a2)
-        values[index] = _lines_code(other, b1, b2)
-        line = base.lines[min(a1, len(base.lines) - 1)] if base.lines else 0
+        values[canonical] = base.lines_code(a1, a2)
+        values[index] = other.lines_code(b1, b2)
+        line = base.line(a1)
         difference = Difference(kind, line, tuple(values))
         if difference not in changes:  # several edits on one line show as one
             changes.append(difference)
-
-
-def _lines_code(member: MemberTokens, start: int, end: int) -> str:
-    """The code of the whole lines holding tokens ``start:end`` ("" for none)."""
-    if start >= end:
-        return ""
-    wanted = set(member.lines[start:end])
-    by_line: dict[int, list[str]] = {}
-    for text, line in zip(member.texts, member.lines, strict=True):
-        if line in wanted:
-            by_line.setdefault(line, []).append(text)
-    return " / ".join(_code(by_line[line]) for line in sorted(by_line))
 
 
 def _code(tokens: Sequence[str]) -> str:
@@ -148,7 +151,7 @@ def _token_differences(
         if key in seen:
             continue
         seen.add(key)
-        found.append(Difference(key[0], base.lines[position], values))
+        found.append(Difference(key[0], base.line(position), values))
         if position < header_end:
             continue  # the signature itself: a renamed parameter or another default
         if is_name and base.texts[position] not in local:

@@ -14,7 +14,7 @@ import subprocess
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 
 from dupfind.models import Member
@@ -42,7 +42,7 @@ class History:
         ``MAX_PER_GROUP`` members of each group, ``MAX_QUERIES`` in all)."""
         if not self.available:
             return
-        tracked = self._tracked()
+        tracked = self.tracked
         wanted = {
             (m.path, m.start_line, m.end_line)
             for g in groups
@@ -56,9 +56,11 @@ class History:
             for key, count in zip(todo, pool.map(self._count, todo), strict=True):
                 self._changes[key] = count
 
-    def _tracked(self) -> set[str]:
+    @cached_property
+    def tracked(self) -> set[str]:
         """Absolute paths of the files git tracks (untracked files have no history)."""
-        assert self.root is not None
+        if self.root is None:
+            return set()
         listed = self._git("ls-files", "-z").split("\0")
         return {os.path.join(self.root, name) for name in listed if name}
 
@@ -75,8 +77,8 @@ class History:
         return len([line for line in output.splitlines() if line.strip()])
 
     def first_commit_time(self, path: str) -> int | None:
-        """Unix time of the commit that added ``path`` (None if unknown)."""
-        if not self.available:
+        """Unix time of the commit that added ``path`` (None if unknown or untracked)."""
+        if not self.available or os.path.abspath(path) not in self.tracked:
             return None
         return _first_commit(self.root, os.path.abspath(path))
 
