@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from dupfind import Config, scan
-from dupfind.report import REPORTERS, get_reporter
+from dupfind.report import get_reporter
 from dupfind.report.view import ReportView, build_view
 from tests.conftest import FIXTURES, GOLDEN
 

@@ -157,7 +157,8 @@ class _Snippets:
                 text = Path(path).read_bytes().decode("utf-8", "replace")
             except OSError:
                 text = ""
-            self.files[path] = text.splitlines()
+            # Lines as the parser counts them: only "\n" ends a line (not form feeds etc.).
+            self.files[path] = [line.removesuffix("\r") for line in text.split("\n")]
         return "\n".join(self.files[path][start - 1 : end])
 
 
