@@ -10,11 +10,13 @@ input error, 3 internal error.
 
 from __future__ import annotations
 
+import inspect
 import sys
 import time
 import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, TextIO
 
@@ -31,7 +33,9 @@ from rich.progress import (
 
 from dupfind import __version__
 from dupfind.config import Config, find_pyproject, load_config_file, validate_option
-from dupfind.errors import DupfindError, ExitCode
+from dupfind.errors import DupfindError, ExitCode, UsageError
+from dupfind.gate import FAIL_ON, Baseline, GateResult, changed_lines, evaluate
+from dupfind.models import ScanResult
 from dupfind.pipeline import scan as run_scan
 from dupfind.report import get_reporter
 from dupfind.report.view import build_view
@@ -126,6 +130,8 @@ def _run(action: Callable[[], None], debug: bool) -> None:
     except DupfindError as exc:
         typer.echo(f"dupfind: error: {exc}", err=True)
         raise typer.Exit(int(exc.exit_code)) from None
+    except typer.Exit:
+        raise
     except KeyboardInterrupt:
         typer.echo("dupfind: interrupted", err=True)
         raise typer.Exit(130) from None
@@ -205,6 +211,14 @@ History = Annotated[
 
 COMMAND_HELP = {
     "scan": "Scan PATHS for duplicated code and report the clone groups, largest first.",
+    "check": (
+        "The CI gate: scan PATHS and exit 1 when a group's verdict is at or above --fail-on "
+        "(leave-separate never fails), or duplication exceeds --max-duplication; with "
+        "--baseline only new groups count, with --diff only groups touching changed lines. "
+        "Exit codes: 0 nothing actionable, 1 actionable duplicates, 2 usage error, 3 internal."
+    ),
+    "baseline-write": "Record every current group in the baseline file.",
+    "baseline-prune": "Drop baseline entries whose groups no longer exist.",
     "plan": (
         "The refactoring plan for PATHS: a scorecard, then every clone group with its verdict "
         "(consolidate / extract / leave-separate) and reasons, the copy to keep, the proposed "
@@ -214,71 +228,177 @@ COMMAND_HELP = {
 }
 
 
+FailOn = Annotated[
+    str,
+    typer.Option(
+        "--fail-on",
+        help="consolidate: fail on consolidate groups; extract: on consolidate and extract.",
+    ),
+]
+MaxDuplication = Annotated[
+    float | None,
+    typer.Option(help="Also fail when duplicated lines exceed this percentage of all lines."),
+]
+ExitZero = Annotated[bool, typer.Option(help="Always exit 0 (report only).")]
+BaselineFile = Annotated[
+    Path | None, typer.Option("--baseline", help="Fail only on groups not in this baseline.")
+]
+Diff = Annotated[
+    str | None,
+    typer.Option(help="Only groups with a member in lines changed since this git ref."),
+]
+NoSuppress = Annotated[
+    bool, typer.Option("--no-suppress", help="Ignore # dupfind: ignore markers (audits).")
+]
+
+# One declaration of every option; scan, plan and check take the common ones, check the gate's.
+COMMON: list[tuple[str, object, object]] = [
+    ("paths", PathsArg, None), ("min_lines", MinLines, None), ("min_tokens", MinTokens, None),
+    ("min_similarity", MinSimilarity, None), ("exclude", Exclude, None),
+    ("gitignore", Gitignore, None), ("include_pyi", IncludePyi, None),
+    ("follow_symlinks", FollowSymlinks, None), ("max_file_size", MaxFileSize, None),
+    ("ignore_imports", IgnoreImports, None), ("ignore_all_lists", IgnoreAllLists, None),
+    ("ignore_stubs", IgnoreStubs, None), ("ignore_overloads", IgnoreOverloads, None),
+    ("history", History, None), ("jobs", Jobs, None), ("output_format", Format, None),
+    ("output", Output, None), ("config", ConfigFile, None), ("debug", Debug, False),
+    ("timings", Timings, False),
+]  # fmt: skip
+GATE: list[tuple[str, object, object]] = [
+    ("fail_on", FailOn, "consolidate"), ("max_duplication", MaxDuplication, None),
+    ("exit_zero", ExitZero, False), ("baseline", BaselineFile, None), ("diff", Diff, None),
+    ("no_suppress", NoSuppress, False),
+]  # fmt: skip
+SETTINGS = (
+    "min_lines", "min_tokens", "min_similarity", "exclude", "gitignore", "include_pyi",
+    "follow_symlinks", "max_file_size", "ignore_imports", "ignore_all_lists", "ignore_stubs",
+    "ignore_overloads", "history", "jobs",
+)  # fmt: skip
+
+
+BaselineTarget = Annotated[
+    Path, typer.Option("--baseline", help="The baseline file [.dupfind-baseline.json].")
+]
+BASELINE: list[tuple[str, object, object]] = [
+    ("baseline", BaselineTarget, Path(".dupfind-baseline.json"))
+]
+
+
 def _command(mode: str) -> Callable[..., None]:
-    """One command body for ``scan`` and ``plan``: they differ only in the report's order."""
+    """One command body for scan, plan, check and the baseline commands, with a signature
+    typer reads."""
+    extra = {"check": GATE, "baseline-write": BASELINE, "baseline-prune": BASELINE}
+    declared = COMMON + extra.get(mode, [])
 
-    def command(
-        paths: PathsArg = None,
-        min_lines: MinLines = None,
-        min_tokens: MinTokens = None,
-        min_similarity: MinSimilarity = None,
-        exclude: Exclude = None,
-        gitignore: Gitignore = None,
-        include_pyi: IncludePyi = None,
-        follow_symlinks: FollowSymlinks = None,
-        max_file_size: MaxFileSize = None,
-        ignore_imports: IgnoreImports = None,
-        ignore_all_lists: IgnoreAllLists = None,
-        ignore_stubs: IgnoreStubs = None,
-        ignore_overloads: IgnoreOverloads = None,
-        history: History = None,
-        jobs: Jobs = None,
-        output_format: Format = None,
-        output: Output = None,
-        config: ConfigFile = None,
-        debug: Debug = False,
-        timings: Timings = False,
-    ) -> None:
-        options: dict[str, object] = {
-            "min_lines": min_lines, "min_tokens": min_tokens, "min_similarity": min_similarity,
-            "exclude": exclude or None, "gitignore": gitignore, "include_pyi": include_pyi,
-            "follow_symlinks": follow_symlinks, "max_file_size": max_file_size,
-            "ignore_imports": ignore_imports, "ignore_all_lists": ignore_all_lists,
-            "ignore_stubs": ignore_stubs, "ignore_overloads": ignore_overloads,
-            "history": history, "jobs": jobs, "format": output_format,
-        }  # fmt: skip
-        targets = paths or ["."]
-        _run(lambda: _report(mode, targets, config, options, (output, timings)), debug)
+    def command(**given: object) -> None:
+        options = {key: given[key] for key in SETTINGS}
+        options["exclude"] = given["exclude"] or None
+        options["format"] = given["output_format"]
+        if given.get("no_suppress"):
+            options["suppress"] = False
+        targets = list(given["paths"] or ["."])  # type: ignore[call-overload]
+        debug = bool(given["debug"])
+        _run(lambda: _report(mode, targets, given, options), debug)
 
+    command.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [
+            inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default,
+                              annotation=annotation)
+            for name, annotation, default in declared
+        ]
+    )  # fmt: skip
+    command.__annotations__ = {name: annotation for name, annotation, _ in declared}
     command.__doc__ = COMMAND_HELP[mode]
     return command
 
 
 def _report(
-    mode: str,
-    targets: list[str],
-    config: Path | None,
-    options: dict[str, object],
-    where: tuple[Path | None, bool],
+    mode: str, targets: list[str], given: dict[str, object], options: dict[str, object]
 ) -> None:
-    output, timings = where
-    settings = _load_config(targets, config, options)
+    config = given["config"]
+    settings = _load_config(targets, config if isinstance(config, Path) else None, options)
     renderer = get_reporter(settings.format)
     progress = _LazyProgress(Console(stderr=True))
     try:
         result = run_scan(targets, settings, progress)
     finally:
         progress.stop()
-    view = build_view(result, with_code=settings.format == "html", mode=mode)
-    with _output(output) as out:
+    if mode.startswith("baseline-"):
+        _update_baseline(mode, result, given)
+        return
+    gate = _gate(result, given) if mode == "check" else None
+    shown = result if gate is None else _only(result, gate.shown)
+    view = build_view(shown, with_code=settings.format == "html", mode=mode)
+    output = given["output"]
+    with _output(output if isinstance(output, Path) else None) as out:
         renderer(view, out)
-    if timings:
+    if given["timings"]:
         for stage, seconds in result.timings:
             typer.echo(f"{seconds:8.3f}s  {stage}", err=True)
+    if gate is not None:
+        _finish_check(gate, given)
+
+
+def _update_baseline(mode: str, result: ScanResult, given: dict[str, object]) -> None:
+    path = Path(str(given["baseline"]))
+    if mode == "baseline-write":
+        Baseline.of(result.groups).write(path)
+        typer.echo(f"dupfind: wrote {len(result.groups)} group(s) to {path}", err=True)
+        return
+    old = Baseline.read(path)
+    new = old.pruned(result.groups)
+    new.write(path)
+    removed = len(old.entries) - len(new.entries)
+    typer.echo(f"dupfind: pruned {removed} fixed group(s) from {path}", err=True)
+
+
+def _gate(result: ScanResult, given: dict[str, object]) -> GateResult:
+    fail_on = str(given["fail_on"])
+    if fail_on not in FAIL_ON:
+        raise UsageError(f"--fail-on: expected one of {', '.join(FAIL_ON)}, got {fail_on!r}")
+    baseline_path = given["baseline"]
+    baseline = Baseline.read(baseline_path) if isinstance(baseline_path, Path) else None
+    diff = given["diff"]
+    changed = changed_lines(str(diff)) if diff else None
+    limit = given["max_duplication"]
+    return evaluate(
+        result, fail_on, float(limit) if isinstance(limit, int | float) else None, baseline,
+        changed,
+    )  # fmt: skip
+
+
+def _only(result: ScanResult, indexes: tuple[int, ...]) -> ScanResult:
+    return replace(
+        result,
+        groups=tuple(result.groups[i] for i in indexes),
+        recommendations=tuple(result.recommendations[i] for i in indexes),
+    )
+
+
+def _finish_check(gate: GateResult, given: dict[str, object]) -> None:
+    parts = [f"{len(gate.failing)} actionable group(s) at or above --fail-on {given['fail_on']}"]
+    if given["baseline"] is not None:
+        parts.append(f"{gate.baselined} baselined, {len(gate.fixed)} fixed since the baseline")
+    if gate.duplication_exceeded:
+        parts.append(f"duplication above --max-duplication {given['max_duplication']}%")
+    typer.echo("dupfind check: " + "; ".join(parts), err=True)
+    for key in gate.fixed:
+        typer.echo(f"  fixed: {key} (remove it with `dupfind baseline prune`)", err=True)
+    failed = bool(gate.failing) or gate.duplication_exceeded
+    if failed and not given["exit_zero"]:
+        raise typer.Exit(int(ExitCode.DUPLICATES))
 
 
 app.command("scan")(_command("scan"))
 app.command("plan")(_command("plan"))
+app.command("check")(_command("check"))
+baseline_app = typer.Typer(help="Record today's duplication so the gate fails only on new groups.")
+baseline_app.command("write", help="Record every current group in the baseline file.")(
+    _command("baseline-write")
+)
+baseline_app.command("prune", help="Drop baseline entries whose groups no longer exist.")(
+    _command("baseline-prune")
+)
+app.add_typer(baseline_app, name="baseline")
 
 
 def main() -> None:

@@ -51,6 +51,7 @@ class Config:
     consolidate_similarity: float = 0.8
     extract_similarity: float = 0.5
     extract_min_lines: int = 50
+    suppress: bool = True
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, object], source: str = "configuration") -> Config:
@@ -169,6 +170,7 @@ _VALIDATORS: dict[str, Callable[[object], object]] = {
     "consolidate_similarity": _fraction,
     "extract_similarity": _fraction,
     "extract_min_lines": _int_at_least(1),
+    "suppress": _boolean,
 }
 assert set(_VALIDATORS) == {f.name for f in fields(Config)}
 

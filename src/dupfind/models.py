@@ -167,6 +167,7 @@ class FileAnalysis:
     statement_lists: StatementTable
     shingles: array[int]
     windows: tuple[Window, ...]
+    suppressed: tuple[tuple[int, int], ...] = ()  # line ranges under dupfind: ignore markers
     problem: SkippedFile | None = None
 
 
@@ -285,4 +286,5 @@ class ScanResult:
     leftovers: tuple[Leftover, ...] = ()
     notes: tuple[str, ...] = ()
     files: tuple[tuple[str, int], ...] = ()  # every analysed file and its line count
+    suppressed: int = 0  # groups not reported because of inline suppressions
     timings: tuple[tuple[str, float], ...] = field(default=(), compare=False)

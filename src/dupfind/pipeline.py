@@ -44,6 +44,7 @@ from dupfind.models import (
 )
 from dupfind.normalise import named_codes
 from dupfind.parse import parse_source, parse_tree
+from dupfind.suppress import is_suppressed, suppressed_ranges
 
 Progress = Callable[[int, int], None]
 POOL_MIN_FILES = 24
@@ -76,6 +77,7 @@ def analyse_file(path: str, config: Config) -> FileAnalysis | SkippedFile:
         statement_lists=StatementTable.from_lists(lists),
         shingles=shingles(result.sink.anchor),
         windows=run_windows(lists, config),
+        suppressed=suppressed_ranges(parsed.source, result.units),
         problem=parsed.problem,
     )
 
@@ -145,6 +147,7 @@ def scan(paths: Sequence[str], config: Config, progress: Progress | None = None)
             skipped.append(result.problem)
     watch.lap("map (read, parse, extract, fingerprint)")
     found, leftovers = commented_out(find_groups(analyses, config, frequency, watch))
+    found, suppressed = _unsuppressed(found) if config.suppress else (found, 0)
     recommendations, notes = _classify(found, analyses, paths, config)
     watch.lap("classify")
     groups = [item.group for item in found]
@@ -165,8 +168,22 @@ def scan(paths: Sequence[str], config: Config, progress: Progress | None = None)
         leftovers=tuple(leftovers),
         notes=tuple(notes),
         files=tuple((a.path, a.lines) for a in analyses),
+        suppressed=suppressed,
         timings=tuple(watch.laps),
     )
+
+
+def _unsuppressed(found: Sequence[FoundGroup]) -> tuple[list[FoundGroup], int]:
+    """Groups with no member in code marked ``# dupfind: ignore``, and how many were not."""
+    kept = [
+        item
+        for item in found
+        if not any(
+            is_suppressed(analysis.suppressed, member.start_line, member.end_line)
+            for member, (analysis, _, _) in zip(item.group.members, item.spans, strict=True)
+        )
+    ]
+    return kept, len(found) - len(kept)
 
 
 def _classify(

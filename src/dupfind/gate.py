@@ -1,0 +1,176 @@
+"""The CI gate: which groups fail a run, baselines of accepted duplication, and changed-code
+mode.
+
+* A group is **actionable** when its verdict is at or above ``--fail-on``: ``consolidate``
+  (default) fails on consolidate only, ``extract`` on consolidate and extract. Leave-separate
+  never fails a run.
+* A **baseline** (``.dupfind-baseline.json``) records group ids. The id hashes each member's
+  path, qualified name and normalised (Type-2) content, so it survives line shifts, unrelated
+  edits elsewhere in the file and reformatting; a group that grows a member gets a new id and
+  counts as new. Baseline entries no longer found are reported as fixed (``baseline prune``
+  drops them).
+* **Changed-code mode** (``--diff BASE``) keeps groups with a member touching lines changed
+  since ``BASE`` (``git diff -U0 BASE``, plus untracked files), while still comparing against
+  the whole tree, so a changed file that copies unchanged code elsewhere is caught.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from dupfind.errors import UsageError
+from dupfind.models import CloneGroup, Recommendation, ScanResult, Verdict
+
+BASELINE_VERSION = 1
+FAIL_ON = {"consolidate": {Verdict.CONSOLIDATE}, "extract": {Verdict.CONSOLIDATE, Verdict.EXTRACT}}
+_HUNK = re.compile(r"^@@ -\d+(?:,\d+)? \+(\d+)(?:,(\d+))? @@", re.MULTILINE)
+
+
+@dataclass(frozen=True, slots=True)
+class Baseline:
+    """Accepted groups: id → a readable description (members), kept for humans reading diffs."""
+
+    entries: dict[str, dict[str, object]]
+
+    @classmethod
+    def read(cls, path: Path) -> Baseline:
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise UsageError(
+                f"{path}: baseline not found; create it with `dupfind baseline write`"
+            ) from None
+        except (OSError, ValueError) as exc:
+            raise UsageError(f"{path}: cannot read the baseline: {exc}") from None
+        if not isinstance(data, dict) or not isinstance(data.get("groups"), list):
+            raise UsageError(f"{path}: not a dupfind baseline (no 'groups' list)")
+        return cls({str(g["id"]): g for g in data["groups"] if isinstance(g, dict) and "id" in g})
+
+    @classmethod
+    def of(cls, groups: Iterable[CloneGroup]) -> Baseline:
+        return cls({g.id: _describe(g) for g in groups})
+
+    def write(self, path: Path) -> None:
+        document = {
+            "schema_version": BASELINE_VERSION,
+            "tool": "dupfind",
+            "groups": [self.entries[key] for key in sorted(self.entries)],
+        }
+        path.write_text(json.dumps(document, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+
+    def pruned(self, current: Iterable[CloneGroup]) -> Baseline:
+        alive = {g.id for g in current}
+        return Baseline({k: v for k, v in self.entries.items() if k in alive})
+
+
+def _describe(group: CloneGroup) -> dict[str, object]:
+    return {
+        "id": group.id,
+        "kind": group.kind.value,
+        "members": [f"{m.path}::{m.qualname}" for m in group.members],
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class GateResult:
+    """What a check found: groups to show, which of them fail, and bookkeeping."""
+
+    shown: tuple[int, ...]  # indexes of groups in scope (new, and in the diff when asked)
+    failing: tuple[int, ...]
+    baselined: int
+    fixed: tuple[str, ...]
+    duplication_exceeded: bool
+
+
+def evaluate(
+    result: ScanResult,
+    fail_on: str,
+    max_duplication: float | None,
+    baseline: Baseline | None,
+    changed: dict[str, list[tuple[int, int]]] | None,
+) -> GateResult:
+    """Apply the gate's rules to a scan."""
+    failing_verdicts = FAIL_ON[fail_on]
+    shown, failing, baselined = [], [], 0
+    for index, (group, advice) in enumerate(
+        zip(result.groups, _recommendations(result), strict=True)
+    ):
+        if baseline is not None and group.id in baseline.entries:
+            baselined += 1
+            continue
+        if changed is not None and not _touches(group, changed):
+            continue
+        shown.append(index)
+        if advice.verdict in failing_verdicts:
+            failing.append(index)
+    current = {g.id for g in result.groups}
+    fixed = tuple(sorted(k for k in (baseline.entries if baseline else {}) if k not in current))
+    exceeded = max_duplication is not None and result.stats.duplicated_percent > max_duplication
+    return GateResult(tuple(shown), tuple(failing), baselined, fixed, exceeded)
+
+
+def _recommendations(result: ScanResult) -> Sequence[Recommendation]:
+    if len(result.recommendations) != len(result.groups):  # pragma: no cover - defensive
+        raise AssertionError("every group is classified before gating")
+    return result.recommendations
+
+
+def _touches(group: CloneGroup, changed: dict[str, list[tuple[int, int]]]) -> bool:
+    return any(
+        first <= member.end_line and member.start_line <= last
+        for member in group.members
+        for first, last in changed.get(os.path.normpath(member.path), ())
+    )
+
+
+def changed_lines(base: str, cwd: Path | None = None) -> dict[str, list[tuple[int, int]]]:
+    """Lines changed since git ref ``base`` (committed or not) and all lines of untracked
+    files, keyed by path relative to the working directory."""
+    where = cwd or Path.cwd()
+    root = Path(_git(where, "rev-parse", "--show-toplevel").strip())
+    diff = _git(where, "diff", "--unified=0", "--no-color", "--no-ext-diff", base, "--")
+    changed: dict[str, list[tuple[int, int]]] = {}
+    for path, text in _files_in_diff(diff):
+        spans = []
+        for match in _HUNK.finditer(text):
+            start, count = int(match.group(1)), int(match.group(2) or "1")
+            if count:
+                spans.append((start, start + count - 1))
+        if spans:
+            changed[_relative(root / path, where)] = spans
+    untracked = _git(where, "ls-files", "--others", "--exclude-standard", "-z", "--full-name")
+    for name in filter(None, untracked.split("\0")):
+        changed[_relative(root / name, where)] = [(1, 1 << 30)]
+    return changed
+
+
+def _files_in_diff(diff: str) -> list[tuple[str, str]]:
+    parts = re.split(r"^diff --git ", diff, flags=re.MULTILINE)
+    found = []
+    for part in parts[1:]:
+        target = re.search(r"^\+\+\+ b/(.+)$", part, flags=re.MULTILINE)
+        if target:
+            found.append((target.group(1), part))
+    return found
+
+
+def _relative(path: Path, where: Path) -> str:
+    return os.path.normpath(os.path.relpath(path, where))
+
+
+def _git(where: Path, *args: str) -> str:
+    try:
+        done = subprocess.run(
+            ["git", "-C", str(where), *args], capture_output=True, text=True, check=False
+        )
+    except FileNotFoundError:
+        raise UsageError("--diff needs git, which is not installed") from None
+    if done.returncode != 0:
+        raise UsageError(f"git {' '.join(args[:2])} failed: {done.stderr.strip()}")
+    return done.stdout
