@@ -42,6 +42,7 @@ TOP_KEYS = {
     "directories",
     "notes",
     "skipped",
+    "suppressed",
 }
 GROUP_KEYS = {
     "id", "kind", "similarity_min", "similarity_mean", "lines", "members", "verdict", "rule",

@@ -137,7 +137,7 @@ def parse_size(value: object) -> int:
 def _domains(value: object) -> tuple[tuple[str, tuple[str, ...]], ...]:
     if not isinstance(value, dict):
         raise ValueError(f"expected a table of domain = [globs], got {value!r}")
-    return tuple(sorted((str(name), _globs(globs)) for name, globs in value.items()))
+    return tuple((str(name), _globs(globs)) for name, globs in value.items())  # TOML order
 
 
 def _format(value: object) -> str:

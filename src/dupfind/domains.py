@@ -5,7 +5,9 @@ globs over the path as reported), else its top-level package: the first director
 ``src/`` directory, else the first directory below the scanned root it was found under (a
 module directly in the root is its own domain). Test code (``test_*.py``, ``*_test.py``,
 ``conftest.py``, anything under ``tests/``, ``test/`` or ``testing/``) is recognised whatever
-domain it sits in: the decision rule never merges test code with production code.
+domain it sits in: the decision rule never merges test code with production code. Modules
+directly in the scanned root belong to the root's own domain (its directory name), as when
+scanning one package.
 """
 
 from __future__ import annotations
@@ -73,7 +75,8 @@ def _package(path: str, root: str) -> str:
             return below[0]
     if len(parts) > 1:
         return parts[0]
-    return PurePosixPath(parts[0]).stem if parts else ""
+    # A module directly in the scanned root belongs to the root itself (scanning a package).
+    return PurePosixPath(os.path.abspath(root or ".")).name
 
 
 def domain_map(config: Config, roots: Sequence[str]) -> DomainMap:

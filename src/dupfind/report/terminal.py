@@ -101,4 +101,5 @@ def _summary(view: ReportView) -> Text:
         f"{_plural(len(view.groups), 'clone group')}; "
         f"{_plural(view.duplicated_lines, 'duplicated line')} ({view.duplicated_percent:.1f}%); "
         f"{_plural(len(view.skipped), 'file')} skipped",
+        f"; {_plural(view.suppressed, 'group')} suppressed" if view.suppressed else "",
     )

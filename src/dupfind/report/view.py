@@ -118,7 +118,8 @@ class ReportView:
     scorecard: Scorecard
     plan: tuple[int, ...]  # indexes into groups, highest priority first
     directories: tuple[DirectoryView, ...]
-    mode: str = "scan"  # "scan": groups by size; "plan": the refactoring plan by priority
+    mode: str = "scan"  # "scan" and "check": groups by size; "plan": by priority
+    suppressed: int = 0
 
     def ordered(self) -> tuple[GroupView, ...]:
         """The groups in the order this report presents them."""
@@ -269,4 +270,5 @@ def build_view(
         plan=plan,
         directories=_directories(result, base),
         mode=mode,
+        suppressed=result.suppressed,
     )

@@ -1,0 +1,155 @@
+"""The CI gate end to end: check's exit codes, baselines and changed-code mode on real git
+repositories made in temporary directories, and inline suppressions."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import textwrap
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner, Result
+
+from dupfind.cli import app
+from tests.conftest import LOADER, LOADER_RENAMED
+
+OTHER = '''
+def summarise(values, precision):
+    """Something else entirely."""
+    total = 0
+    count = 0
+    for value in values:
+        if value is None:
+            continue
+        total += value
+        count += 1
+    mean = total / count if count else 0.0
+    return {"count": count, "mean": round(mean, precision), "total": total}
+'''
+
+
+def invoke(*args: str) -> Result:
+    return CliRunner().invoke(app, list(args))
+
+
+def git(repo: Path, *args: str) -> None:
+    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com",
+           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com"}  # fmt: skip
+    subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True, env=env)
+
+
+@pytest.fixture
+def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    root = tmp_path / "repo"
+    (root / "app").mkdir(parents=True)
+    (root / "app" / "loader.py").write_text(LOADER, encoding="utf-8")
+    (root / "app" / "options.py").write_text(LOADER, encoding="utf-8")
+    (root / "app" / "stats.py").write_text(OTHER, encoding="utf-8")
+    git(root, "init", "-q")
+    git(root, "add", ".")
+    git(root, "commit", "-qm", "initial")
+    monkeypatch.chdir(root)
+    return root
+
+
+def test_check_exit_codes_and_options(repo: Path) -> None:
+    assert invoke("check", "app").exit_code == 1
+    assert invoke("check", "app", "--exit-zero").exit_code == 0
+    assert invoke("check", "app", "--fail-on", "nonsense").exit_code == 2
+    (repo / "app" / "options.py").unlink()
+    (repo / "lib").mkdir()
+    (repo / "lib" / "options.py").write_text(LOADER_RENAMED.replace("strip()", "rstrip()"))
+    assert invoke("check", "app", "lib").exit_code == 0  # across domains: extract
+    assert invoke("check", "app", "lib", "--fail-on", "extract").exit_code == 1
+    assert invoke("check", "app", "lib", "--max-duplication", "5").exit_code == 1
+    assert invoke("check", "app", "lib", "--max-duplication", "95").exit_code == 0
+
+
+def test_leave_separate_never_fails(repo: Path) -> None:
+    (repo / "tests").mkdir()
+    (repo / "tests" / "test_loader.py").write_text(LOADER, encoding="utf-8")
+    (repo / "app" / "options.py").unlink()
+    result = invoke("check", "app", "tests", "--fail-on", "extract", "--format", "json")
+    assert result.exit_code == 0
+    (group,) = json.loads(result.stdout)["groups"]
+    assert group["verdict"] == "leave-separate"
+
+
+def test_baseline_survives_shifts_reformatting_and_unrelated_edits(repo: Path) -> None:
+    assert invoke("baseline", "write", "app").exit_code == 0
+    assert invoke("check", "app", "--baseline", ".dupfind-baseline.json").exit_code == 0
+    options = repo / "app" / "options.py"
+    reformatted = "import os\n\n\nCONSTANT = 1\n" + LOADER.replace(
+        "(path, defaults)", "( path,defaults )"
+    )
+    options.write_text(reformatted + "\n\ndef unrelated():\n    return 42\n", encoding="utf-8")
+    result = invoke("check", "app", "--baseline", ".dupfind-baseline.json")
+    assert result.exit_code == 0, result.output
+    assert "1 baselined" in result.stderr
+
+
+def test_a_new_copy_fails_and_the_old_group_is_fixed_then_pruned(repo: Path) -> None:
+    invoke("baseline", "write", "app")
+    (repo / "app" / "third.py").write_text(LOADER, encoding="utf-8")
+    result = invoke("check", "app", "--baseline", ".dupfind-baseline.json")
+    assert result.exit_code == 1
+    assert "1 fixed" in result.stderr and "fixed:" in result.stderr
+    assert invoke("baseline", "prune", "app").exit_code == 0
+    baseline = json.loads((repo / ".dupfind-baseline.json").read_text(encoding="utf-8"))
+    assert baseline["groups"] == []
+
+
+def test_missing_baseline_is_a_usage_error(repo: Path) -> None:
+    result = invoke("check", "app", "--baseline", "nowhere.json")
+    assert result.exit_code == 2
+    assert "baseline write" in result.stderr
+
+
+def test_diff_mode_catches_a_new_copy_of_unchanged_code(repo: Path) -> None:
+    (repo / "app" / "options.py").write_text(OTHER.replace("summarise", "describe"))
+    git(repo, "commit", "-qam", "options is different now")
+    assert invoke("check", "app", "--diff", "HEAD").exit_code == 0  # stats ~ options: old
+    (repo / "app" / "report.py").write_text("X = 1\n" + LOADER, encoding="utf-8")  # untracked
+    result = invoke("check", "app", "--diff", "HEAD", "--format", "json")
+    assert result.exit_code == 1
+    (group,) = json.loads(result.stdout)["groups"]
+    assert {m["path"] for m in group["members"]} == {"app/loader.py", "app/report.py"}
+
+
+def test_diff_mode_ignores_duplication_outside_the_change(repo: Path) -> None:
+    stats = repo / "app" / "stats.py"
+    stats.write_text(OTHER + "\n\ndef helper():\n    return None\n", encoding="utf-8")
+    result = invoke("check", "app", "--diff", "HEAD")
+    assert result.exit_code == 0, result.output  # loader/options duplication is old
+    assert invoke("check", "app").exit_code == 1
+
+
+def test_diff_needs_a_valid_ref(repo: Path) -> None:
+    result = invoke("check", "app", "--diff", "no-such-ref")
+    assert result.exit_code == 2
+    assert "git diff" in result.stderr
+
+
+def test_inline_suppressions(repo: Path) -> None:
+    options = repo / "app" / "options.py"
+    marked = LOADER.replace("def load_settings(path, defaults):",
+                            "def load_settings(path, defaults):  # dupfind: ignore")  # fmt: skip
+    options.write_text(marked, encoding="utf-8")
+    result = invoke("check", "app", "--format", "json")
+    assert result.exit_code == 0
+    assert json.loads(result.stdout)["suppressed"] == 1
+    assert invoke("check", "app", "--no-suppress").exit_code == 1
+    region = "# dupfind: ignore-start\n" + LOADER + "# dupfind: ignore-end\n"
+    options.write_text(region, encoding="utf-8")
+    assert invoke("check", "app").exit_code == 0
+
+
+def test_check_reports_only_the_failing_scope(repo: Path) -> None:
+    (repo / "lib").mkdir()
+    (repo / "lib" / "one.py").write_text(textwrap.dedent(OTHER), encoding="utf-8")
+    result = invoke("check", "app", "lib", "--format", "json")
+    document = json.loads(result.stdout)
+    assert document["mode"] == "check"
+    assert len(document["groups"]) == 2
