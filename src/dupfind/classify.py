@@ -194,10 +194,17 @@ def _domains_text(facts: Facts) -> str:
     return ", ".join(sorted(set(facts.domains)))
 
 
-def _rule_cross_dissimilar(facts: Facts) -> Outcome:
+def _across_domains(facts: Facts, similar: bool) -> Outcome:
+    """Rules 4 and 7: members in several domains, below (leave) or above (extract) the
+    extract-similarity threshold."""
     limit = facts.config.extract_similarity
-    if len(set(facts.domains)) == 1 or facts.similarity >= limit:
+    if len(set(facts.domains)) == 1 or (facts.similarity >= limit) != similar:
         return None
+    if similar:
+        return Verdict.EXTRACT, (
+            f"members span domains ({_domains_text(facts)}) and are at least "
+            f"{facts.similarity:.0%} similar (≥ {limit:.0%}): extract a shared abstraction"
+        )
     return Verdict.LEAVE_SEPARATE, (
         f"members are in different domains ({_domains_text(facts)}) and only "
         f"{facts.similarity:.0%} similar (< {limit:.0%}): likely different business rules"
@@ -225,16 +232,6 @@ def _rule_same_similar(facts: Facts) -> Outcome:
     )
 
 
-def _rule_cross(facts: Facts) -> Outcome:
-    limit = facts.config.extract_similarity
-    if len(set(facts.domains)) == 1 or facts.similarity < limit:
-        return None
-    return Verdict.EXTRACT, (
-        f"members span domains ({_domains_text(facts)}) and are at least "
-        f"{facts.similarity:.0%} similar (≥ {limit:.0%}): extract a shared abstraction"
-    )
-
-
 def _rule_same_partial(facts: Facts) -> Outcome:
     low, high = facts.config.extract_similarity, facts.config.consolidate_similarity
     if len(set(facts.domains)) != 1 or not low <= facts.similarity < high:
@@ -255,10 +252,10 @@ RULES: tuple[tuple[str, Rule], ...] = (
     ("test-and-production", _rule_tests),
     ("hotspot", _rule_hotspot),
     ("change-frequency", _rule_history),
-    ("cross-domain-dissimilar", _rule_cross_dissimilar),
+    ("cross-domain-dissimilar", lambda facts: _across_domains(facts, similar=False)),
     ("long-shared-block", _rule_long_block),
     ("same-domain-similar", _rule_same_similar),
-    ("cross-domain", _rule_cross),
+    ("cross-domain", lambda facts: _across_domains(facts, similar=True)),
     ("same-domain-partial", _rule_same_partial),
     ("dissimilar", _rule_fallback),
 )
