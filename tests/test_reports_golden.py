@@ -58,5 +58,5 @@ def test_json_report_has_the_documented_shape(view: ReportView) -> None:
 
 
 def test_unknown_format_lists_the_valid_ones() -> None:
-    with pytest.raises(Exception, match="html, json, markdown, terminal"):
+    with pytest.raises(Exception, match="html, json, markdown, sarif, terminal"):
         get_reporter("xml")

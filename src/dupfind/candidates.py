@@ -3,7 +3,8 @@
 Three indexes, each a dict built in one pass:
 
 1. **Exact buckets** (Type-1/2): units grouped by their shape digest. O(units).
-2. **Near-miss index**: every unit is represented by its ``SELECTED`` rarest shingles among
+2. **Near-miss index**: every unit is represented by its rarest shingles (``SELECTED``, plus
+   one per ``SELECTED_PER_TOKENS`` tokens: a longer unit can lose more of them to edits) among
    those occurring at least twice in the whole corpus (a shingle seen once cannot be shared).
    A copy shares its rare shingles with its original, so both tend to select them: the same idea
    as prefix filtering, with corpus frequency as the global order. Units sharing at least
@@ -30,6 +31,8 @@ from dupfind.fingerprint import SHINGLE, digest
 from dupfind.models import CodeUnit, FileAnalysis, StatementList, Window
 
 SELECTED = 10
+SELECTED_PER_TOKENS = 25  # one more selected shingle per this many tokens
+MAX_SELECTED = 40
 MIN_SHARED = 2
 POSTING_CAP = 64
 MAX_PARTNERS = 6
@@ -113,7 +116,8 @@ def _selected(
         return []
     window = set(shingles[unit.tok_start : max(unit.tok_start, unit.tok_end - SHINGLE + 1)])
     window -= unshared
-    return sorted(sorted(window), key=frequency.__getitem__)[:SELECTED]
+    keep = min(MAX_SELECTED, SELECTED + unit.tokens // SELECTED_PER_TOKENS)
+    return sorted(sorted(window), key=frequency.__getitem__)[:keep]
 
 
 def _best_partners(

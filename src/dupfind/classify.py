@@ -67,13 +67,20 @@ class Context:
     analyses: Sequence[FileAnalysis]
     _lines: dict[str, list[bytes]] = field(default_factory=dict)
     _starts: dict[str, list[int]] = field(default_factory=dict)
+    _sources: dict[str, bytes] = field(default_factory=dict)
 
     @cached_property
     def _hotspot_spec(self) -> pathspec.PathSpec[pathspec.Pattern]:
         return pathspec.GitIgnoreSpec.from_lines(self.config.hotspots)
 
     def source(self, analysis: FileAnalysis) -> bytes:
-        return _read_source(analysis.path)
+        return self.read(analysis.path)
+
+    def read(self, path: str) -> bytes:
+        """The UTF-8 bytes a file was parsed from (read once per scan)."""
+        if path not in self._sources:
+            self._sources[path] = _read_source(path)
+        return self._sources[path]
 
     def is_hotspot(self, member: Member) -> bool:
         if self._hotspot_spec.match_file(member.path.replace("\\", "/")):
@@ -88,12 +95,12 @@ class Context:
 
     def line_starts(self, path: str) -> list[int]:
         if path not in self._starts:
-            self._starts[path] = line_starts(_read_source(path))
+            self._starts[path] = line_starts(self.read(path))
         return self._starts[path]
 
     def source_lines(self, path: str) -> list[bytes]:
         if path not in self._lines:
-            self._lines[path] = _read_source(path).split(b"\n")
+            self._lines[path] = self.read(path).split(b"\n")
         return self._lines[path]
 
     @cached_property
@@ -110,19 +117,13 @@ class Context:
         return names(self.analyses), names(tests)
 
 
-_SOURCES: dict[str, bytes] = {}
-
-
 def _read_source(path: str) -> bytes:
-    """The UTF-8 bytes a file was parsed from (memoised for the run)."""
-    if path not in _SOURCES:
-        try:
-            with open(path, "rb") as handle:
-                decoded = decode_source(path, handle.read())
-        except OSError:
-            decoded = b""
-        _SOURCES[path] = decoded if isinstance(decoded, bytes) else b""
-    return _SOURCES[path]
+    try:
+        with open(path, "rb") as handle:
+            decoded = decode_source(path, handle.read())
+    except OSError:
+        return b""
+    return decoded if isinstance(decoded, bytes) else b""
 
 
 @dataclass(frozen=True)
@@ -352,20 +353,28 @@ def _name_code(member: Member) -> int:
     return zlib.crc32(_simple_name(member).encode()) | HIGH_BIT
 
 
+CRITERIA: tuple[Callable[[Row], str], ...] = (
+    lambda row: "the production copy (the others are test code)",
+    lambda row: f"referenced from tests ({row[1]} references in test files)",
+    lambda row: f"the most referenced ({row[2]} references)",
+    lambda row: (
+        "the oldest in git (added "
+        + datetime.fromtimestamp(-int(row[3]), tz=UTC).date().isoformat()
+        + ")"
+    ),
+    lambda row: f"the most complete ({row[4]} tokens)",
+)
+
+
 def _canonical_reason(rows: Sequence[Row], best: int, members: Sequence[Member]) -> str:
-    row = rows[best]
-    others = [r for i, r in enumerate(rows) if i != best]
-    if any(not r[0] for r in others) and row[0]:
-        return "the production copy (the others are test code)"
-    if all(row[1] > r[1] for r in others):
-        return f"referenced from tests ({row[1]} references in test files)"
-    if all(row[2] > r[2] for r in others):
-        return f"the most referenced ({row[2]} references)"
-    if all(row[3] > r[3] for r in others) and row[3] != -(2**62):
-        added = datetime.fromtimestamp(-int(row[3]), tz=UTC).date().isoformat()
-        return f"the oldest in git (added {added})"
-    if all(row[4] > r[4] for r in others):
-        return f"the most complete ({row[4]} tokens)"
+    """Name the first criterion (in ranking order) that separates the kept copy from the
+    copies still tied with it."""
+    tied = list(range(len(rows)))
+    for position, describe in enumerate(CRITERIA):
+        top = rows[best][position]
+        if any(rows[i][position] != top for i in tied):
+            return describe(rows[best])
+        tied = [i for i in tied if rows[i][position] == top]
     return f"the first by location ({members[best].path}); the copies are otherwise equal"
 
 

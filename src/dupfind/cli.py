@@ -192,7 +192,7 @@ Jobs = Annotated[
     int | None, typer.Option("--jobs", "-j", help="Worker processes; 0 = all cores [0].")
 ]
 Format = Annotated[
-    str | None, typer.Option("--format", "-f", help="terminal, json, markdown or html.")
+    str | None, typer.Option("--format", "-f", help="terminal, json, markdown, html or sarif.")
 ]
 Output = Annotated[
     Path | None, typer.Option("--output", "-o", help="Write the report to this file.")

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from dupfind.errors import ConfigError
 
-FORMATS = ("terminal", "json", "markdown", "html")
+FORMATS = ("terminal", "json", "markdown", "html", "sarif")
 MIB = 1024 * 1024
 
 

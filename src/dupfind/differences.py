@@ -144,6 +144,7 @@ def _token_differences(
     seen: set[tuple[str, tuple[str, ...]]] = set()
     found: list[Difference] = []
     parameters: list[str] = []
+    assigned: set[str] = set()  # locals a literal parameter replaces (``endpoint = "/v3"``)
     for position in sorted(slots):
         values = tuple(slots[position])
         is_name = base.shape[position] == ident
@@ -154,11 +155,14 @@ def _token_differences(
         found.append(Difference(key[0], base.line(position), values))
         if position < header_end:
             continue  # the signature itself: a renamed parameter or another default
-        if is_name and base.texts[position] not in local:
+        after_dot = position > 0 and base.texts[position - 1] == "."
+        if is_name and base.texts[position] not in local and not after_dot:
             parameters.append(_identifier(base.texts[position]))
         elif not is_name:
-            parameters.append(f"{_literal_name(base, position)}={base.texts[position]}")
-    return found, _unique(parameters)
+            parameters.append(_literal_parameter(base, position))
+            if position >= 2 and base.texts[position - 1] == "=":
+                assigned.add(base.texts[position - 2])
+    return found, _unique(parameters, local - assigned)
 
 
 def _header_end(base: MemberTokens) -> int:
@@ -182,24 +186,24 @@ def _local_names(base: MemberTokens) -> set[str]:
     depth = 0
     in_header = base.kind is not UnitKind.BLOCK
     for index, text in enumerate(texts):
-        if in_header:
-            depth += text in "([{" and len(text) == 1
-            depth -= text in ")]}" and len(text) == 1
-            if text == ":" and depth == 0:
-                in_header = False
+        depth += text in {"(", "[", "{"}
+        depth -= text in {")", "]", "}"}
+        if in_header and text == ":" and depth == 0:
+            in_header = False
         if shape[index] != ident:
             continue
-        if (in_header and depth == 1) or _binds(texts, index):
+        if (in_header and depth == 1) or _binds(texts, index, nested=depth > 0):
             local.add(text)
     return local
 
 
-def _binds(texts: list[str], index: int) -> bool:
+def _binds(texts: list[str], index: int, nested: bool) -> bool:
+    """Whether the name at ``index`` is bound there. Inside brackets ``name=`` is a keyword
+    argument, not an assignment (``:=`` still binds)."""
     after = texts[index + 1] if index + 1 < len(texts) else ""
     before = texts[index - 1] if index else ""
-    return (
-        after in _ASSIGN or before in _BINDERS or (after == "," and _assigned_tuple(texts, index))
-    )
+    assigns = after == ":=" or (after in _ASSIGN and not nested)
+    return assigns or before in _BINDERS or (after == "," and _assigned_tuple(texts, index))
 
 
 def _assigned_tuple(texts: list[str], index: int) -> bool:
@@ -209,6 +213,14 @@ def _assigned_tuple(texts: list[str], index: int) -> bool:
         if text in {"(", ")", "[", "]", ":", "if", "return", "in"}:
             return False
     return False
+
+
+def _literal_parameter(base: MemberTokens, position: int) -> str:
+    """``name=<canonical value>``; an f-string reading local names cannot be a default."""
+    text = base.texts[position]
+    name = _literal_name(base, position)
+    interpolated = re.match(r"(?i)[rbu]*f", text) is not None and "{" in text
+    return name if interpolated else f"{name}={text}"
 
 
 def _literal_name(base: MemberTokens, position: int) -> str:
@@ -225,14 +237,18 @@ def _identifier(text: str) -> str:
     return f"_{name}" if name[:1].isdigit() else name or "value"
 
 
-def _unique(names: list[str]) -> list[str]:
-    taken: dict[str, int] = {}
+def _unique(names: list[str], reserved: set[str]) -> list[str]:
+    """Distinct parameter names that clash with no name the code already uses."""
+    taken = set(reserved)
     result = []
     for parameter in names:
         head, sep, default = parameter.partition("=")
-        count = taken.get(head, 0)
-        taken[head] = count + 1
-        result.append(f"{head}_{count + 1}{sep}{default}" if count else parameter)
+        name, number = head, 1
+        while name in taken:
+            number += 1
+            name = f"{head}_{number}"
+        taken.add(name)
+        result.append(f"{name}{sep}{default}")
     return result
 
 
@@ -241,10 +257,22 @@ def _signature(base: MemberTokens, parameters: list[str]) -> str:
         extra = f"  # parameters: {', '.join(parameters)}" if parameters else ""
         return f"class {base.name}Base:{extra}"
     if base.kind is UnitKind.FUNCTION:
-        existing = _existing_parameters(base)
         keyword = "async def" if base.texts[:1] == ["async"] else "def"
-        return f"{keyword} {base.name}({', '.join(p for p in [existing, *parameters] if p)})"
-    return f"def {base.name}_shared({', '.join(parameters)})"
+        return f"{keyword} {base.name}({_parameter_list(_existing_parameters(base), parameters)})"
+    return f"def {base.name}_shared({_parameter_list('', parameters)})"
+
+
+def _parameter_list(existing: str, added: list[str]) -> str:
+    """Existing parameters, then the new ones, kept valid Python: new parameters without a
+    default come before those with one, behind a ``*`` when an existing one has a default,
+    and everything stays before ``**kwargs``."""
+    old = [p.strip() for p in existing.split(",") if p.strip()]
+    kwargs = [p for p in old if p.startswith("**")]
+    old = [p for p in old if not p.startswith("**")]
+    new = [p for p in added if "=" not in p] + [p for p in added if "=" in p]
+    starred = any(p.startswith("*") for p in old)
+    needs_star = new and not starred and any("=" in p for p in old) and "=" not in new[0]
+    return ", ".join([*old, *(["*"] if needs_star else []), *new, *kwargs])
 
 
 def _existing_parameters(base: MemberTokens) -> str:

@@ -292,6 +292,26 @@ MIN_COMMENTED_LINES = 3
 _COMMENT_PREFIX = re.compile(rb"^[ \t]*# ?", re.MULTILINE)
 
 
+MAX_NOTE_LINES = 4
+
+
+def _parse_commented(
+    text: str, parse: Callable[[bytes], tree_sitter.Tree]
+) -> tuple[int, str, tree_sitter.Tree] | None:
+    """The code in an uncommented run: (lines skipped, code, tree), dropping up to
+    ``MAX_NOTE_LINES`` leading prose lines ("# Old rule, kept for reference:"); None if the
+    run is prose."""
+    lines = text.split("\n")
+    for skipped in range(min(MAX_NOTE_LINES, len(lines) - 1) + 1):
+        code = textwrap.dedent("\n".join(lines[skipped:]))
+        if not code.strip():
+            return None
+        tree = parse(code.encode("utf-8"))
+        if not tree.root_node.has_error and tree.root_node.named_child_count:
+            return skipped, code, tree
+    return None
+
+
 def extract_commented(
     source: bytes, out: Extraction, config: Config, parse: Callable[[bytes], tree_sitter.Tree]
 ) -> None:
@@ -299,13 +319,13 @@ def extract_commented(
     token arrays), so commented-out copies of live code are found by the normal index. Runs
     that do not parse as Python (prose) are ignored; commented code never joins statement runs.
     """
-    for first_line, _, start, end in list(out.comments):
-        code = textwrap.dedent(
-            _COMMENT_PREFIX.sub(b"", source[start:end]).decode("utf-8", "replace")
-        )
-        tree = parse(code.encode("utf-8"))
-        if tree.root_node.has_error or not tree.root_node.named_child_count:
+    for run_line, _, start, end in list(out.comments):
+        text = _COMMENT_PREFIX.sub(b"", source[start:end]).decode("utf-8", "replace")
+        parsed = _parse_commented(text, parse)
+        if parsed is None:
             continue
+        skipped, code, tree = parsed
+        first_line = run_line + skipped
         walker = _Walker(config)
         walker.out.sink = out.sink
         begin = len(out.sink.shape)

@@ -112,11 +112,12 @@ class _Scores:
         key = (first, second) if first < second else (second, first)
         if key not in self.known:
             a, b = self.copies[key[0]], self.copies[key[1]]
-            self.known[key] = (
-                1.0
-                if a.exact_digest == b.exact_digest
-                else similarity(a.tokens, b.tokens, self.cutoff)
-            )
+            if a.member.contains(b.member) or b.member.contains(a.member):
+                self.known[key] = 0.0  # a class and its own method are never copies
+            elif a.exact_digest == b.exact_digest:
+                self.known[key] = 1.0
+            else:
+                self.known[key] = similarity(a.tokens, b.tokens, self.cutoff)
         return self.known[key]
 
 

@@ -54,26 +54,33 @@ class History:
         todo = todo[:MAX_QUERIES]
         with ThreadPoolExecutor(max_workers=THREADS) as pool:
             for key, count in zip(todo, pool.map(self._count, todo), strict=True):
-                self._changes[key] = count
+                if count is not None:
+                    self._changes[key] = count
 
     @cached_property
     def tracked(self) -> set[str]:
-        """Absolute paths of the files git tracks (untracked files have no history)."""
+        """Absolute paths of the files git tracks unchanged from HEAD: ``git log -L`` reads
+        line numbers in HEAD, so files with uncommitted edits (or untracked) have no known
+        history."""
         if self.root is None:
             return set()
-        listed = self._git("ls-files", "-z").split("\0")
-        return {os.path.join(self.root, name) for name in listed if name}
+        modified = (self._git("diff", "--name-only", "-z", "HEAD") or "").split("\0")
+        dirty = {os.path.join(self.root, name) for name in modified if name}
+        listed = (self._git("ls-files", "-z") or "").split("\0")
+        return {os.path.join(self.root, name) for name in listed if name} - dirty
 
     def changes(self, member: Member) -> int | None:
         """Commits in the window that touched the member's lines (None when unknown)."""
         return self._changes.get((member.path, member.start_line, member.end_line))
 
-    def _count(self, key: tuple[str, int, int]) -> int:
+    def _count(self, key: tuple[str, int, int]) -> int | None:
         path, start, end = key
         output = self._git(
             "log", f"--since={self.days}.days", "--format=%H", "-s",
             f"-L{start},{end}:{os.path.abspath(path)}",
         )  # fmt: skip
+        if output is None:
+            return None  # git could not follow these lines: unknown, not "never changed"
         return len([line for line in output.splitlines() if line.strip()])
 
     def first_commit_time(self, path: str) -> int | None:
@@ -82,13 +89,13 @@ class History:
             return None
         return _first_commit(self.root, os.path.abspath(path))
 
-    def _git(self, *args: str) -> str:
+    def _git(self, *args: str) -> str | None:
         assert self.root is not None
         result = subprocess.run(
             ["git", "-C", str(self.root), *args],
             capture_output=True, text=True, check=False,
         )  # fmt: skip
-        return result.stdout if result.returncode == 0 else ""
+        return result.stdout if result.returncode == 0 else None
 
 
 @cache

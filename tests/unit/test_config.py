@@ -38,7 +38,7 @@ def test_defaults_are_the_documented_ones() -> None:
     assert config.ignore_stubs is True
     assert config.ignore_overloads is True
     assert config.format == "terminal"
-    assert FORMATS == ("terminal", "json", "markdown", "html")
+    assert FORMATS == ("terminal", "json", "markdown", "html", "sarif")
 
 
 def test_config_is_frozen() -> None:

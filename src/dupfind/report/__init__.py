@@ -9,6 +9,7 @@ from dupfind.errors import UsageError
 from dupfind.report.html import render_html
 from dupfind.report.json import render_json
 from dupfind.report.markdown import render_markdown
+from dupfind.report.sarif import render_sarif
 from dupfind.report.terminal import render_terminal
 from dupfind.report.view import ReportView
 
@@ -19,6 +20,7 @@ REPORTERS: dict[str, Renderer] = {
     "json": render_json,
     "markdown": render_markdown,
     "html": render_html,
+    "sarif": render_sarif,
 }
 
 

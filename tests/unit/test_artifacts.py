@@ -1,0 +1,123 @@
+"""Leftovers of repeated attempts: which file names are versions, which siblings are
+near-identical, and which comments duplicate live code."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from dupfind import Config, scan
+from dupfind.models import LeftoverKind, ScanResult
+from tests.conftest import LOADER, LOADER_RENAMED, TreeWriter
+
+
+def _scan(root: Path, monkeypatch: pytest.MonkeyPatch) -> ScanResult:
+    monkeypatch.chdir(root)
+    return scan(["."], Config(jobs=1, history=False))
+
+
+def _versioned(result: ScanResult) -> list[tuple[str, str]]:
+    return [
+        (item.locations[0].path, item.locations[1].path)
+        for item in result.leftovers
+        if item.kind is LeftoverKind.VERSIONED_FILE
+    ]
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "settings_v2.py",
+        "settings_V3.py",
+        "settings-v10.py",
+        "settings_new.py",
+        "settings_old.py",
+        "settings_backup.py",
+        "settings_bak.py",
+        "settings_tmp.py",
+        "settings_temp.py",
+        "settings_copy.py",
+        "settings_copy2.py",
+        "settings_final.py",
+        "settings_orig.py",
+        "settings_20240105.py",
+        "settings_20240105_1230.py",
+        "settings-2024-01-05.py",
+        "settings_1704412800.py",
+        "settings (2).py",
+    ],
+)
+def test_a_versioned_name_next_to_its_original_is_a_leftover(
+    name: str, make_tree: TreeWriter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = make_tree({"conf/settings.py": LOADER, f"conf/{name}": LOADER_RENAMED})
+    result = _scan(root, monkeypatch)
+    assert _versioned(result) == [(f"conf/{name}", "conf/settings.py")]
+    (item,) = [i for i in result.leftovers if i.kind is LeftoverKind.VERSIONED_FILE]
+    assert item.similarity == 1.0  # a renamed copy: identical once names are paired
+    assert f"({item.similarity:.0%} similar)" in item.reason
+
+
+@pytest.mark.parametrize(
+    "files",
+    [
+        {"conf/settings_v2.py": LOADER},  # no original
+        {"conf/settings.py": LOADER, "other/settings_v2.py": LOADER_RENAMED},  # elsewhere
+        {"conf/settings.py": LOADER, "conf/settings_validation.py": LOADER_RENAMED},
+        {"conf/settings.py": LOADER, "conf/settings_news.py": LOADER_RENAMED},
+        {"conf/settings.py": LOADER, "conf/settings_2024.py": LOADER_RENAMED},
+    ],
+)
+def test_other_names_are_not_versions(
+    files: dict[str, str], make_tree: TreeWriter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert _versioned(_scan(make_tree(files), monkeypatch)) == []
+
+
+def test_siblings_in_different_directories_are_not_near_identical_siblings(
+    make_tree: TreeWriter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = make_tree({"a/loader.py": LOADER, "b/reader.py": LOADER_RENAMED})
+    result = _scan(root, monkeypatch)
+    assert len(result.groups) == 1
+    assert [i.kind for i in result.leftovers] == []
+
+
+def test_sibling_files_made_of_one_copy_are_near_identical(
+    make_tree: TreeWriter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = make_tree({"conf/loader.py": LOADER, "conf/reader.py": LOADER_RENAMED})
+    result = _scan(root, monkeypatch)
+    (item,) = result.leftovers
+    assert item.kind is LeftoverKind.NEAR_IDENTICAL_SIBLINGS
+    assert [loc.path for loc in item.locations] == ["conf/loader.py", "conf/reader.py"]
+    assert item.similarity >= 0.8
+
+
+def _commented(code: str) -> str:
+    return "".join(f"# {line}".rstrip() + "\n" for line in code.strip("\n").splitlines())
+
+
+def test_commented_code_alone_is_neither_a_group_nor_a_leftover(
+    make_tree: TreeWriter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = make_tree({"a.py": "X = 1\n\n" + _commented(LOADER), "b.py": _commented(LOADER)})
+    result = _scan(root, monkeypatch)
+    assert result.groups == ()
+    assert result.leftovers == ()
+
+
+def test_a_commented_copy_of_live_code_elsewhere_is_a_leftover(
+    make_tree: TreeWriter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = make_tree({"live.py": LOADER, "old.py": "X = 1\n\n" + _commented(LOADER_RENAMED)})
+    result = _scan(root, monkeypatch)
+    assert result.groups == ()
+    (item,) = result.leftovers
+    assert item.kind is LeftoverKind.COMMENTED_OUT
+    commented, live = item.locations
+    assert (commented.path, commented.start_line) == ("old.py", 3)
+    assert (live.path, live.start_line) == ("live.py", 2)
+    assert commented.end_line - commented.start_line + 1 == item.lines == 12
+    assert "duplicates live code load_settings at live.py:2" in item.reason

@@ -1,0 +1,160 @@
+"""Aligned differences and the proposed signature, on small two-copy projects."""
+
+from __future__ import annotations
+
+import ast
+import textwrap
+
+import pytest
+
+from dupfind import Config, scan
+from dupfind.models import Recommendation
+from tests.conftest import LOADER, LOADER_RENAMED, TreeWriter
+
+FETCH = '''
+async def fetch_rates(session, base):
+    """Exchange rates for ``base`` from the central bank feed."""
+    url = RATES_URL + base
+    async with session.get(url, timeout=10) as response:
+        payload = await response.json()
+    rates = {code: float(rate) for code, rate in payload["rates"].items()}
+    rates[base] = 1.0
+    return rates
+'''
+
+RETRY = '''
+def {name}(action, attempts={attempts}):
+    """Run ``action`` until it succeeds, sleeping longer after each failure."""
+    delay = 0.5
+    for attempt in range(1, attempts + 1):
+        try:
+            return action()
+        except ConnectionError:
+            if attempt == attempts:
+                raise
+            time.sleep(delay)
+            delay *= 2
+    return None
+'''
+
+PRICES = '''
+class {name}:
+    """Prices of one supplier, loaded lazily."""
+
+    def __init__(self, client):
+        self.client = client
+        self.cache = {{}}
+
+    def price(self, sku):
+        if sku not in self.cache:
+            self.cache[sku] = self.client.get("{path}", params={{"sku": sku}})
+        return self.cache[sku]
+'''
+
+
+def _only(
+    make_tree: TreeWriter, monkeypatch: pytest.MonkeyPatch, files: dict[str, str]
+) -> Recommendation:
+    monkeypatch.chdir(make_tree(files))
+    result = scan(["."], Config(jobs=1, history=False))
+    assert len(result.recommendations) == 1, result.groups
+    return result.recommendations[0]
+
+
+def _parameters(signature: str) -> dict[str, str | None]:
+    """Parameter name → default (source text), of a proposed ``def`` signature."""
+    function = ast.parse(signature + ": ...").body[0]
+    assert isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef)
+    arguments = function.args
+    positional = [*arguments.posonlyargs, *arguments.args]
+    defaults: list[ast.expr | None] = [None] * (len(positional) - len(arguments.defaults))
+    pairs = list(zip(positional, [*defaults, *arguments.defaults], strict=True))
+    pairs += zip(arguments.kwonlyargs, arguments.kw_defaults, strict=True)
+    return {a.arg: None if d is None else ast.get_source_segment(signature, d) for a, d in pairs}
+
+
+def test_renamed_locals_are_cosmetic_and_literals_are_named_after_their_keyword(
+    make_tree: TreeWriter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rec = _only(make_tree, monkeypatch, {"a.py": LOADER, "b.py": LOADER_RENAMED})
+    assert rec.canonical == 0
+    assert rec.signature.startswith("def load_settings(path, defaults, ")
+    parameters = _parameters(rec.signature)
+    assert parameters["encoding"] == '"utf-8"'
+    renamed = {"settings", "handle", "line", "number", "key", "sep", "filename", "fallback"}
+    assert not renamed & set(parameters), rec.signature
+    kinds = {(d.kind, d.values) for d in rec.differences}
+    assert ("identifier", ("settings", "options")) in kinds
+    assert ("literal", ('"utf-8"', '"latin-1"')) in kinds
+    assert ("literal", ('"#"', '";"')) in kinds
+
+
+def test_new_parameters_never_take_the_name_of_a_local(
+    make_tree: TreeWriter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """load_settings binds ``value`` (``key, sep, value = line.partition("=")``): a parameter
+    called ``value`` would be overwritten on the first line read, and the comment character
+    of every later line would be that line's value."""
+    rec = _only(make_tree, monkeypatch, {"a.py": LOADER, "b.py": LOADER_RENAMED})
+    tree = ast.parse(textwrap.dedent(LOADER))
+    bound = {
+        n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
+    }
+    signature = ast.parse(rec.signature + ": ...").body[0]
+    assert isinstance(signature, ast.FunctionDef)
+    added = [a.arg for a in [*signature.args.args[2:], *signature.args.kwonlyargs]]
+    assert added, rec.signature
+    assert not set(added) & bound, rec.signature
+
+
+def test_an_f_string_reading_locals_is_not_a_default(
+    make_tree: TreeWriter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The error message differs (``f"{path}:{number}: …"``): as a default it would be
+    evaluated once, at definition time, where ``number`` does not exist."""
+    rec = _only(make_tree, monkeypatch, {"a.py": LOADER, "b.py": LOADER_RENAMED})
+    signature = ast.parse(rec.signature + ": ...").body[0]
+    assert isinstance(signature, ast.FunctionDef)
+    for default in [*signature.args.defaults, *signature.args.kw_defaults]:
+        assert not isinstance(default, ast.JoinedStr), rec.signature
+
+
+def test_a_different_default_in_the_header_adds_no_parameter(
+    make_tree: TreeWriter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rec = _only(
+        make_tree,
+        monkeypatch,
+        {
+            "net/retry.py": "import time\n" + RETRY.format(name="retry", attempts=3),
+            "net/again.py": "import time\n" + RETRY.format(name="with_retries", attempts=5),
+        },
+    )
+    assert rec.signature in {
+        "def retry(action, attempts=3)",
+        "def with_retries(action, attempts=5)",
+    }
+    literals = {tuple(sorted(d.values)) for d in rec.differences if d.kind == "literal"}
+    assert ("3", "5") in literals  # shown as a difference all the same
+
+
+def test_an_async_function_keeps_its_keyword(
+    make_tree: TreeWriter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    other = FETCH.replace("fetch_rates", "load_rates").replace("timeout=10", "timeout=30")
+    rec = _only(make_tree, monkeypatch, {"fx/a.py": FETCH, "fx/b.py": other})
+    assert rec.signature == "async def fetch_rates(session, base, timeout=10)"
+
+
+def test_a_class_gets_a_base_class_with_its_parameters_as_a_comment(
+    make_tree: TreeWriter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rec = _only(
+        make_tree,
+        monkeypatch,
+        {
+            "suppliers/acme.py": PRICES.format(name="AcmePrices", path="/acme/prices"),
+            "suppliers/globex.py": PRICES.format(name="GlobexPrices", path="/v2/price"),
+        },
+    )
+    assert rec.signature == 'class AcmePricesBase:  # parameters: value="/acme/prices"'

@@ -1,0 +1,137 @@
+"""Git history: change counts per member (``git log -L``) and file age, in tiny repositories."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from dupfind.history import History, open_history
+from dupfind.models import Member, UnitKind
+
+NOW = datetime.now(UTC).replace(microsecond=0)
+FUNCTION = """\
+def scale(values, factor):
+    result = []
+    for value in values:
+        result.append(value * factor)
+    return result
+"""
+
+pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
+
+
+def _git(repo: Path, *args: str, when: datetime | None = None) -> str:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
+    env |= {"GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}
+    if when is not None:
+        env["GIT_AUTHOR_DATE"] = env["GIT_COMMITTER_DATE"] = when.isoformat()
+    identity = ["-c", "user.name=t", "-c", "user.email=t@e", "-c", "commit.gpgsign=false"]
+    done = subprocess.run(
+        ["git", *identity, *args], cwd=repo, env=env, capture_output=True, text=True, check=True
+    )
+    return done.stdout
+
+
+def _repo(tmp_path: Path, edits: int) -> Path:
+    """``lib/ops.py`` holding FUNCTION (lines 3-7), added 200 days ago and then edited
+    ``edits`` times (the multiplication line), every 10 days."""
+    repo = tmp_path / "repo"
+    (repo / "lib").mkdir(parents=True)
+    ops = repo / "lib" / "ops.py"
+    ops.write_text('"""Operations."""\n\n' + FUNCTION, encoding="utf-8")
+    _git(repo, "init", "-q", "-b", "main")
+    _git(repo, "add", ".")
+    _git(repo, "commit", "-q", "-m", "ops", when=NOW - timedelta(days=200))
+    for number in range(edits):
+        text = ops.read_text("utf-8")
+        line = next(x for x in text.splitlines() if "result.append" in x)
+        ops.write_text(text.replace(line, f"{line}  # {number}"), encoding="utf-8")
+        _git(
+            repo,
+            "commit",
+            "-q",
+            "-am",
+            f"edit {number}",
+            when=NOW - timedelta(days=150 - 10 * number),
+        )
+    return repo
+
+
+def _member(path: str, start: int, end: int) -> Member:
+    return Member(path, start, end, "scale", UnitKind.FUNCTION)
+
+
+def test_outside_a_repository_there_is_no_history(tmp_path: Path) -> None:
+    (tmp_path / "a.py").write_text(FUNCTION, encoding="utf-8")
+    if (
+        subprocess.run(["git", "-C", str(tmp_path), "rev-parse"], capture_output=True).returncode
+        == 0
+    ):
+        pytest.skip("the temporary directory is inside a git repository")
+    history = open_history([str(tmp_path)], enabled=True, days=365)
+    assert not history.available
+    member = _member(str(tmp_path / "a.py"), 1, 5)
+    history.prefetch([[member]])
+    assert history.changes(member) is None
+    assert history.first_commit_time(member.path) is None
+
+
+def test_history_can_be_switched_off_inside_a_repository(tmp_path: Path) -> None:
+    repo = _repo(tmp_path, edits=1)
+    assert not open_history([str(repo)], enabled=False, days=365).available
+
+
+def test_changes_count_the_commits_that_touched_the_members_lines(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = _repo(tmp_path, edits=4)
+    monkeypatch.chdir(repo)
+    history = open_history(["."], enabled=True, days=365)
+    assert history.available
+    assert history.root is not None and history.root.resolve() == repo.resolve()
+    function, docstring = _member("lib/ops.py", 3, 7), _member("lib/ops.py", 1, 1)
+    history.prefetch([[function, docstring]])
+    assert history.changes(function) == 5
+    assert history.changes(docstring) == 1
+    recent = open_history(["."], enabled=True, days=135)
+    recent.prefetch([[function]])
+    assert recent.changes(function) == 2  # the edits 130 and 120 days ago only
+
+
+def test_the_first_commit_time_is_when_the_file_was_added(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = _repo(tmp_path, edits=2)
+    monkeypatch.chdir(repo)
+    history = open_history(["."], enabled=True, days=365)
+    added = history.first_commit_time("lib/ops.py")
+    assert added == int((NOW - timedelta(days=200)).timestamp())
+
+
+def test_uncommitted_edits_above_a_member_do_not_corrupt_its_count(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The member's lines are those of the working tree; ``git log -L`` reads them in HEAD.
+    With lines inserted above the function and not committed yet, the count must still be
+    the function's (or unknown), not that of other lines, nor 0 because HEAD is shorter."""
+    repo = _repo(tmp_path, edits=4)
+    monkeypatch.chdir(repo)
+    ops = repo / "lib" / "ops.py"
+    text = ops.read_text("utf-8")
+    header = '"""Operations."""\n\nimport math\n\nDEFAULT_FACTOR = math.pi\nLIMIT = 100\n'
+    ops.write_text(text.replace('"""Operations."""\n', header), "utf-8")
+    history = open_history(["."], enabled=True, days=365)
+    moved = _member("lib/ops.py", 8, 12)
+    assert ops.read_text("utf-8").splitlines()[7] == "def scale(values, factor):"
+    history.prefetch([[moved]])
+    assert history.changes(moved) in {5, None}
+
+
+def test_unknown_members_have_no_count() -> None:
+    history = History(None, 365)
+    assert history.changes(_member("x.py", 1, 5)) is None
