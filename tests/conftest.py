@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
 import textwrap
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -26,6 +29,20 @@ def update_goldens(request: pytest.FixtureRequest) -> bool:
 
 
 TreeWriter = Callable[[dict[str, str]], Path]
+
+
+def git(repo: Path, *args: str, when: datetime | None = None) -> str:
+    """Run git in ``repo`` isolated from the user's configuration, optionally dating the
+    commit; returns stdout (raises if git fails)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
+    env |= {"GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}
+    if when is not None:
+        env["GIT_AUTHOR_DATE"] = env["GIT_COMMITTER_DATE"] = when.isoformat()
+    identity = ["-c", "user.name=t", "-c", "user.email=t@e", "-c", "commit.gpgsign=false"]
+    done = subprocess.run(
+        ["git", *identity, *args], cwd=repo, env=env, capture_output=True, text=True, check=True
+    )
+    return done.stdout
 
 
 @pytest.fixture

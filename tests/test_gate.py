@@ -4,8 +4,6 @@ repositories made in temporary directories, and inline suppressions."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import textwrap
 from pathlib import Path
 
@@ -13,7 +11,7 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from dupfind.cli import app
-from tests.conftest import LOADER, LOADER_RENAMED
+from tests.conftest import LOADER, LOADER_RENAMED, git
 
 OTHER = '''
 def summarise(values, precision):
@@ -32,12 +30,6 @@ def summarise(values, precision):
 
 def invoke(*args: str) -> Result:
     return CliRunner().invoke(app, list(args))
-
-
-def git(repo: Path, *args: str) -> None:
-    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com",
-           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com"}  # fmt: skip
-    subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True, env=env)
 
 
 @pytest.fixture

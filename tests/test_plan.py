@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import ast
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -27,7 +26,7 @@ from dupfind.models import (
     UnitKind,
     Verdict,
 )
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, git
 
 PLAN = FIXTURES / "plan"
 # The fixtures live inside dupfind's own repository: keep its git history out of their plans.
@@ -191,16 +190,7 @@ def test_a_copy_in_the_tests_is_never_merged_with_production(
 NOW = datetime.now(UTC).replace(microsecond=0)
 
 
-def _git(repo: Path, *args: str, when: datetime | None = None) -> str:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
-    env |= {"GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}
-    if when is not None:
-        env["GIT_AUTHOR_DATE"] = env["GIT_COMMITTER_DATE"] = when.isoformat()
-    identity = ["-c", "user.name=t", "-c", "user.email=t@e", "-c", "commit.gpgsign=false"]
-    done = subprocess.run(
-        ["git", *identity, *args], cwd=repo, env=env, capture_output=True, text=True, check=True
-    )
-    return done.stdout
+_git = git
 
 
 def _history_repo(tmp_path: Path) -> Path:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 from datetime import UTC, datetime, timedelta
@@ -12,6 +11,7 @@ import pytest
 
 from dupfind.history import History, open_history
 from dupfind.models import Member, UnitKind
+from tests.conftest import git
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 FUNCTION = """\
@@ -25,16 +25,7 @@ def scale(values, factor):
 pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
 
 
-def _git(repo: Path, *args: str, when: datetime | None = None) -> str:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
-    env |= {"GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}
-    if when is not None:
-        env["GIT_AUTHOR_DATE"] = env["GIT_COMMITTER_DATE"] = when.isoformat()
-    identity = ["-c", "user.name=t", "-c", "user.email=t@e", "-c", "commit.gpgsign=false"]
-    done = subprocess.run(
-        ["git", *identity, *args], cwd=repo, env=env, capture_output=True, text=True, check=True
-    )
-    return done.stdout
+_git = git
 
 
 def _repo(tmp_path: Path, edits: int) -> Path:

@@ -68,10 +68,10 @@ def _advice(group: GroupView, detailed: bool) -> Text:
     text = Text()
     for reason in group.reasons:
         text.append(f"  why: {reason}\n", "italic")
+    if group.signature and group.verdict != "leave-separate":
+        text.append(f"  signature: {group.signature}\n")
     if detailed:
         text.append(f"  keep: {group.canonical_reason}\n", "italic")
-        if group.signature and group.verdict != "leave-separate":
-            text.append(f"  signature: {group.signature}\n")
         for diff in group.differences[:5]:
             values = " | ".join(v or "—" for v in diff.values[:3])
             text.append(f"  differs at line {diff.line} ({diff.kind}): {values}\n", "dim")
