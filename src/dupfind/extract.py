@@ -293,6 +293,17 @@ _COMMENT_PREFIX = re.compile(rb"^[ \t]*# ?", re.MULTILINE)
 
 
 MAX_NOTE_LINES = 4
+_CODE_LINE = re.compile(
+    r"^\s*(?:(?:def|class|return|if|elif|for|while|import|from|with|raise|yield|assert|del"
+    r"|async|await|global|nonlocal)\b|(?:else|try|finally)\s*:|except\b|@\w|pass$|break$"
+    r"|continue$|[\w.\[\]'\"]+\s*(?:[-+*/%|&^]|//|\*\*)?=[^=]|[\w.]+\(.*\)\s*$|[)\]}],?$)"
+)
+
+
+def _looks_like_code(lines: list[str]) -> bool:
+    """At least half of the non-blank lines look like Python statements."""
+    filled = [line for line in lines if line.strip()]
+    return 2 * sum(1 for line in filled if _CODE_LINE.match(line)) >= len(filled) > 0
 
 
 def _parse_commented(
@@ -302,6 +313,8 @@ def _parse_commented(
     ``MAX_NOTE_LINES`` leading prose lines ("# Old rule, kept for reference:"); None if the
     run is prose."""
     lines = text.split("\n")
+    if not _looks_like_code(lines):
+        return None  # prose: parsing it would only exercise tree-sitter's error recovery
     for skipped in range(min(MAX_NOTE_LINES, len(lines) - 1) + 1):
         code = textwrap.dedent("\n".join(lines[skipped:]))
         if not code.strip():

@@ -134,3 +134,31 @@ def test_units_with_syntax_errors_are_dropped() -> None:
     units = _units("def good():\n    return 1\n\ndef bad(:\n    return 2\n")
     assert "good" in units
     assert "bad" not in units
+
+
+def test_commented_code_becomes_commented_units_but_prose_does_not() -> None:
+    from dupfind.extract import extract_commented
+    from dupfind.parse import parse_tree
+
+    source = textwrap.dedent(
+        """
+        # This module talks to the payment provider. It retries on timeouts
+        # and gives up after three attempts, as agreed with the provider.
+        # See the runbook for the escalation path.
+        VALUE = 1
+        # Old implementation, kept for reference:
+        # def total(items):
+        #     result = 0
+        #     for item in items:
+        #         result += item.price
+        #     return result
+        """
+    ).encode()
+    parsed = parse_source("m.py", source)
+    assert isinstance(parsed, ParsedSource)
+    out = extract(parsed.tree, Config())
+    extract_commented(parsed.source, out, Config(), parse_tree)
+    commented = [u for u in out.units if u.kind is UnitKind.COMMENTED]
+    assert [(u.qualname, u.start_line, u.end_line) for u in commented] == [
+        ("<commented>.total", 7, 11)
+    ]
