@@ -465,9 +465,9 @@ def test_jobs_1_and_jobs_2_give_identical_json(
 
     monkeypatch.setattr(dupfind.pipeline, "ProcessPoolExecutor", SpyPool)
 
-    serial = invoke("scan", "pkg", "--format", "json", "--jobs", "1")
+    serial = invoke("scan", "pkg", "--format", "json", "--jobs", "1", "--no-cache")
     assert pools == []
-    parallel = invoke("scan", "pkg", "--format", "json", "--jobs", "2")
+    parallel = invoke("scan", "pkg", "--format", "json", "--jobs", "2", "--no-cache")
     assert pools == [2], "a scan of 32 files with --jobs 2 should use the process pool"
 
     assert serial.exit_code == parallel.exit_code == 0, parallel.output

@@ -32,6 +32,7 @@ from rich.progress import (
 )
 
 from dupfind import __version__
+from dupfind.cache import AnalysisCache, default_directory
 from dupfind.config import Config, find_pyproject, load_config_file, validate_option
 from dupfind.errors import DupfindError, ExitCode, UsageError
 from dupfind.gate import FAIL_ON, Baseline, GateResult, changed_lines, evaluate
@@ -247,6 +248,13 @@ Diff = Annotated[
     str | None,
     typer.Option(help="Only groups with a member in lines changed since this git ref."),
 ]
+CacheSwitch = Annotated[
+    bool | None, typer.Option("--cache/--no-cache", help="Reuse per-file results [on].")
+]
+CacheDir = Annotated[
+    str | None,
+    typer.Option(help="Where the cache lives [$XDG_CACHE_HOME/dupfind or ~/.cache/dupfind]."),
+]
 NoSuppress = Annotated[
     bool, typer.Option("--no-suppress", help="Ignore # dupfind: ignore markers (audits).")
 ]
@@ -259,7 +267,8 @@ COMMON: list[tuple[str, object, object]] = [
     ("follow_symlinks", FollowSymlinks, None), ("max_file_size", MaxFileSize, None),
     ("ignore_imports", IgnoreImports, None), ("ignore_all_lists", IgnoreAllLists, None),
     ("ignore_stubs", IgnoreStubs, None), ("ignore_overloads", IgnoreOverloads, None),
-    ("history", History, None), ("jobs", Jobs, None), ("output_format", Format, None),
+    ("history", History, None), ("cache", CacheSwitch, None), ("cache_dir", CacheDir, None),
+    ("jobs", Jobs, None), ("output_format", Format, None),
     ("output", Output, None), ("config", ConfigFile, None), ("debug", Debug, False),
     ("timings", Timings, False),
 ]  # fmt: skip
@@ -271,7 +280,7 @@ GATE: list[tuple[str, object, object]] = [
 SETTINGS = (
     "min_lines", "min_tokens", "min_similarity", "exclude", "gitignore", "include_pyi",
     "follow_symlinks", "max_file_size", "ignore_imports", "ignore_all_lists", "ignore_stubs",
-    "ignore_overloads", "history", "jobs",
+    "ignore_overloads", "history", "cache", "cache_dir", "jobs",
 )  # fmt: skip
 
 
@@ -399,6 +408,36 @@ baseline_app.command("prune", help="Drop baseline entries whose groups no longer
     _command("baseline-prune")
 )
 app.add_typer(baseline_app, name="baseline")
+cache_app = typer.Typer(help="The incremental cache of per-file results.")
+app.add_typer(cache_app, name="cache")
+
+
+def _open_cache(cache_dir: str | None) -> AnalysisCache:
+    return AnalysisCache(Path(cache_dir) if cache_dir else default_directory())
+
+
+@cache_app.command("info")
+def cache_info(cache_dir: CacheDir = None) -> None:
+    """Where the cache is, its entries and size, and the last run's hit rate."""
+    cache = _open_cache(cache_dir)
+    info = cache.info()
+    cache.close()
+    for note in cache.notes:
+        typer.echo(f"dupfind: {note}", err=True)
+    typer.echo(
+        f"cache: {info.path}\nentries: {info.entries}\nsize: {info.size_bytes} bytes\n"
+        f"last run: {info.last_hits} hits, {info.last_misses} misses "
+        f"({info.hit_rate:.0%} hit rate)"
+    )
+
+
+@cache_app.command("clear")
+def cache_clear(cache_dir: CacheDir = None) -> None:
+    """Delete every cached result."""
+    cache = _open_cache(cache_dir)
+    removed = cache.clear()
+    cache.close()
+    typer.echo(f"dupfind: removed {removed} cached file analyses from {cache.path}")
 
 
 def main() -> None:

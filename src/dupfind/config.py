@@ -52,6 +52,8 @@ class Config:
     extract_similarity: float = 0.5
     extract_min_lines: int = 50
     suppress: bool = True
+    cache: bool = True
+    cache_dir: str = ""  # "" = the default location (see cache.py)
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, object], source: str = "configuration") -> Config:
@@ -140,6 +142,12 @@ def _domains(value: object) -> tuple[tuple[str, tuple[str, ...]], ...]:
     return tuple((str(name), _globs(globs)) for name, globs in value.items())  # TOML order
 
 
+def _text(value: object) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"expected a string, got {value!r}")
+    return value
+
+
 def _format(value: object) -> str:
     if value not in FORMATS:
         raise ValueError(f"expected one of {', '.join(FORMATS)}, got {value!r}")
@@ -171,6 +179,8 @@ _VALIDATORS: dict[str, Callable[[object], object]] = {
     "extract_similarity": _fraction,
     "extract_min_lines": _int_at_least(1),
     "suppress": _boolean,
+    "cache": _boolean,
+    "cache_dir": _text,
 }
 assert set(_VALIDATORS) == {f.name for f in fields(Config)}
 

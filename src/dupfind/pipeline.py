@@ -17,6 +17,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from dupfind.artifacts import commented_out, near_identical_siblings, versioned_files
+from dupfind.cache import AnalysisCache, cache_key, default_directory
 from dupfind.candidates import (
     count_shingles,
     eligible_units,
@@ -129,6 +130,40 @@ class _Stopwatch:
         self.last = now
 
 
+def _cached_map(
+    files: Sequence[str], config: Config, progress: Progress | None, cache: AnalysisCache | None
+) -> Iterator[FileAnalysis | SkippedFile]:
+    """The map stage through the cache: cached files are not analysed again; results come in
+    ``files`` order whatever was cached."""
+    if cache is None:
+        yield from _map_files(files, config, progress)
+        return
+    keys = _cache_keys(files, config)
+    cached = cache.lookup(list(keys.values()))
+    todo = [path for path in files if keys.get(path) not in cached]
+    fresh = dict(zip(todo, _map_files(todo, config, progress), strict=True))
+    cache.store(
+        ((keys[path], result) for path, result in fresh.items()
+         if path in keys and isinstance(result, FileAnalysis)),
+        hits=len(files) - len(todo), misses=len(todo),
+    )  # fmt: skip
+    for path in files:
+        key = keys.get(path)
+        yield cached[key] if key is not None and key in cached else fresh[path]
+
+
+def _cache_keys(files: Sequence[str], config: Config) -> dict[str, bytes]:
+    keys = {}
+    settings = config.analysis_key()
+    for path in files:
+        try:
+            with open(path, "rb") as handle:
+                keys[path] = cache_key(settings, path, handle.read())
+        except OSError:
+            continue  # the map stage reports it
+    return keys
+
+
 def scan(paths: Sequence[str], config: Config, progress: Progress | None = None) -> ScanResult:
     """Find the clone groups in ``paths`` (files or directories)."""
     watch = _Stopwatch()
@@ -137,7 +172,8 @@ def scan(paths: Sequence[str], config: Config, progress: Progress | None = None)
     analyses: list[FileAnalysis] = []
     skipped = list(discovery.skipped)
     frequency: Counter[int] = Counter()
-    for result in _map_files(discovery.files, config, progress):
+    cache = AnalysisCache(Path(config.cache_dir or default_directory())) if config.cache else None
+    for result in _cached_map(discovery.files, config, progress, cache):
         if isinstance(result, SkippedFile):
             skipped.append(result)
             continue
@@ -149,6 +185,9 @@ def scan(paths: Sequence[str], config: Config, progress: Progress | None = None)
     found, leftovers = commented_out(find_groups(analyses, config, frequency, watch))
     found, suppressed = _unsuppressed(found) if config.suppress else (found, 0)
     recommendations, notes = _classify(found, analyses, paths, config)
+    if cache is not None:
+        notes = cache.notes + notes
+        cache.close()
     watch.lap("classify")
     groups = [item.group for item in found]
     versioned = versioned_files(analyses)

@@ -1,0 +1,167 @@
+"""Incremental cache: per-file map results in one SQLite file, so a rescan only re-analyses
+the files that changed.
+
+Key: BLAKE2b of dupfind's version, the settings that change per-file results
+(``Config.analysis_key``), the reported path and the file's bytes. Value: the pickled
+``FileAnalysis``. SQLite (stdlib) in WAL mode with short transactions: several dupfind
+processes can share one cache, and a scan interrupted at any point leaves it consistent (a
+transaction is either in or not). A cache that cannot be opened or read (corrupt, not a
+database) is deleted and rebuilt, and the scan says so; it is never a reason to fail a scan.
+
+Default location: ``$XDG_CACHE_HOME/dupfind`` (else ``~/.cache/dupfind``); ``--cache-dir``
+moves it, ``--no-cache`` turns it off.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import sqlite3
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from dupfind import __version__
+from dupfind.models import FileAnalysis
+
+FILENAME = "cache.sqlite3"
+_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS analyses (key BLOB PRIMARY KEY, value BLOB NOT NULL, "
+    "used REAL NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS runs (id INTEGER PRIMARY KEY, at REAL, hits INTEGER, "
+    "misses INTEGER)",
+)
+
+
+def default_directory() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "dupfind"
+
+
+@dataclass(frozen=True, slots=True)
+class CacheInfo:
+    path: str
+    entries: int
+    size_bytes: int
+    last_hits: int
+    last_misses: int
+
+    @property
+    def hit_rate(self) -> float:
+        total = self.last_hits + self.last_misses
+        return self.last_hits / total if total else 0.0
+
+
+class AnalysisCache:
+    """One SQLite cache file; every failure to use it degrades to "no cache" plus a note."""
+
+    def __init__(self, directory: Path) -> None:
+        self.path = directory / FILENAME
+        self.notes: list[str] = []
+        self.connection = self._open()
+
+    def _open(self) -> sqlite3.Connection | None:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            return self._connect()
+        except sqlite3.DatabaseError as exc:
+            self.notes.append(f"cache {self.path} was unreadable ({exc}); rebuilt it")
+            try:
+                self.path.unlink(missing_ok=True)
+                return self._connect()
+            except (OSError, sqlite3.Error) as again:
+                self.notes.append(f"cache {self.path} is unusable ({again}); scanning without")
+        except OSError as exc:
+            self.notes.append(f"cache {self.path} is unusable ({exc}); scanning without")
+        return None
+
+    def _connect(self) -> sqlite3.Connection:
+        connection = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        connection.execute("PRAGMA journal_mode=WAL")
+        connection.execute("PRAGMA synchronous=NORMAL")
+        for statement in _SCHEMA:
+            connection.execute(statement)
+        connection.execute("SELECT count(*) FROM analyses").fetchone()  # fails if corrupt
+        return connection
+
+    def lookup(self, keys: Sequence[bytes]) -> dict[bytes, FileAnalysis]:
+        """The cached analyses among ``keys`` (unreadable entries count as misses)."""
+        if self.connection is None or not keys:
+            return {}
+        found: dict[bytes, FileAnalysis] = {}
+        try:
+            for start in range(0, len(keys), 500):
+                chunk = list(keys[start : start + 500])
+                marks = ",".join("?" * len(chunk))
+                rows = self.connection.execute(
+                    f"SELECT key, value FROM analyses WHERE key IN ({marks})", chunk
+                ).fetchall()
+                found.update(_unpickled(rows))
+        except sqlite3.DatabaseError as exc:
+            self.notes.append(f"cache {self.path} could not be read ({exc}); not used")
+            return {}
+        return found
+
+    def store(self, items: Iterable[tuple[bytes, FileAnalysis]], hits: int, misses: int) -> None:
+        """Add new analyses and record this run's hit rate, in one transaction."""
+        if self.connection is None:
+            return
+        now = time.time()
+        rows = [(key, pickle.dumps(value, protocol=5), now) for key, value in items]
+        try:
+            with self.connection:
+                self.connection.execute("BEGIN IMMEDIATE")
+                self.connection.executemany(
+                    "INSERT OR REPLACE INTO analyses (key, value, used) VALUES (?, ?, ?)", rows
+                )
+                self.connection.execute(
+                    "INSERT INTO runs (at, hits, misses) VALUES (?, ?, ?)", (now, hits, misses)
+                )
+        except sqlite3.Error as exc:
+            self.notes.append(f"cache {self.path} could not be written ({exc})")
+
+    def info(self) -> CacheInfo:
+        if self.connection is None:
+            return CacheInfo(str(self.path), 0, 0, 0, 0)
+        entries = self.connection.execute("SELECT count(*) FROM analyses").fetchone()[0]
+        last = self.connection.execute(
+            "SELECT hits, misses FROM runs ORDER BY id DESC LIMIT 1"
+        ).fetchone() or (0, 0)
+        size = sum(p.stat().st_size for p in self.path.parent.glob(FILENAME + "*"))
+        return CacheInfo(str(self.path), int(entries), size, int(last[0]), int(last[1]))
+
+    def clear(self) -> int:
+        """Delete every entry; returns how many there were."""
+        if self.connection is None:
+            return 0
+        with self.connection:
+            count = int(self.connection.execute("SELECT count(*) FROM analyses").fetchone()[0])
+            self.connection.execute("DELETE FROM analyses")
+            self.connection.execute("DELETE FROM runs")
+        self.connection.execute("VACUUM")
+        return count
+
+    def close(self) -> None:
+        if self.connection is not None:
+            self.connection.close()
+
+
+def _unpickled(rows: Iterable[tuple[bytes, bytes]]) -> Iterable[tuple[bytes, FileAnalysis]]:
+    for key, value in rows:
+        try:
+            analysis = pickle.loads(value)
+        except Exception:
+            continue
+        if isinstance(analysis, FileAnalysis):
+            yield bytes(key), analysis
+
+
+def cache_key(settings_key: str, path: str, data: bytes) -> bytes:
+    """The cache key of one file's analysis."""
+    hasher = hashlib.blake2b(digest_size=20)
+    for part in (__version__, settings_key, path):
+        hasher.update(part.encode("utf-8", "surrogateescape") + b"\0")
+    hasher.update(data)
+    return hasher.digest()
