@@ -288,3 +288,13 @@ class ScanResult:
     files: tuple[tuple[str, int], ...] = ()  # every analysed file and its line count
     suppressed: int = 0  # groups not reported because of inline suppressions
     timings: tuple[tuple[str, float], ...] = field(default=(), compare=False)
+
+
+def union_length(intervals: Sequence[tuple[int, int]]) -> int:
+    """How many lines a set of inclusive line ranges covers (each line once)."""
+    total, reached = 0, 0
+    for start, end in sorted(intervals):
+        if end > reached:
+            total += end - max(start, reached + 1) + 1
+            reached = end
+    return total

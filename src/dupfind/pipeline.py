@@ -42,6 +42,7 @@ from dupfind.models import (
     ScanStats,
     SkippedFile,
     StatementTable,
+    union_length,
 )
 from dupfind.normalise import named_codes
 from dupfind.parse import parse_source, parse_tree
@@ -270,8 +271,8 @@ def find_groups(
 
 def duplicated_lines(groups: Iterable[CloneGroup]) -> int:
     """Lines covered by any member of any group (each line counted once)."""
-    covered: dict[str, set[int]] = defaultdict(set)
+    spans: dict[str, list[tuple[int, int]]] = defaultdict(list)
     for group in groups:
         for member in group.members:
-            covered[member.path].update(range(member.start_line, member.end_line + 1))
-    return sum(len(lines) for lines in covered.values())
+            spans[member.path].append((member.start_line, member.end_line))
+    return sum(union_length(intervals) for intervals in spans.values())

@@ -79,3 +79,11 @@ def test_thresholds_filter_groups(make_tree: TreeWriter) -> None:
     root = make_tree({"a.py": LOADER, "b.py": LOADER})
     assert scan([str(root)], Config(jobs=1, min_lines=50)).groups == ()
     assert scan([str(root)], Config(jobs=1, min_tokens=500)).groups == ()
+
+
+def test_union_length_counts_each_line_once() -> None:
+    from dupfind.models import union_length
+
+    assert union_length([]) == 0
+    assert union_length([(1, 10), (5, 12), (20, 20), (11, 11)]) == 13
+    assert union_length([(3, 4), (1, 2)]) == 4

@@ -13,7 +13,6 @@ and the output is deterministic.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
 from typing import Any, TextIO
 
 from dupfind import __version__
@@ -24,7 +23,7 @@ SCHEMA_VERSION = 2
 
 def document(view: ReportView) -> dict[str, Any]:
     """The JSON document of a view (also the base of other machine-readable formats)."""
-    data = asdict(view)
+    data: dict[str, Any] = _plain(view)
     for group in data["groups"]:
         for member in group["members"]:
             del member["code"]
@@ -34,7 +33,22 @@ def document(view: ReportView) -> dict[str, Any]:
     return header | data
 
 
+def _plain(value: Any) -> Any:
+    """``dataclasses.asdict`` without its deep copies (several times faster on big views)."""
+    fields = getattr(value, "__dataclass_fields__", None)
+    if fields is not None:
+        return {name: _plain(getattr(value, name)) for name in fields}
+    if isinstance(value, tuple | list):
+        return [_plain(item) for item in value]
+    return value
+
+
+INDENTED_UP_TO = 500  # groups; larger reports are written compact (the C encoder: ~10x faster)
+
+
 def render_json(view: ReportView, out: TextIO) -> None:
-    """Write the JSON report."""
-    json.dump(document(view), out, indent=2, sort_keys=True, ensure_ascii=False)
+    """Write the JSON report: indented for people, compact (one line) past
+    ``INDENTED_UP_TO`` groups, where Python's indenting encoder takes seconds."""
+    indent = 2 if len(view.groups) <= INDENTED_UP_TO else None
+    out.write(json.dumps(document(view), indent=indent, sort_keys=True, ensure_ascii=False))
     out.write("\n")

@@ -14,7 +14,14 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
-from dupfind.models import CloneGroup, Leftover, Recommendation, ScanResult, Verdict
+from dupfind.models import (
+    CloneGroup,
+    Leftover,
+    Recommendation,
+    ScanResult,
+    Verdict,
+    union_length,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,15 +219,19 @@ def _leftover_view(item: Leftover, base: Path | None) -> LeftoverView:
 
 def _directories(result: ScanResult, base: Path | None) -> tuple[DirectoryView, ...]:
     lines: Counter[str] = Counter()
+    directory_of: dict[str, str] = {}
     for path, count in result.files:
-        lines[os.path.dirname(relative_path(path, base)) or "."] += count
-    covered: dict[str, set[tuple[str, int]]] = defaultdict(set)
+        directory_of[path] = os.path.dirname(relative_path(path, base)) or "."
+        lines[directory_of[path]] += count
+    spans: dict[str, list[tuple[int, int]]] = defaultdict(list)
     for group in result.groups:
         for m in group.members:
-            directory = os.path.dirname(relative_path(m.path, base)) or "."
-            covered[directory].update((m.path, n) for n in range(m.start_line, m.end_line + 1))
+            spans[m.path].append((m.start_line, m.end_line))
+    covered: Counter[str] = Counter()
+    for path, intervals in spans.items():
+        covered[directory_of.get(path, ".")] += union_length(intervals)
     return tuple(
-        DirectoryView(directory, lines[directory], len(covered[directory]))
+        DirectoryView(directory, lines[directory], covered[directory])
         for directory in sorted(lines)
     )
 
