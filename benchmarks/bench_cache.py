@@ -1,0 +1,66 @@
+#!/usr/bin/env python3
+"""Cold, warm and one-file-changed scans with the incremental cache, in one run.
+
+Usage::
+
+    python benchmarks/bench_cache.py [--source DIR]
+
+Copies the tree (default: this Python's standard library, without site-packages) to a temporary
+directory, then times, each against the tree-sitter parse-only time of the same files measured
+in the same run: a cold scan (empty cache), a warm scan (nothing changed), and a rescan after
+one file changed. Run it alone on a quiet machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import sys
+import sysconfig
+import tempfile
+import time
+from pathlib import Path
+
+from bench_scan import time_parse
+
+SKIP = shutil.ignore_patterns("site-packages", "__pycache__", "*.pyc")
+
+
+def timed(cmd: list[str], cwd: Path) -> tuple[float, str]:
+    started = time.perf_counter()
+    done = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, check=False)
+    if done.returncode not in (0, 1):
+        raise SystemExit(done.stderr[-2000:])
+    return time.perf_counter() - started, done.stderr
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--source", type=Path, default=Path(sysconfig.get_paths()["stdlib"]))
+    args = parser.parse_args()
+    exe = str(Path(sys.executable).parent / "dupfind")
+    with tempfile.TemporaryDirectory() as tmp:
+        tree = Path(tmp) / "tree"
+        shutil.copytree(args.source, tree, ignore=SKIP, symlinks=True)
+        files = sorted(tree.rglob("*.py"))
+        parse = time_parse(files)
+        cmd = [exe, "scan", ".", "--format", "json", "--output", f"{tmp}/r.json",
+               "--cache-dir", f"{tmp}/cache", "--no-gitignore", "--timings"]  # fmt: skip
+        cold, cold_stages = timed(cmd, tree)
+        warm, warm_stages = timed(cmd, tree)
+        changed = files[len(files) // 2]
+        changed.write_text(changed.read_text(encoding="utf-8", errors="replace") + "\nX = 1\n")
+        one, one_stages = timed(cmd, tree)
+    print(f"files {parse.files}, lines {parse.lines}; parse-only {parse.seconds:.2f}s")
+    runs = [("cold", cold, cold_stages), ("warm", warm, warm_stages)]
+    runs.append(("one file changed", one, one_stages))
+    for name, seconds, stages in runs:
+        print(f"\n== {name}: {seconds:.2f}s = {seconds / parse.seconds:.2f}x parse-only, "
+              f"{100 * seconds / cold:.0f}% of cold")  # fmt: skip
+        print(stages.rstrip())
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
