@@ -12,6 +12,7 @@ parameter).
 from __future__ import annotations
 
 import bisect
+import keyword
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -129,10 +130,15 @@ def _align(
             changes.append(difference)
 
 
+_CALL = re.compile(r"(\w+|[)\]])\s+(?=[(\[])")
+
+
 def _code(tokens: Sequence[str]) -> str:
-    """Tokens back to code: no space before , ) ] : . nor after ( [ ."""
+    """Tokens back to code: no space before , ) ] : . nor after ( [ . nor between a name
+    and the ( or [ of a call or subscript (but ``if (`` keeps its space)."""
     joined = " ".join(tokens)
-    return re.sub(r"\s+([,)\]:.])", r"\1", re.sub(r"([(\[.])\s+", r"\1", joined))
+    joined = re.sub(r"\s+([,)\]:.])", r"\1", re.sub(r"([(\[.])\s+", r"\1", joined))
+    return _CALL.sub(lambda m: m.group(0) if keyword.iskeyword(m.group(1)) else m.group(1), joined)
 
 
 def _token_differences(

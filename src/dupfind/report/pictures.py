@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from itertools import combinations
 
+from dupfind.models import union_length
 from dupfind.report.view import DirectoryView, GroupView, ReportView
 
 MAX_DIRECTORIES = 25
@@ -121,16 +122,6 @@ def _bar(directory: DirectoryView, y: int, bar_max: int) -> Bar:
     )
 
 
-def _merged_length(spans: Iterable[tuple[int, int]]) -> int:
-    """Number of lines covered by inclusive ``(start, end)`` spans, overlaps counted once."""
-    total, reach = 0, 0
-    for start, end in sorted(spans):
-        if end > reach:
-            total += end - max(start, reach + 1) + 1
-            reach = end
-    return total
-
-
 def _file_weights(groups: Iterable[GroupView]) -> tuple[dict[str, int], dict[str, str]]:
     """Duplicated lines and the most common domain of every file in a clone group."""
     spans: dict[str, list[tuple[int, int]]] = defaultdict(list)
@@ -139,7 +130,7 @@ def _file_weights(groups: Iterable[GroupView]) -> tuple[dict[str, int], dict[str
         for member in group.members:
             spans[member.path].append((member.start_line, member.end_line))
             domains[member.path][member.domain] += 1
-    lines = {path: _merged_length(parts) for path, parts in spans.items()}
+    lines = {path: union_length(parts) for path, parts in spans.items()}
     domain = {path: min(c, key=lambda d: (-c[d], d)) for path, c in domains.items()}
     return lines, domain
 
