@@ -100,6 +100,16 @@ def _run_copy(files: Sequence[FileAnalysis], run: RunMember) -> _Copy:
     )
 
 
+Mapper = Callable[[Callable[[int], float], range], list[float]]
+_PREFILLING: tuple[_Scores, Sequence[tuple[int, int]]] | None = None
+
+
+def _score_at(index: int) -> float:
+    assert _PREFILLING is not None
+    scores, pairs = _PREFILLING
+    return scores(*pairs[index])
+
+
 class _Scores:
     """Memoised pairwise similarity over a list of copies."""
 
@@ -107,6 +117,20 @@ class _Scores:
         self.copies = copies
         self.cutoff = cutoff
         self.known: dict[tuple[int, int], float] = {}
+
+    def prefill(self, pairs: Sequence[tuple[int, int]], mapper: Mapper | None) -> None:
+        """Score many pairs at once (on forked workers when ``mapper`` says so)."""
+        if mapper is None:
+            return
+        global _PREFILLING
+        _PREFILLING = (self, pairs)
+        try:
+            values = mapper(_score_at, range(len(pairs)))
+        finally:
+            _PREFILLING = None
+        for (first, second), value in zip(pairs, values, strict=True):
+            key = (first, second) if first < second else (second, first)
+            self.known[key] = value
 
     def __call__(self, first: int, second: int) -> float:
         key = (first, second) if first < second else (second, first)
@@ -128,17 +152,18 @@ def build_groups(
     near_pairs: Sequence[tuple[int, int]],
     runs: Sequence[Sequence[RunMember]],
     min_similarity: float,
+    mapper: Mapper | None = None,
 ) -> list[FoundGroup]:
-    """All maximal clone groups, sorted by duplicated lines (largest first)."""
+    """All maximal clone groups, sorted by duplicated lines (largest first). ``mapper`` may
+    score the candidate edges in parallel (``pipeline.fork_map``); results are identical."""
     copies = [_unit_copy(files, ref) for ref in units]
     scores = _Scores(copies, min_similarity)
+    bucket_edges = (pair for bucket in buckets for pair in _bucket_pairs(bucket, copies))
+    edges = list(dict.fromkeys([*bucket_edges, *near_pairs]))  # each pair once, in order
+    scores.prefill(edges, mapper)
     graph: nx.Graph[int] = nx.Graph()
-    for bucket in buckets:
-        for first, second in _bucket_pairs(bucket, copies):
-            _add_edge(graph, first, second, scores(first, second), min_similarity)
-    for first, second in near_pairs:
-        if not graph.has_edge(first, second):
-            _add_edge(graph, first, second, scores(first, second), min_similarity)
+    for first, second in edges:
+        _add_edge(graph, first, second, scores(first, second), min_similarity)
     groups: list[FoundGroup] = []
     for component in nx.connected_components(graph):
         for cluster in _clusters(graph.subgraph(component), scores, min_similarity):

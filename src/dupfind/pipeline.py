@@ -14,7 +14,9 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_all_start_methods, get_context
 from pathlib import Path
+from typing import TypeVar
 
 from dupfind.artifacts import commented_out, near_identical_siblings, versioned_files
 from dupfind.cache import AnalysisCache, cache_key, default_directory
@@ -49,6 +51,7 @@ from dupfind.parse import parse_source, parse_tree
 from dupfind.suppress import is_suppressed, suppressed_ranges
 
 Progress = Callable[[int, int], None]
+T = TypeVar("T")
 POOL_MIN_FILES = 24
 
 
@@ -97,7 +100,7 @@ def _analyse_star(args: tuple[str, Config]) -> FileAnalysis | SkippedFile:
 def _map_files(
     files: Sequence[str], config: Config, progress: Progress | None
 ) -> Iterator[FileAnalysis | SkippedFile]:
-    jobs = config.jobs or os.cpu_count() or 1
+    jobs = _jobs(config)
     work = [(path, config) for path in files]
     results: Iterable[FileAnalysis | SkippedFile]
     if jobs == 1 or len(files) < POOL_MIN_FILES:
@@ -247,7 +250,40 @@ def _classify(
         )
     roots = [display_path(Path(path)) for path in paths]
     context = Context(config, domain_map(config, roots), history, analyses)
-    return [classify(item, context) for item in found], notes
+    _ = context.references  # computed once here, inherited by forked workers
+    global _CLASSIFYING
+    _CLASSIFYING = (found, context)
+    try:
+        return fork_map(_classify_one, range(len(found)), _jobs(config)), notes
+    finally:
+        _CLASSIFYING = None
+
+
+_CLASSIFYING: tuple[Sequence[FoundGroup], Context] | None = None
+
+
+def _classify_one(index: int) -> Recommendation:
+    assert _CLASSIFYING is not None
+    found, context = _CLASSIFYING
+    return classify(found[index], context)
+
+
+def _jobs(config: Config) -> int:
+    return config.jobs or os.cpu_count() or 1
+
+
+FORK_MIN_ITEMS = 256
+
+
+def fork_map(function: Callable[[int], T], indexes: range, jobs: int) -> list[T]:
+    """``[function(i) for i in indexes]`` on forked workers that inherit the parent's memory
+    (the global stages' data need not be sent). Serial when one job, few items, or no fork
+    (Windows). The function reads module state the caller set before calling."""
+    if jobs == 1 or len(indexes) < FORK_MIN_ITEMS or "fork" not in get_all_start_methods():
+        return [function(i) for i in indexes]
+    chunk = max(1, len(indexes) // (jobs * 8))
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("fork")) as pool:
+        return list(pool.map(function, indexes, chunksize=chunk))
 
 
 def find_groups(
@@ -264,7 +300,11 @@ def find_groups(
     watch.lap("candidates: near-miss index")
     runs = statement_runs(analyses)
     watch.lap("candidates: statement runs")
-    groups = build_groups(analyses, units, buckets, pairs, runs, config.min_similarity)
+    jobs = _jobs(config)
+    groups = build_groups(
+        analyses, units, buckets, pairs, runs, config.min_similarity,
+        lambda function, indexes: fork_map(function, indexes, jobs),
+    )  # fmt: skip
     watch.lap("score and group")
     return groups
 

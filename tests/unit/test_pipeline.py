@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from dupfind import Config, scan
 from dupfind.models import CloneKind, UnitKind
 from tests.conftest import LOADER, LOADER_RENAMED, TreeWriter
@@ -87,3 +89,28 @@ def test_union_length_counts_each_line_once() -> None:
     assert union_length([]) == 0
     assert union_length([(1, 10), (5, 12), (20, 20), (11, 11)]) == 13
     assert union_length([(3, 4), (1, 2)]) == 4
+
+
+def test_forked_global_stages_give_identical_results(monkeypatch: pytest.MonkeyPatch) -> None:
+    import dupfind.pipeline
+    from tests.conftest import FIXTURES
+
+    monkeypatch.chdir(FIXTURES / "cases")
+    cases = ["three_copies", "renamed_vars", "near_miss_75", "class_clone", "block_in_function"]
+    serial = scan(cases, Config(jobs=1, history=False, cache=False))
+    monkeypatch.setattr(dupfind.pipeline, "FORK_MIN_ITEMS", 1)
+    forked = scan(cases, Config(jobs=2, history=False, cache=False))
+    assert forked.groups == serial.groups
+    assert forked.recommendations == serial.recommendations
+    assert len(serial.groups) == 5
+
+
+def test_fork_map_keeps_order() -> None:
+    from dupfind.pipeline import fork_map
+
+    assert fork_map(_square, range(300), 2) == [i * i for i in range(300)]
+    assert fork_map(_square, range(3), 2) == [0, 1, 4]
+
+
+def _square(value: int) -> int:
+    return value * value
