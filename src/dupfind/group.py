@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import networkx as nx
 
 from dupfind.candidates import RunMember, UnitRef
+from dupfind.executor import Mapper
 from dupfind.fingerprint import digest
 from dupfind.models import CloneGroup, CloneKind, FileAnalysis, Member, UnitKind
 from dupfind.score import Tokens, similarity
@@ -100,7 +101,6 @@ def _run_copy(files: Sequence[FileAnalysis], run: RunMember) -> _Copy:
     )
 
 
-Mapper = Callable[[Callable[[int], float], range], list[float]]
 _PREFILLING: tuple[_Scores, Sequence[tuple[int, int]]] | None = None
 
 

@@ -14,9 +14,7 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from multiprocessing import get_all_start_methods, get_context
 from pathlib import Path
-from typing import TypeVar
 
 from dupfind.artifacts import commented_out, near_identical_siblings, versioned_files
 from dupfind.cache import AnalysisCache, cache_key, default_directory
@@ -32,6 +30,7 @@ from dupfind.classify import Context, classify
 from dupfind.config import Config
 from dupfind.discover import discover_files, display_path
 from dupfind.domains import domain_map
+from dupfind.executor import forking
 from dupfind.extract import extract, extract_commented
 from dupfind.fingerprint import shingles
 from dupfind.group import FoundGroup, build_groups
@@ -51,7 +50,6 @@ from dupfind.parse import parse_source, parse_tree
 from dupfind.suppress import is_suppressed, suppressed_ranges
 
 Progress = Callable[[int, int], None]
-T = TypeVar("T")
 POOL_MIN_FILES = 24
 
 
@@ -254,7 +252,7 @@ def _classify(
     global _CLASSIFYING
     _CLASSIFYING = (found, context)
     try:
-        return fork_map(_classify_one, range(len(found)), _jobs(config)), notes
+        return forking(_jobs(config))(_classify_one, range(len(found))), notes
     finally:
         _CLASSIFYING = None
 
@@ -272,20 +270,6 @@ def _jobs(config: Config) -> int:
     return config.jobs or os.cpu_count() or 1
 
 
-FORK_MIN_ITEMS = 256
-
-
-def fork_map(function: Callable[[int], T], indexes: range, jobs: int) -> list[T]:
-    """``[function(i) for i in indexes]`` on forked workers that inherit the parent's memory
-    (the global stages' data need not be sent). Serial when one job, few items, or no fork
-    (Windows). The function reads module state the caller set before calling."""
-    if jobs == 1 or len(indexes) < FORK_MIN_ITEMS or "fork" not in get_all_start_methods():
-        return [function(i) for i in indexes]
-    chunk = max(1, len(indexes) // (jobs * 8))
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("fork")) as pool:
-        return list(pool.map(function, indexes, chunksize=chunk))
-
-
 def find_groups(
     analyses: Sequence[FileAnalysis],
     config: Config,
@@ -296,15 +280,15 @@ def find_groups(
     watch = watch or _Stopwatch()
     units = eligible_units(analyses, config)
     buckets = exact_buckets(units)
-    pairs = near_miss_pairs(analyses, units, frequency, config.min_similarity)
+    pairs = near_miss_pairs(
+        analyses, units, frequency, config.min_similarity, forking(_jobs(config))
+    )
     watch.lap("candidates: near-miss index")
     runs = statement_runs(analyses)
     watch.lap("candidates: statement runs")
-    jobs = _jobs(config)
     groups = build_groups(
-        analyses, units, buckets, pairs, runs, config.min_similarity,
-        lambda function, indexes: fork_map(function, indexes, jobs),
-    )  # fmt: skip
+        analyses, units, buckets, pairs, runs, config.min_similarity, forking(_jobs(config))
+    )
     watch.lap("score and group")
     return groups
 

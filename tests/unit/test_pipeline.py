@@ -92,13 +92,13 @@ def test_union_length_counts_each_line_once() -> None:
 
 
 def test_forked_global_stages_give_identical_results(monkeypatch: pytest.MonkeyPatch) -> None:
-    import dupfind.pipeline
+    import dupfind.executor
     from tests.conftest import FIXTURES
 
     monkeypatch.chdir(FIXTURES / "cases")
     cases = ["three_copies", "renamed_vars", "near_miss_75", "class_clone", "block_in_function"]
     serial = scan(cases, Config(jobs=1, history=False, cache=False))
-    monkeypatch.setattr(dupfind.pipeline, "FORK_MIN_ITEMS", 1)
+    monkeypatch.setattr(dupfind.executor, "FORK_MIN_ITEMS", 1)
     forked = scan(cases, Config(jobs=2, history=False, cache=False))
     assert forked.groups == serial.groups
     assert forked.recommendations == serial.recommendations
@@ -106,7 +106,7 @@ def test_forked_global_stages_give_identical_results(monkeypatch: pytest.MonkeyP
 
 
 def test_fork_map_keeps_order() -> None:
-    from dupfind.pipeline import fork_map
+    from dupfind.executor import fork_map
 
     assert fork_map(_square, range(300), 2) == [i * i for i in range(300)]
     assert fork_map(_square, range(3), 2) == [0, 1, 4]
