@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import networkx as nx
 
 from dupfind.candidates import RunMember, UnitRef
-from dupfind.executor import Mapper
+from dupfind.executor import Mapper, serial_map
 from dupfind.fingerprint import digest
 from dupfind.models import CloneGroup, CloneKind, FileAnalysis, Member, UnitKind
 from dupfind.score import Tokens, similarity
@@ -118,10 +118,8 @@ class _Scores:
         self.cutoff = cutoff
         self.known: dict[tuple[int, int], float] = {}
 
-    def prefill(self, pairs: Sequence[tuple[int, int]], mapper: Mapper | None) -> None:
-        """Score many pairs at once (on forked workers when ``mapper`` says so)."""
-        if mapper is None:
-            return
+    def prefill(self, pairs: Sequence[tuple[int, int]], mapper: Mapper) -> None:
+        """Score many pairs at once, through ``mapper`` (executor.py)."""
         global _PREFILLING
         _PREFILLING = (self, pairs)
         try:
@@ -152,10 +150,10 @@ def build_groups(
     near_pairs: Sequence[tuple[int, int]],
     runs: Sequence[Sequence[RunMember]],
     min_similarity: float,
-    mapper: Mapper | None = None,
+    mapper: Mapper = serial_map,
 ) -> list[FoundGroup]:
-    """All maximal clone groups, sorted by duplicated lines (largest first). ``mapper`` may
-    score the candidate edges in parallel (``pipeline.fork_map``); results are identical."""
+    """All maximal clone groups, sorted by duplicated lines (largest first). The candidate
+    edges are scored through ``mapper`` (executor.py)."""
     copies = [_unit_copy(files, ref) for ref in units]
     scores = _Scores(copies, min_similarity)
     bucket_edges = (pair for bucket in buckets for pair in _bucket_pairs(bucket, copies))

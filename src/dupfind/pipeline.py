@@ -30,7 +30,7 @@ from dupfind.classify import Context, classify
 from dupfind.config import Config
 from dupfind.discover import discover_files, display_path
 from dupfind.domains import domain_map
-from dupfind.executor import forking
+from dupfind.executor import serial_map
 from dupfind.extract import extract, extract_commented
 from dupfind.fingerprint import shingles
 from dupfind.group import FoundGroup, build_groups
@@ -248,11 +248,10 @@ def _classify(
         )
     roots = [display_path(Path(path)) for path in paths]
     context = Context(config, domain_map(config, roots), history, analyses)
-    _ = context.references  # computed once here, inherited by forked workers
     global _CLASSIFYING
     _CLASSIFYING = (found, context)
     try:
-        return forking(_jobs(config))(_classify_one, range(len(found))), notes
+        return serial_map(_classify_one, range(len(found))), notes
     finally:
         _CLASSIFYING = None
 
@@ -280,15 +279,11 @@ def find_groups(
     watch = watch or _Stopwatch()
     units = eligible_units(analyses, config)
     buckets = exact_buckets(units)
-    pairs = near_miss_pairs(
-        analyses, units, frequency, config.min_similarity, forking(_jobs(config))
-    )
+    pairs = near_miss_pairs(analyses, units, frequency, config.min_similarity)
     watch.lap("candidates: near-miss index")
     runs = statement_runs(analyses)
     watch.lap("candidates: statement runs")
-    groups = build_groups(
-        analyses, units, buckets, pairs, runs, config.min_similarity, forking(_jobs(config))
-    )
+    groups = build_groups(analyses, units, buckets, pairs, runs, config.min_similarity)
     watch.lap("score and group")
     return groups
 

@@ -2,8 +2,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from dupfind import Config, scan
 from dupfind.models import CloneKind, UnitKind
 from tests.conftest import LOADER, LOADER_RENAMED, TreeWriter
@@ -91,26 +89,7 @@ def test_union_length_counts_each_line_once() -> None:
     assert union_length([(3, 4), (1, 2)]) == 4
 
 
-def test_forked_global_stages_give_identical_results(monkeypatch: pytest.MonkeyPatch) -> None:
-    import dupfind.executor
-    from tests.conftest import FIXTURES
+def test_serial_map_keeps_order() -> None:
+    from dupfind.executor import serial_map
 
-    monkeypatch.chdir(FIXTURES / "cases")
-    cases = ["three_copies", "renamed_vars", "near_miss_75", "class_clone", "block_in_function"]
-    serial = scan(cases, Config(jobs=1, history=False, cache=False))
-    monkeypatch.setattr(dupfind.executor, "FORK_MIN_ITEMS", 1)
-    forked = scan(cases, Config(jobs=2, history=False, cache=False))
-    assert forked.groups == serial.groups
-    assert forked.recommendations == serial.recommendations
-    assert len(serial.groups) == 5
-
-
-def test_fork_map_keeps_order() -> None:
-    from dupfind.executor import fork_map
-
-    assert fork_map(_square, range(300), 2) == [i * i for i in range(300)]
-    assert fork_map(_square, range(3), 2) == [0, 1, 4]
-
-
-def _square(value: int) -> int:
-    return value * value
+    assert serial_map(lambda i: i * i, range(5)) == [0, 1, 4, 9, 16]
