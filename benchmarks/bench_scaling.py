@@ -45,7 +45,7 @@ def subset(files: list[tuple[Path, int]], fraction: float) -> list[Path]:
 def run(paths: list[Path], jobs: int | None) -> tuple[float, float, str]:
     exe = Path(sys.executable).parent / "dupfind"
     with tempfile.TemporaryDirectory() as tmp:
-        cmd = [str(exe), "scan", *map(str, paths), "--format", "json"]
+        cmd = [str(exe), "scan", *map(str, paths), "--format", "json", "--no-cache"]
         cmd += ["--output", f"{tmp}/r.json", "--timings", "--no-gitignore", "--follow-symlinks"]
         cmd += ["--jobs", str(jobs)] if jobs else []
         started = time.perf_counter()

@@ -171,7 +171,7 @@ def tree_rss_kb(root_pid: int) -> int:
 
 
 def dupfind_command(exe: Path, output: Path, jobs: int | None, min_sim: float) -> list[str]:
-    cmd = [str(exe), "scan", ".", "--format", "json", "--output", str(output)]
+    cmd = [str(exe), "scan", ".", "--format", "json", "--output", str(output), "--no-cache"]
     cmd += ["--min-similarity", str(min_sim)]
     return cmd + (["--jobs", str(jobs)] if jobs else [])
 
