@@ -301,6 +301,7 @@ def _parameter_names(parameters: str) -> set[str]:
 
 
 def _compact(tokens: Sequence[str]) -> str:
-    """Tokens back to code with conventional spacing (no space before , ) ] : . or after
-    ( [ ., none around = in parameters)."""
-    return re.sub(r"\s*=\s*", "=", _code(tokens))
+    """Parameters back to code with conventional spacing (as ``_code``, plus none around
+    ``=`` and none between ``*``/``**`` and the name)."""
+    joined = re.sub(r"\s*=\s*", "=", _code(tokens))
+    return re.sub(r"(^|,\s*)(\*\*?)\s+(?=\w)", r"\1\2", joined)

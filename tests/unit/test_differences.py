@@ -158,3 +158,13 @@ def test_a_class_gets_a_base_class_with_its_parameters_as_a_comment(
         },
     )
     assert rec.signature == 'class AcmePricesBase:  # parameters: value="/acme/prices"'
+
+
+def test_parameters_are_written_back_with_conventional_spacing() -> None:
+    from dupfind.differences import _compact
+
+    assert (
+        _compact(["self", ",", "*", "args", ":", "str", ",", "**", "kw"])
+        == "self, *args: str, **kw"
+    )
+    assert _compact(["a", ",", "*", ",", "b", "=", "1"]) == "a, *, b=1"
