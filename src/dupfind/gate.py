@@ -19,12 +19,12 @@ from __future__ import annotations
 import json
 import os
 import re
-import subprocess
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from dupfind.errors import UsageError
+from dupfind.history import run_git
 from dupfind.models import CloneGroup, Recommendation, ScanResult, Verdict
 
 BASELINE_VERSION = 1
@@ -165,12 +165,9 @@ def _relative(path: Path, where: Path) -> str:
 
 
 def _git(where: Path, *args: str) -> str:
-    try:
-        done = subprocess.run(
-            ["git", "-C", str(where), *args], capture_output=True, text=True, check=False
-        )
-    except FileNotFoundError:
-        raise UsageError("--diff needs git, which is not installed") from None
+    done = run_git(where, *args)
+    if done is None:
+        raise UsageError("--diff needs git, which is not installed")
     if done.returncode != 0:
         raise UsageError(f"git {' '.join(args[:2])} failed: {done.stderr.strip()}")
     return done.stdout

@@ -91,21 +91,33 @@ class History:
 
     def _git(self, *args: str) -> str | None:
         assert self.root is not None
-        result = subprocess.run(
-            ["git", "-C", str(self.root), *args],
-            capture_output=True, text=True, check=False,
-        )  # fmt: skip
-        return result.stdout if result.returncode == 0 else None
+        return git_output(self.root, *args)
+
+
+def run_git(directory: Path, *args: str) -> subprocess.CompletedProcess[str] | None:
+    """``git -C directory args…`` (None when git is not installed). The one place dupfind
+    starts git."""
+    try:
+        return subprocess.run(
+            ["git", "-C", str(directory), *args], capture_output=True, text=True, check=False
+        )
+    except FileNotFoundError:
+        return None
+
+
+def git_output(directory: Path, *args: str) -> str | None:
+    """Standard output of a git command that succeeded, else None."""
+    result = run_git(directory, *args)
+    return result.stdout if result is not None and result.returncode == 0 else None
 
 
 @cache
 def _first_commit(root: Path | None, path: str) -> int | None:
-    result = subprocess.run(
-        ["git", "-C", str(root), "log", "--diff-filter=A", "--follow", "--format=%ct", "--", path],
-        capture_output=True, text=True, check=False,
-    )  # fmt: skip
-    lines = result.stdout.split()
-    return int(lines[-1]) if result.returncode == 0 and lines else None
+    if root is None:
+        return None
+    output = git_output(root, "log", "--diff-filter=A", "--follow", "--format=%ct", "--", path)
+    lines = (output or "").split()
+    return int(lines[-1]) if lines else None
 
 
 def open_history(paths: Iterable[str], enabled: bool, days: int) -> History:
@@ -116,10 +128,5 @@ def open_history(paths: Iterable[str], enabled: bool, days: int) -> History:
     directory = Path(first).resolve()
     if not directory.is_dir():
         directory = directory.parent
-    result = subprocess.run(
-        ["git", "-C", str(directory), "rev-parse", "--show-toplevel"],
-        capture_output=True, text=True, check=False,
-    )  # fmt: skip
-    if result.returncode != 0 or not result.stdout.strip():
-        return History(None, days)
-    return History(Path(result.stdout.strip()), days)
+    top = (git_output(directory, "rev-parse", "--show-toplevel") or "").strip()
+    return History(Path(top) if top else None, days)
