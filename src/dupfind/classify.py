@@ -65,7 +65,6 @@ class Context:
     domains: DomainMap
     history: History
     analyses: Sequence[FileAnalysis]
-    _lines: dict[str, list[bytes]] = field(default_factory=dict)
     _starts: dict[str, list[int]] = field(default_factory=dict)
     _sources: dict[str, bytes] = field(default_factory=dict)
 
@@ -85,7 +84,9 @@ class Context:
     def is_hotspot(self, member: Member) -> bool:
         if self._hotspot_spec.match_file(member.path.replace("\\", "/")):
             return True
-        lines = self.source_lines(member.path)[member.start_line - 1 : member.end_line]
+        starts, source = self.line_starts(member.path), self.read(member.path)
+        first = starts[member.start_line - 1] if member.start_line <= len(starts) else len(source)
+        lines = source[first:].split(b"\n", 20)[: member.end_line - member.start_line + 1]
         for line in lines[:20]:
             if HOTSPOT.search(line):
                 return True
@@ -97,11 +98,6 @@ class Context:
         if path not in self._starts:
             self._starts[path] = line_starts(self.read(path))
         return self._starts[path]
-
-    def source_lines(self, path: str) -> list[bytes]:
-        if path not in self._lines:
-            self._lines[path] = self.read(path).split(b"\n")
-        return self._lines[path]
 
     @cached_property
     def references(self) -> tuple[Counter[int], Counter[int]]:
@@ -223,24 +219,23 @@ def _rule_long_block(facts: Facts) -> Outcome:
     )
 
 
-def _rule_same_similar(facts: Facts) -> Outcome:
-    limit = facts.config.consolidate_similarity
-    if len(set(facts.domains)) != 1 or facts.similarity < limit:
-        return None
-    return Verdict.CONSOLIDATE, (
-        f"all members are in domain '{facts.domains[0]}' and at least "
-        f"{facts.similarity:.0%} similar (≥ {limit:.0%}): keep one copy"
-    )
-
-
-def _rule_same_partial(facts: Facts) -> Outcome:
+def _within_domain(facts: Facts, similar: bool) -> Outcome:
+    """Rules 6 and 8: one domain, at or above consolidate-similarity (consolidate), or between
+    the two thresholds (extract the shared part)."""
     low, high = facts.config.extract_similarity, facts.config.consolidate_similarity
-    if len(set(facts.domains)) != 1 or not low <= facts.similarity < high:
+    if len(set(facts.domains)) != 1:
         return None
-    return Verdict.EXTRACT, (
-        f"all members are in domain '{facts.domains[0]}' but only {facts.similarity:.0%} "
-        f"similar ({low:.0%}-{high:.0%}): extract the shared part"
-    )
+    if similar and facts.similarity >= high:
+        return Verdict.CONSOLIDATE, (
+            f"all members are in domain '{facts.domains[0]}' and at least "
+            f"{facts.similarity:.0%} similar (≥ {high:.0%}): keep one copy"
+        )
+    if not similar and low <= facts.similarity < high:
+        return Verdict.EXTRACT, (
+            f"all members are in domain '{facts.domains[0]}' but only {facts.similarity:.0%} "
+            f"similar ({low:.0%}-{high:.0%}): extract the shared part"
+        )
+    return None
 
 
 def _rule_fallback(facts: Facts) -> Outcome:
@@ -255,9 +250,9 @@ RULES: tuple[tuple[str, Rule], ...] = (
     ("change-frequency", _rule_history),
     ("cross-domain-dissimilar", lambda facts: _across_domains(facts, similar=False)),
     ("long-shared-block", _rule_long_block),
-    ("same-domain-similar", _rule_same_similar),
+    ("same-domain-similar", lambda facts: _within_domain(facts, similar=True)),
     ("cross-domain", lambda facts: _across_domains(facts, similar=True)),
-    ("same-domain-partial", _rule_same_partial),
+    ("same-domain-partial", lambda facts: _within_domain(facts, similar=False)),
     ("dissimilar", _rule_fallback),
 )
 

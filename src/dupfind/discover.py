@@ -84,12 +84,18 @@ def discover_files(paths: Sequence[str], config: Config) -> Discovery:
     )
 
 
-def display_path(path: Path) -> str:
-    """Relative to the working directory when below it, else absolute: one spelling per file,
-    so group ids do not depend on how the user wrote the path."""
+def display_path(path: str | Path, base: Path | None = None) -> str:
+    """How dupfind spells a path everywhere: relative to ``base`` (default: the working
+    directory) when below it, else absolute, with forward slashes. One spelling per file, so
+    group ids do not depend on how the user wrote the path, and reports never show ``../..``."""
     absolute = os.path.abspath(path)
-    relative = os.path.relpath(absolute)
-    return absolute if relative.startswith("..") else relative
+    try:
+        relative = os.path.relpath(absolute, base if base is not None else os.getcwd())
+    except ValueError:  # another drive on Windows
+        return Path(absolute).as_posix()
+    if relative == ".." or relative.startswith(".." + os.sep):
+        return Path(absolute).as_posix()
+    return Path(relative).as_posix()
 
 
 def _size_problem(path: Path, config: Config) -> SkippedFile | None:

@@ -1,10 +1,10 @@
 """The one presentation model every renderer reads: built once, so no renderer recomputes.
 
-Paths are made relative to the working directory, groups keep the pipeline's order (largest
-duplication first) and ``plan`` lists them by priority (lines saved times confidence), figures are
-rounded, and nothing time- or machine-dependent is included, so the same input gives
-byte-identical reports whatever the file order. Source snippets are read only when a renderer
-shows code (``with_code``: HTML).
+Paths are spelled by ``discover.display_path`` (relative to the working directory), groups
+keep the pipeline's order (largest duplication first) and ``plan`` lists them by priority
+(lines saved times confidence), figures are rounded, and nothing time- or machine-dependent is
+included, so the same input gives byte-identical reports whatever the file order. Source
+snippets are read only when a renderer shows code (``with_code``: HTML).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
+from dupfind.discover import display_path
 from dupfind.models import (
     CloneGroup,
     Leftover,
@@ -135,21 +136,6 @@ class ReportView:
         return self.groups
 
 
-def relative_path(path: str, base: Path | None = None) -> str:
-    """``path`` relative to ``base`` (default: the working directory), with forward slashes.
-
-    Paths outside ``base`` are shown absolute rather than as a chain of ``..``.
-    """
-    start = str(base if base is not None else Path.cwd())
-    try:
-        relative = os.path.relpath(path, start)
-    except ValueError:  # another drive on Windows
-        relative = os.path.abspath(path)
-    if relative == ".." or relative.startswith(".." + os.sep):
-        relative = os.path.abspath(path)
-    return Path(relative).as_posix()
-
-
 class _Snippets:
     """Member source text, read once per file."""
 
@@ -175,7 +161,7 @@ def _group_view(
 ) -> GroupView:
     members = tuple(
         MemberView(
-            relative_path(m.path, base), m.start_line, m.end_line, m.qualname, m.unit.value,
+            display_path(m.path, base), m.start_line, m.end_line, m.qualname, m.unit.value,
             advice.domains[i] if i < len(advice.domains) else "",
             snippets.code(m.path, m.start_line, m.end_line),
         )
@@ -200,15 +186,17 @@ def _group_view(
     )
 
 
-def _unclassified(group: CloneGroup) -> Recommendation:
-    return Recommendation(Verdict.LEAVE_SEPARATE, "unclassified", (), 0.0, 0, "", (), (), "", 0)
+# For a ScanResult built without classification (the library's callers may do that).
+_UNCLASSIFIED = Recommendation(
+    Verdict.LEAVE_SEPARATE, "unclassified", (), 0.0, 0, "", (), (), "", 0
+)
 
 
 def _leftover_view(item: Leftover, base: Path | None) -> LeftoverView:
     return LeftoverView(
         kind=item.kind.value,
         locations=tuple(
-            LocationView(relative_path(loc.path, base), loc.start_line, loc.end_line)
+            LocationView(display_path(loc.path, base), loc.start_line, loc.end_line)
             for loc in item.locations
         ),
         similarity=item.similarity,
@@ -221,7 +209,7 @@ def _directories(result: ScanResult, base: Path | None) -> tuple[DirectoryView, 
     lines: Counter[str] = Counter()
     directory_of: dict[str, str] = {}
     for path, count in result.files:
-        directory_of[path] = os.path.dirname(relative_path(path, base)) or "."
+        directory_of[path] = os.path.dirname(display_path(path, base)) or "."
         lines[directory_of[path]] += count
     spans: dict[str, list[tuple[int, int]]] = defaultdict(list)
     for group in result.groups:
@@ -257,7 +245,7 @@ def build_view(
     """The presentation model of one scan (``mode`` "plan" orders groups by priority)."""
     stats = result.stats
     snippets = _Snippets(with_code)
-    advice = result.recommendations or tuple(_unclassified(g) for g in result.groups)
+    advice = result.recommendations or (_UNCLASSIFIED,) * len(result.groups)
     groups = tuple(
         _group_view(group, rec, base, snippets)
         for group, rec in zip(result.groups, advice, strict=True)
@@ -272,7 +260,7 @@ def build_view(
         duplicated_percent=round(stats.duplicated_percent, 2),
         groups=groups,
         skipped=tuple(
-            SkippedView(relative_path(s.path, base), s.reason, s.line, s.partial)
+            SkippedView(display_path(s.path, base), s.reason, s.line, s.partial)
             for s in result.skipped
         ),
         leftovers=tuple(_leftover_view(item, base) for item in result.leftovers),
