@@ -21,6 +21,7 @@ from pathlib import Path
 from dupfind.errors import ConfigError
 
 FORMATS = ("terminal", "json", "markdown", "html", "sarif")
+_HOW_NOT_WHAT = frozenset({"format", "jobs", "cache", "cache_dir"})  # never change a result
 MIB = 1024 * 1024
 
 
@@ -74,6 +75,11 @@ class Config:
         values = asdict(self)
         values.update(overrides)
         return Config(**values)
+
+    def result_key(self) -> str:
+        """Every setting that can change a scan's result (not how it is run or shown)."""
+        kept = {name: value for name, value in asdict(self).items() if name not in _HOW_NOT_WHAT}
+        return repr(sorted(kept.items()))
 
     def analysis_key(self) -> str:
         """A digest of the settings that change per-file results (for caches)."""

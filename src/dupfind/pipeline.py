@@ -9,13 +9,16 @@ saves below ``POOL_MIN_FILES`` files).
 
 from __future__ import annotations
 
+import hashlib
 import os
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 
+from dupfind import __version__
 from dupfind.artifacts import commented_out, near_identical_siblings, versioned_files
 from dupfind.cache import AnalysisCache, cache_key, default_directory
 from dupfind.candidates import (
@@ -28,13 +31,13 @@ from dupfind.candidates import (
 )
 from dupfind.classify import Context, classify
 from dupfind.config import Config
-from dupfind.discover import discover_files, display_path
+from dupfind.discover import Discovery, discover_files, display_path
 from dupfind.domains import domain_map
 from dupfind.executor import serial_map
 from dupfind.extract import extract, extract_commented
 from dupfind.fingerprint import shingles
 from dupfind.group import FoundGroup, build_groups
-from dupfind.history import MAX_QUERIES, open_history
+from dupfind.history import MAX_QUERIES, open_history, repository_state
 from dupfind.models import (
     CloneGroup,
     FileAnalysis,
@@ -133,14 +136,17 @@ class _Stopwatch:
 
 
 def _cached_map(
-    files: Sequence[str], config: Config, progress: Progress | None, cache: AnalysisCache | None
+    files: Sequence[str],
+    config: Config,
+    progress: Progress | None,
+    cache: AnalysisCache | None,
+    keys: dict[str, bytes],
 ) -> Iterator[FileAnalysis | SkippedFile]:
     """The map stage through the cache: cached files are not analysed again; results come in
     ``files`` order whatever was cached."""
     if cache is None:
         yield from _map_files(files, config, progress)
         return
-    keys = _cache_keys(files, config)
     cached = cache.lookup(list(keys.values()))
     todo = [path for path in files if keys.get(path) not in cached]
     fresh = dict(zip(todo, _map_files(todo, config, progress), strict=True))
@@ -166,16 +172,62 @@ def _cache_keys(files: Sequence[str], config: Config) -> dict[str, bytes]:
     return keys
 
 
+def _result_key(
+    paths: Sequence[str], config: Config, discovery: Discovery, keys: dict[str, bytes]
+) -> bytes:
+    """Everything a scan's result depends on: dupfind's version, the settings, where it runs
+    from, which files were found (and skipped) with their contents, and the git state the
+    change-frequency rule reads. Equal keys, equal results."""
+    hasher = hashlib.blake2b(digest_size=20)
+    state = repository_state(paths, config.history)
+    for part in (__version__, config.result_key(), os.getcwd(), repr(list(paths)), state):
+        hasher.update(part.encode("utf-8", "surrogateescape") + b"\0")
+    hasher.update(repr(discovery.skipped).encode("utf-8", "surrogateescape"))
+    for path in discovery.files:
+        hasher.update(keys.get(path) or b"unreadable " + path.encode("utf-8", "surrogateescape"))
+    return hasher.digest()
+
+
 def scan(paths: Sequence[str], config: Config, progress: Progress | None = None) -> ScanResult:
-    """Find the clone groups in ``paths`` (files or directories)."""
+    """Find the clone groups in ``paths`` (files or directories).
+
+    With the cache on, a scan of exactly the inputs of an earlier one (same files and
+    contents, settings and git state: ``_result_key``) returns that scan's stored result.
+    """
     watch = _Stopwatch()
     discovery = discover_files(paths, config)
     watch.lap("discover")
+    if not config.cache:
+        return _scan(paths, config, progress, discovery, watch)
+    cache = AnalysisCache(Path(config.cache_dir or default_directory()))
+    try:
+        keys = _cache_keys(discovery.files, config)
+        key = _result_key(paths, config, discovery, keys)
+        result = cache.load_result(key)
+        if result is not None:
+            cache.record_run(hits=len(discovery.files), misses=0)
+            watch.lap("reuse the stored result (nothing changed)")
+        else:
+            result = _scan(paths, config, progress, discovery, watch, cache, keys)
+            cache.store_result(key, result)
+        return replace(result, notes=(*cache.notes, *result.notes), timings=tuple(watch.laps))
+    finally:
+        cache.close()
+
+
+def _scan(
+    paths: Sequence[str],
+    config: Config,
+    progress: Progress | None,
+    discovery: Discovery,
+    watch: _Stopwatch,
+    cache: AnalysisCache | None = None,
+    keys: dict[str, bytes] | None = None,
+) -> ScanResult:
     analyses: list[FileAnalysis] = []
     skipped = list(discovery.skipped)
     frequency: Counter[int] = Counter()
-    cache = AnalysisCache(Path(config.cache_dir or default_directory())) if config.cache else None
-    for result in _cached_map(discovery.files, config, progress, cache):
+    for result in _cached_map(discovery.files, config, progress, cache, keys or {}):
         if isinstance(result, SkippedFile):
             skipped.append(result)
             continue
@@ -187,9 +239,6 @@ def scan(paths: Sequence[str], config: Config, progress: Progress | None = None)
     found, leftovers = commented_out(find_groups(analyses, config, frequency, watch))
     found, suppressed = _unsuppressed(found) if config.suppress else (found, 0)
     recommendations, notes = _classify(found, analyses, paths, config)
-    if cache is not None:
-        notes = cache.notes + notes
-        cache.close()
     watch.lap("classify")
     groups = [item.group for item in found]
     versioned = versioned_files(analyses)
