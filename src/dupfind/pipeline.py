@@ -1,21 +1,25 @@
 """The pipeline: the only place the stages meet.
 
-Map (per file, pure, run on every core): read → parse → extract/normalise → fingerprint,
-giving one ``FileAnalysis`` or a ``SkippedFile``. Reduce (global, once): candidates → score →
-group. With ``jobs != 1`` the map runs in a process pool; results come back in input order, so
-the output is identical to ``--jobs 1``. Small scans stay in-process (a pool costs more than it
-saves below ``POOL_MIN_FILES`` files).
+Map (per file, pure): read → parse → extract/normalise → fingerprint, giving one
+``FileAnalysis`` or a ``SkippedFile``. Reduce (global, once): candidates → score → group →
+classify. Files are read here and analysed in batches of up to ``BATCH_FILES`` by
+``analyse_batch`` (a ``FileBatch`` carries each path with its bytes), whichever executor runs
+it (executor.py): in this process, or in a local process pool with ``jobs != 1`` (a pool costs
+more than it saves below ``POOL_MIN_FILES`` files). Results come back in input order, so the
+output is identical whatever ran it; cached files are not analysed again.
 """
 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
-from dataclasses import replace
+from contextlib import AbstractContextManager as ContextManager
+from contextlib import nullcontext
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from dupfind import __version__
@@ -33,7 +37,7 @@ from dupfind.classify import Context, classify
 from dupfind.config import Config
 from dupfind.discover import Discovery, discover_files, display_path
 from dupfind.domains import domain_map
-from dupfind.executor import serial_map
+from dupfind.executor import Mapper, ProcessPoolMapper, serial_map, streaming_map
 from dupfind.extract import extract, extract_commented
 from dupfind.fingerprint import shingles
 from dupfind.group import FoundGroup, build_groups
@@ -56,13 +60,43 @@ Progress = Callable[[int, int], None]
 POOL_MIN_FILES = 24
 
 
-def analyse_file(path: str, config: Config) -> FileAnalysis | SkippedFile:
-    """Run every per-file stage on one file."""
+BATCH_FILES = 32  # files per shipped batch (executor.py)
+
+
+@dataclass(frozen=True, slots=True)
+class FileBatch:
+    """Files to analyse, each path with its bytes (or why it could not be read): self-contained
+    and picklable, so any worker can analyse it without seeing this machine's files."""
+
+    config: Config
+    files: tuple[tuple[str, bytes | SkippedFile], ...]
+
+
+def analyse_batch(batch: FileBatch) -> list[FileAnalysis | SkippedFile]:
+    """The per-file stages over one batch, in order (run by every executor)."""
+    return [
+        data if isinstance(data, SkippedFile) else analyse_source(path, data, batch.config)
+        for path, data in batch.files
+    ]
+
+
+def read_source(path: str) -> bytes | SkippedFile:
+    """A file's bytes, read where the scan runs."""
     try:
         with open(path, "rb") as handle:
-            data = handle.read()
+            return handle.read()
     except OSError as exc:
         return SkippedFile(path, f"cannot read file: {exc.strerror}")
+
+
+def analyse_file(path: str, config: Config) -> FileAnalysis | SkippedFile:
+    """Run every per-file stage on one file."""
+    data = read_source(path)
+    return data if isinstance(data, SkippedFile) else analyse_source(path, data, config)
+
+
+def analyse_source(path: str, data: bytes, config: Config) -> FileAnalysis | SkippedFile:
+    """Run every per-file stage on one file's bytes (pure: touches no file)."""
     parsed = parse_source(path, data)
     if isinstance(parsed, SkippedFile):
         return parsed
@@ -94,23 +128,27 @@ def _count_lines(source: bytes) -> int:
     return source.count(b"\n") + (0 if source.endswith(b"\n") else 1)
 
 
-def _analyse_star(args: tuple[str, Config]) -> FileAnalysis | SkippedFile:
-    return analyse_file(*args)
+def _batches(files: Sequence[str], config: Config, size: int) -> Iterator[FileBatch]:
+    """Batches of ``size`` files, each read only when its batch is submitted."""
+    for start in range(0, len(files), size):
+        chunk = files[start : start + size]
+        yield FileBatch(config, tuple((path, read_source(path)) for path in chunk))
 
 
 def _map_files(
     files: Sequence[str], config: Config, progress: Progress | None
 ) -> Iterator[FileAnalysis | SkippedFile]:
+    """Every file through ``analyse_batch``: in a local process pool, or here."""
     jobs = _jobs(config)
-    work = [(path, config) for path in files]
-    results: Iterable[FileAnalysis | SkippedFile]
+    mapper: ContextManager[Mapper]
     if jobs == 1 or len(files) < POOL_MIN_FILES:
-        results = map(_analyse_star, work)
-        yield from _counted(results, len(files), progress)
-        return
-    chunk = max(1, min(32, len(files) // (jobs * 8)))
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
-        yield from _counted(pool.map(_analyse_star, work, chunksize=chunk), len(files), progress)
+        mapper, workers = nullcontext(streaming_map), 1
+    else:
+        mapper, workers = ProcessPoolMapper(jobs), jobs
+    size = max(1, min(BATCH_FILES, len(files) // (workers * 8)))
+    with mapper as run:
+        batches = run(analyse_batch, _batches(files, config, size))
+        yield from _counted(itertools.chain.from_iterable(batches), len(files), progress)
 
 
 def _counted(
@@ -323,8 +361,10 @@ def find_groups(
     config: Config,
     frequency: Counter[int],
     watch: _Stopwatch | None = None,
+    mapper: Mapper = serial_map,
 ) -> list[FoundGroup]:
-    """The reduce: candidates → score → group over every analysed file."""
+    """The reduce: candidates → score → group over every analysed file (candidate edges
+    scored through ``mapper``)."""
     watch = watch or _Stopwatch()
     units = eligible_units(analyses, config)
     buckets = exact_buckets(units)
@@ -332,7 +372,7 @@ def find_groups(
     watch.lap("candidates: near-miss index")
     runs = statement_runs(analyses)
     watch.lap("candidates: statement runs")
-    groups = build_groups(analyses, units, buckets, pairs, runs, config.min_similarity)
+    groups = build_groups(analyses, units, buckets, pairs, runs, config.min_similarity, mapper)
     watch.lap("score and group")
     return groups
 
