@@ -39,3 +39,8 @@ class ConfigError(UsageError):
         self.problem = problem
         self.source = source
         super().__init__(f"{source}: {key}: {problem}")
+
+
+class ClusterError(UsageError):
+    """``--executor dask`` cannot run: the extra is missing, or the scheduler cannot be reached
+    or has no usable workers."""

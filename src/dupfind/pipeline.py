@@ -4,9 +4,10 @@ Map (per file, pure): read → parse → extract/normalise → fingerprint, givi
 ``FileAnalysis`` or a ``SkippedFile``. Reduce (global, once): candidates → score → group →
 classify. Files are read here and analysed in batches of up to ``BATCH_FILES`` by
 ``analyse_batch`` (a ``FileBatch`` carries each path with its bytes), whichever executor runs
-it (executor.py): in this process, or in a local process pool with ``jobs != 1`` (a pool costs
-more than it saves below ``POOL_MIN_FILES`` files). Results come back in input order, so the
-output is identical whatever ran it; cached files are not analysed again.
+it (executor.py): in this process; in a local process pool with ``jobs != 1`` (a pool costs more
+than it saves below ``POOL_MIN_FILES`` files); or, with ``executor = "dask"``, on a Dask cluster
+that needs no shared filesystem and also scores the candidate pairs. Results come back in input
+order, so the output is identical whatever ran it; cached files are not sent at all.
 """
 
 from __future__ import annotations
@@ -37,7 +38,14 @@ from dupfind.classify import Context, classify
 from dupfind.config import Config
 from dupfind.discover import Discovery, discover_files, display_path
 from dupfind.domains import domain_map
-from dupfind.executor import Mapper, ProcessPoolMapper, serial_map, streaming_map
+from dupfind.executor import (
+    DaskMapper,
+    Mapper,
+    ProcessPoolMapper,
+    cluster_for,
+    serial_map,
+    streaming_map,
+)
 from dupfind.extract import extract, extract_commented
 from dupfind.fingerprint import shingles
 from dupfind.group import FoundGroup, build_groups
@@ -136,12 +144,14 @@ def _batches(files: Sequence[str], config: Config, size: int) -> Iterator[FileBa
 
 
 def _map_files(
-    files: Sequence[str], config: Config, progress: Progress | None
+    files: Sequence[str], config: Config, progress: Progress | None, remote: DaskMapper | None
 ) -> Iterator[FileAnalysis | SkippedFile]:
-    """Every file through ``analyse_batch``: in a local process pool, or here."""
+    """Every file through ``analyse_batch``: on the cluster, in a local process pool, or here."""
     jobs = _jobs(config)
     mapper: ContextManager[Mapper]
-    if jobs == 1 or len(files) < POOL_MIN_FILES:
+    if remote is not None:
+        mapper, workers = nullcontext(remote), remote.workers
+    elif jobs == 1 or len(files) < POOL_MIN_FILES:
         mapper, workers = nullcontext(streaming_map), 1
     else:
         mapper, workers = ProcessPoolMapper(jobs), jobs
@@ -179,15 +189,16 @@ def _cached_map(
     progress: Progress | None,
     cache: AnalysisCache | None,
     keys: dict[str, bytes],
+    remote: DaskMapper | None = None,
 ) -> Iterator[FileAnalysis | SkippedFile]:
     """The map stage through the cache: cached files are not analysed again; results come in
     ``files`` order whatever was cached."""
     if cache is None:
-        yield from _map_files(files, config, progress)
+        yield from _map_files(files, config, progress, remote)
         return
     cached = cache.lookup(list(keys.values()))
     todo = [path for path in files if keys.get(path) not in cached]
-    fresh = dict(zip(todo, _map_files(todo, config, progress), strict=True))
+    fresh = dict(zip(todo, _map_files(todo, config, progress, remote), strict=True))
     cache.store(
         ((keys[path], result) for path, result in fresh.items()
          if path in keys and isinstance(result, FileAnalysis)),
@@ -232,11 +243,13 @@ def scan(paths: Sequence[str], config: Config, progress: Progress | None = None)
     With the cache on, a scan of exactly the inputs of an earlier one (same files and
     contents, settings and git state: ``_result_key``) returns that scan's stored result.
     """
+    cluster = cluster_for(config.executor, config.scheduler)
     watch = _Stopwatch()
     discovery = discover_files(paths, config)
     watch.lap("discover")
     if not config.cache:
-        return _scan(paths, config, progress, discovery, watch)
+        with cluster as remote:
+            return _scan(paths, config, progress, discovery, watch, remote=remote)
     cache = AnalysisCache(Path(config.cache_dir or default_directory()))
     try:
         keys = _cache_keys(discovery.files, config)
@@ -246,7 +259,8 @@ def scan(paths: Sequence[str], config: Config, progress: Progress | None = None)
             cache.record_run(hits=len(discovery.files), misses=0)
             watch.lap("reuse the stored result (nothing changed)")
         else:
-            result = _scan(paths, config, progress, discovery, watch, cache, keys)
+            with cluster as remote:
+                result = _scan(paths, config, progress, discovery, watch, cache, keys, remote)
             cache.store_result(key, result)
         return replace(result, notes=(*cache.notes, *result.notes), timings=tuple(watch.laps))
     finally:
@@ -261,11 +275,12 @@ def _scan(
     watch: _Stopwatch,
     cache: AnalysisCache | None = None,
     keys: dict[str, bytes] | None = None,
+    remote: DaskMapper | None = None,
 ) -> ScanResult:
     analyses: list[FileAnalysis] = []
     skipped = list(discovery.skipped)
     frequency: Counter[int] = Counter()
-    for result in _cached_map(discovery.files, config, progress, cache, keys or {}):
+    for result in _cached_map(discovery.files, config, progress, cache, keys or {}, remote):
         if isinstance(result, SkippedFile):
             skipped.append(result)
             continue
@@ -274,7 +289,9 @@ def _scan(
         if result.problem is not None:
             skipped.append(result.problem)
     watch.lap("map (read, parse, extract, fingerprint)")
-    found, leftovers = commented_out(find_groups(analyses, config, frequency, watch))
+    found, leftovers = commented_out(
+        find_groups(analyses, config, frequency, watch, remote or serial_map)
+    )
     found, suppressed = _unsuppressed(found) if config.suppress else (found, 0)
     recommendations, notes = _classify(found, analyses, paths, config)
     watch.lap("classify")

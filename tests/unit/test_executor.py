@@ -17,10 +17,12 @@ import pytest
 
 import dupfind.group
 from dupfind.config import Config
-from dupfind.executor import ProcessPoolMapper, ordered_window, serial_map
+from dupfind.executor import DaskMapper, ProcessPoolMapper, ordered_window, serial_map
 from dupfind.models import FileAnalysis, SkippedFile
 from dupfind.pipeline import (
+    FileBatch,
     _batches,
+    _map_files,
     analyse_batch,
     analyse_file,
     find_groups,
@@ -61,6 +63,44 @@ def test_ordered_window_yields_in_input_order_with_a_bounded_window() -> None:
             assert len(read) <= len(results) + 5  # items are read only as the window moves
     assert results == [value * value for value in range(40)]
     assert most == 5
+
+
+class _ShippingClient:
+    """Stands for a distributed.Client: every item and result crosses a pickle, as it would
+    to a remote worker, and the shipped items are kept for inspection."""
+
+    def __init__(self) -> None:
+        self.shipped: list[object] = []
+
+    def submit(self, function: Callable[[Any], Any], item: object, *, pure: bool) -> Any:
+        assert pure is False
+        self.shipped.append(item)
+        done = pickle.loads(pickle.dumps(function(pickle.loads(pickle.dumps(item)))))
+        return _Done(done)
+
+
+class _Done:
+    def __init__(self, value: object) -> None:
+        self.value = value
+
+    def result(self) -> object:
+        return self.value
+
+
+def test_files_are_shipped_in_batches_with_their_bytes(make_tree: TreeWriter) -> None:
+    root = make_tree({f"pkg/m{i:02}.py": LOADER + f"\nX{i} = {i}\n" for i in range(40)})
+    files = [*sorted(str(path) for path in root.glob("pkg/*.py")), str(root / "missing.py")]
+    config = Config(jobs=1)
+    client = _ShippingClient()
+    remote = DaskMapper(client, workers=2)  # type: ignore[arg-type]
+    shipped = list(_map_files(files, config, None, remote))
+    assert shipped == [analyse_file(path, config) for path in files]
+    assert isinstance(shipped[-1], SkippedFile) and "cannot read" in shipped[-1].reason
+    batches = [item for item in client.shipped if isinstance(item, FileBatch)]
+    assert [len(batch.files) for batch in batches] == [2] * 20 + [1]  # 41 // (2 workers * 8)
+    assert [path for batch in batches for path, _ in batch.files] == files
+    first_path, first_data = batches[0].files[0]
+    assert first_data == Path(first_path).read_bytes()  # workers need no shared filesystem
 
 
 def test_batches_hold_at_most_their_size_and_skip_unreadable_files(tmp_path: Path) -> None:
