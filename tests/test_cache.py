@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 import sqlite3
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -13,9 +14,38 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from dupfind import Config, ScanResult, scan
+from dupfind import classify as classify_module
+from dupfind import group as group_module
 from dupfind.cache import FILENAME, AnalysisCache
 from dupfind.cli import app
+from dupfind.differences import MemberTokens
+from dupfind.models import Compared
+from dupfind.score import ScoreChunk
 from tests.conftest import LOADER, LOADER_RENAMED, TreeWriter, git
+
+NEAR_MISS_PAIR = """
+def total(rows):
+    result = 0
+    for row in rows:
+        if row.active:
+            result += row.amount * row.rate
+        else:
+            result -= row.fee
+    print("total", result)
+    return round(result, 2)
+
+
+def summed(items):
+    acc = 0
+    for item in items:
+        if item.active:
+            acc += item.amount * item.rate
+        elif item.fee:
+            acc -= item.fee
+            log(item)
+    print("summed", acc)
+    return acc
+"""
 
 
 def invoke(*args: str) -> Result:
@@ -129,6 +159,37 @@ def test_an_unreadable_stored_result_is_computed_again(tree: Path) -> None:
     assert not _reused(again)
     assert again == cold
     assert _reused(scan(["pkg"], config))
+
+
+def test_a_rescan_scores_and_compares_only_what_changed(
+    tree: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    scored: list[int] = []
+    compared: list[int] = []
+    real_score, real_differences = group_module.score_chunk, classify_module.differences
+
+    def counting_score(chunk: ScoreChunk) -> list[float]:
+        scored.append(len(chunk.pairs))
+        return real_score(chunk)
+
+    def counting_differences(members: Sequence[MemberTokens], canonical: int) -> Compared:
+        compared.append(len(members))
+        return real_differences(members, canonical)
+
+    monkeypatch.setattr(group_module, "score_chunk", counting_score)
+    monkeypatch.setattr(classify_module, "differences", counting_differences)
+    (tree / "pkg" / "other.py").write_text(NEAR_MISS_PAIR, encoding="utf-8")
+    config = Config(jobs=1, history=False, cache_dir=str(tree / "cache"))
+    scan(["pkg"], config)
+    assert sum(scored) > 0
+    assert len(compared) == 2  # the loader family and the near-miss pair
+    scored.clear()
+    compared.clear()
+    (tree / "pkg" / "m0.py").write_text(LOADER + "\n\nX = 1\n", encoding="utf-8")
+    rescan = scan(["pkg"], config)
+    assert sum(scored) == 0  # every pair's content was scored before
+    assert compared == [4]  # the family whose member changed; the near-miss pair remembered
+    assert rescan == scan(["pkg"], replace(config, cache=False))
 
 
 def _scan_into(cache_dir: str) -> int:

@@ -10,7 +10,8 @@ database) is deleted and rebuilt, and the scan says so; it is never a reason to 
 
 Second table: whole-scan results (``ScanResult``) keyed by everything a result depends on
 (pipeline.``_result_key``), so a scan of unchanged inputs is answered without the global stages;
-the ``KEPT_RESULTS`` most recently used are kept.
+the ``KEPT_BLOBS`` most recently used are kept. Third table: per scope, the memos of the last
+scan (memo.py), so a rescan after a small change scores and compares only what changed.
 
 Default location: ``$XDG_CACHE_HOME/dupfind`` (else ``~/.cache/dupfind``); ``--cache-dir``
 moves it, ``--no-cache`` turns it off.
@@ -28,7 +29,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dupfind import __version__
-from dupfind.models import FileAnalysis, ScanResult
+from dupfind.memo import Memo
+from dupfind.models import Compared, FileAnalysis, ScanResult
 
 FILENAME = "cache.sqlite3"
 _SCHEMA = (
@@ -38,8 +40,10 @@ _SCHEMA = (
     "misses INTEGER)",
     "CREATE TABLE IF NOT EXISTS results (key BLOB PRIMARY KEY, value BLOB NOT NULL, "
     "used REAL NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS memos (key BLOB PRIMARY KEY, value BLOB NOT NULL, "
+    "used REAL NOT NULL)",
 )
-KEPT_RESULTS = 16  # whole-scan results kept (one per tree, settings and git state)
+KEPT_BLOBS = 16  # whole-scan results, and memos, kept (one per tree, settings, git state)
 
 
 def default_directory() -> Path:
@@ -129,40 +133,61 @@ class AnalysisCache:
         except sqlite3.Error as exc:
             self.notes.append(f"cache {self.path} could not be written ({exc})")
 
+    def load_memos(self, scope: bytes) -> tuple[Memo[float], Memo[Compared]]:
+        """The memos (memo.py) the last scan of ``scope`` stored; empty ones if none."""
+        value = self._blob("memos", scope)
+        if (
+            isinstance(value, tuple)
+            and len(value) == 2
+            and all(isinstance(part, dict) for part in value)
+        ):
+            return Memo(value[0]), Memo(value[1])
+        return Memo(), Memo()
+
+    def store_memos(self, scope: bytes, scores: Memo[float], compared: Memo[Compared]) -> None:
+        """Keep what this scan used, replacing the scope's earlier memos."""
+        self._put_blob("memos", scope, (scores.used, compared.used))
+
     def load_result(self, key: bytes) -> ScanResult | None:
         """The stored result of a scan of exactly these inputs, if any (see pipeline.py)."""
+        value = self._blob("results", key)
+        return value if isinstance(value, ScanResult) else None
+
+    def store_result(self, key: bytes, result: ScanResult) -> None:
+        """Keep ``result`` under ``key``."""
+        self._put_blob("results", key, result)
+
+    def _blob(self, table: str, key: bytes) -> object:
+        """The unpickled value under ``key`` in ``table`` (None if missing or unreadable)."""
         if self.connection is None:
             return None
         try:
             row = self.connection.execute(
-                "SELECT value FROM results WHERE key = ?", (key,)
+                f"SELECT value FROM {table} WHERE key = ?", (key,)
             ).fetchone()
         except sqlite3.DatabaseError as exc:
             self.notes.append(f"cache {self.path} could not be read ({exc}); not used")
             return None
-        if row is None:
-            return None
         try:
-            result = pickle.loads(row[0])
+            return pickle.loads(row[0]) if row is not None else None
         except Exception:
             return None
-        return result if isinstance(result, ScanResult) else None
 
-    def store_result(self, key: bytes, result: ScanResult) -> None:
-        """Keep ``result`` under ``key``; only the ``KEPT_RESULTS`` most recent are kept."""
+    def _put_blob(self, table: str, key: bytes, value: object) -> None:
+        """Store ``value`` under ``key``; only the ``KEPT_BLOBS`` most recent are kept."""
         if self.connection is None:
             return
-        row = (key, pickle.dumps(result, protocol=5), time.time())
+        row = (key, pickle.dumps(value, protocol=5), time.time())
         try:
             with self.connection:
                 self.connection.execute("BEGIN IMMEDIATE")
                 self.connection.execute(
-                    "INSERT OR REPLACE INTO results (key, value, used) VALUES (?, ?, ?)", row
+                    f"INSERT OR REPLACE INTO {table} (key, value, used) VALUES (?, ?, ?)", row
                 )
                 self.connection.execute(
-                    "DELETE FROM results WHERE key NOT IN "
-                    "(SELECT key FROM results ORDER BY used DESC LIMIT ?)",
-                    (KEPT_RESULTS,),
+                    f"DELETE FROM {table} WHERE key NOT IN "
+                    f"(SELECT key FROM {table} ORDER BY used DESC LIMIT ?)",
+                    (KEPT_BLOBS,),
                 )
         except sqlite3.Error as exc:
             self.notes.append(f"cache {self.path} could not be written ({exc})")
@@ -190,6 +215,7 @@ class AnalysisCache:
             self.connection.execute("DELETE FROM analyses")
             self.connection.execute("DELETE FROM runs")
             self.connection.execute("DELETE FROM results")
+            self.connection.execute("DELETE FROM memos")
         self.connection.execute("VACUUM")
         return count
 

@@ -34,7 +34,7 @@ from __future__ import annotations
 import re
 import zlib
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
@@ -47,7 +47,8 @@ from dupfind.differences import MemberTokens, differences, line_starts, member_t
 from dupfind.domains import DomainMap, is_test_path
 from dupfind.group import FoundGroup
 from dupfind.history import History
-from dupfind.models import FileAnalysis, Member, Recommendation, UnitKind, Verdict
+from dupfind.memo import Memo, content_key
+from dupfind.models import Compared, FileAnalysis, Member, Recommendation, UnitKind, Verdict
 from dupfind.normalise import HIGH_BIT, identifier_code
 from dupfind.parse import decode_source
 
@@ -65,6 +66,8 @@ class Context:
     domains: DomainMap
     history: History
     analyses: Sequence[FileAnalysis]
+    file_keys: Mapping[str, bytes] = field(default_factory=dict)  # content keys (cache.py)
+    memo: Memo[Compared] = field(default_factory=Memo)  # differences by content (memo.py)
     _starts: dict[str, list[int]] = field(default_factory=dict)
     _sources: dict[str, bytes] = field(default_factory=dict)
 
@@ -272,9 +275,7 @@ def classify(found: FoundGroup, context: Context) -> Recommendation:
     rule, verdict, reason = decide(facts)
     canonical, why = _canonical(found, context)
     others = [i for i in range(len(found.spans)) if i != canonical]
-    shown = [canonical, *others[: MAX_SHOWN - 1]]
-    tokens = [_member_tokens(found, index, context) for index in shown]
-    found_differences, signature = differences(tokens, 0)
+    found_differences, signature = _compared(found, [canonical, *others[: MAX_SHOWN - 1]], context)
     return Recommendation(
         verdict=verdict,
         rule=rule,
@@ -290,6 +291,30 @@ def classify(found: FoundGroup, context: Context) -> Recommendation:
 
 
 MAX_SHOWN = 4  # members compared for differences (the canonical one and 3 others)
+
+
+def _compared(found: FoundGroup, shown: Sequence[int], context: Context) -> Compared:
+    """``differences`` of the shown members, remembered by their content (memo.py)."""
+    key = _compared_key(found, shown, context)
+    remembered = context.memo.get(key) if key is not None else None
+    if remembered is not None:
+        return remembered
+    compared = differences([_member_tokens(found, index, context) for index in shown], 0)
+    if key is not None:
+        context.memo.put(key, compared)
+    return compared
+
+
+def _compared_key(found: FoundGroup, shown: Sequence[int], context: Context) -> bytes | None:
+    parts: list[bytes | str | int] = []
+    for index in shown:
+        member = found.group.members[index]
+        file_key = context.file_keys.get(member.path)
+        if file_key is None:
+            return None
+        _, start, end = found.spans[index]
+        parts += [file_key, start, end, member.unit.value, _simple_name(member)]
+    return content_key(parts)
 
 
 def _member_tokens(found: FoundGroup, index: int, context: Context) -> MemberTokens:

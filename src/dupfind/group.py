@@ -28,6 +28,7 @@ import networkx as nx
 from dupfind.candidates import RunMember, UnitRef
 from dupfind.executor import Mapper, serial_map
 from dupfind.fingerprint import digest
+from dupfind.memo import Memo, content_key
 from dupfind.models import CloneGroup, CloneKind, FileAnalysis, Member, UnitKind
 from dupfind.score import ScoreChunk, Tokens, score_chunk
 
@@ -109,11 +110,13 @@ def _ordered(first: int, second: int) -> tuple[int, int]:
 
 
 class _Scores:
-    """Memoised pairwise similarity over a list of copies."""
+    """Memoised pairwise similarity over a list of copies (and, through ``memo``, over the
+    previous scan's pairs: memo.py)."""
 
-    def __init__(self, copies: Sequence[_Copy], cutoff: float) -> None:
+    def __init__(self, copies: Sequence[_Copy], cutoff: float, memo: Memo[float]) -> None:
         self.copies = copies
         self.cutoff = cutoff
+        self.memo = memo
         self.known: dict[tuple[int, int], float] = {}
 
     def prefill(self, pairs: Iterable[tuple[int, int]], mapper: Mapper) -> None:
@@ -127,12 +130,21 @@ class _Scores:
                     self.known[key] = 0.0  # a class and its own method are never copies
                 elif a.exact_digest == b.exact_digest:
                     self.known[key] = 1.0
+                elif (value := self.memo.get(self._memo_key(key))) is not None:
+                    self.known[key] = value
                 else:
                     todo.append(key)
         slices = [todo[i : i + SCORE_CHUNK_PAIRS] for i in range(0, len(todo), SCORE_CHUNK_PAIRS)]
         chunks = (self._chunk(keys) for keys in slices)
         for keys, values in zip(slices, mapper(score_chunk, chunks), strict=True):
             self.known.update(zip(keys, values, strict=True))
+            for key, value in zip(keys, values, strict=True):
+                self.memo.put(self._memo_key(key), value)
+
+    def _memo_key(self, key: tuple[int, int]) -> bytes:
+        a, b = self.copies[key[0]], self.copies[key[1]]
+        first, second = sorted((a.exact_digest + a.shape_digest, b.exact_digest + b.shape_digest))
+        return content_key((first, second, repr(self.cutoff)))
 
     def _chunk(self, keys: Sequence[tuple[int, int]]) -> ScoreChunk:
         local: dict[int, int] = {}
@@ -158,11 +170,13 @@ def build_groups(
     runs: Sequence[Sequence[RunMember]],
     min_similarity: float,
     mapper: Mapper = serial_map,
+    memo: Memo[float] | None = None,
 ) -> list[FoundGroup]:
     """All maximal clone groups, sorted by duplicated lines (largest first). The candidate
-    edges are scored through ``mapper`` (executor.py)."""
+    edges are scored through ``mapper`` (executor.py), unless ``memo`` knows them."""
+    memo = memo if memo is not None else Memo()
     copies = [_unit_copy(files, ref) for ref in units]
-    scores = _Scores(copies, min_similarity)
+    scores = _Scores(copies, min_similarity, memo)
     bucket_edges = (pair for bucket in buckets for pair in _bucket_pairs(bucket, copies))
     edges = list(dict.fromkeys([*bucket_edges, *near_pairs]))  # each pair once, in order
     scores.prefill(edges, mapper)
@@ -175,7 +189,7 @@ def build_groups(
             group = _make_group([copies[i] for i in cluster], _pair_scores(cluster, scores))
             if group is not None and group.group.similarity_min >= min_similarity:
                 groups.append(group)
-    groups.extend(_run_groups(files, runs, min_similarity, mapper))
+    groups.extend(_run_groups(files, runs, min_similarity, mapper, memo))
     return sort_groups(_maximal(groups))
 
 
@@ -243,12 +257,13 @@ def _run_groups(
     runs: Sequence[Sequence[RunMember]],
     min_similarity: float,
     mapper: Mapper,
+    memo: Memo[float],
 ) -> list[FoundGroup]:
     """Each run's members scored against its first member (all runs' pairs through one
     ``prefill``), the members similar enough kept."""
     families = [[_run_copy(files, member) for member in run] for run in runs]
     starts = list(itertools.accumulate((len(family) for family in families), initial=0))
-    scores = _Scores([copy for family in families for copy in family], min_similarity)
+    scores = _Scores([copy for family in families for copy in family], min_similarity, memo)
     firsts = zip(starts, families, strict=False)  # starts has one more: the end
     scores.prefill(((s, s + i) for s, family in firsts for i in range(1, len(family))), mapper)
     groups: list[FoundGroup] = []

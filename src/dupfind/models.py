@@ -235,6 +235,9 @@ class Difference(_Fields):
     values: tuple[str, ...]
 
 
+Compared = tuple[tuple[Difference, ...], str]  # a group's aligned differences, its signature
+
+
 @dataclass(frozen=True, slots=True)
 class Recommendation(_Fields):
     """The verdict on one group, why, which copy to keep, and what a refactoring gives."""

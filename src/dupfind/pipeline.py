@@ -37,7 +37,7 @@ from dupfind.candidates import (
 from dupfind.classify import Context, classify
 from dupfind.config import Config
 from dupfind.discover import Discovery, discover_files, display_path
-from dupfind.domains import domain_map
+from dupfind.domains import DomainMap, domain_map
 from dupfind.executor import (
     DaskMapper,
     Mapper,
@@ -49,7 +49,8 @@ from dupfind.executor import (
 from dupfind.extract import extract, extract_commented
 from dupfind.fingerprint import shingles
 from dupfind.group import FoundGroup, build_groups
-from dupfind.history import MAX_QUERIES, open_history, repository_state
+from dupfind.history import MAX_QUERIES, History, open_history, repository_state
+from dupfind.memo import Memo, content_key
 from dupfind.models import (
     CloneGroup,
     FileAnalysis,
@@ -289,11 +290,17 @@ def _scan(
         if result.problem is not None:
             skipped.append(result.problem)
     watch.lap("map (read, parse, extract, fingerprint)")
+    scope = _scope_key(paths, config)
+    scores, compared = cache.load_memos(scope) if cache is not None else (Memo(), Memo())
     found, leftovers = commented_out(
-        find_groups(analyses, config, frequency, watch, remote or serial_map)
+        find_groups(analyses, config, frequency, watch, remote or serial_map, scores)
     )
     found, suppressed = _unsuppressed(found) if config.suppress else (found, 0)
-    recommendations, notes = _classify(found, analyses, paths, config)
+    context = Context(config, _domains(paths, config), _history(paths, config), analyses)
+    context.file_keys, context.memo = keys or {}, compared
+    recommendations, notes = _classify(found, context)
+    if cache is not None:
+        cache.store_memos(scope, scores, compared)
     watch.lap("classify")
     groups = [item.group for item in found]
     versioned = versioned_files(analyses)
@@ -331,13 +338,23 @@ def _unsuppressed(found: Sequence[FoundGroup]) -> tuple[list[FoundGroup], int]:
     return kept, len(found) - len(kept)
 
 
+def _scope_key(paths: Sequence[str], config: Config) -> bytes:
+    """Scans of one scope (version, settings, working directory, roots) share memos."""
+    return content_key((__version__, config.result_key(), os.getcwd(), repr(list(paths))))
+
+
+def _domains(paths: Sequence[str], config: Config) -> DomainMap:
+    return domain_map(config, [display_path(Path(path)) for path in paths])
+
+
+def _history(paths: Sequence[str], config: Config) -> History:
+    return open_history(paths, config.history, config.history_days)
+
+
 def _classify(
-    found: Sequence[FoundGroup],
-    analyses: Sequence[FileAnalysis],
-    paths: Sequence[str],
-    config: Config,
+    found: Sequence[FoundGroup], context: Context
 ) -> tuple[list[Recommendation], list[str]]:
-    history = open_history(paths, config.history, config.history_days)
+    history, config = context.history, context.config
     notes = []
     if config.history and not history.available:
         notes.append(
@@ -350,8 +367,6 @@ def _classify(
             f"git history was read for the first {MAX_QUERIES} members only: the "
             "change-frequency rule did not look at the others"
         )
-    roots = [display_path(Path(path)) for path in paths]
-    context = Context(config, domain_map(config, roots), history, analyses)
     global _CLASSIFYING
     _CLASSIFYING = (found, context)
     try:
@@ -379,9 +394,10 @@ def find_groups(
     frequency: Counter[int],
     watch: _Stopwatch | None = None,
     mapper: Mapper = serial_map,
+    memo: Memo[float] | None = None,
 ) -> list[FoundGroup]:
     """The reduce: candidates → score → group over every analysed file (candidate edges
-    scored through ``mapper``)."""
+    scored through ``mapper``, unless ``memo`` knows them)."""
     watch = watch or _Stopwatch()
     units = eligible_units(analyses, config)
     buckets = exact_buckets(units)
@@ -389,7 +405,9 @@ def find_groups(
     watch.lap("candidates: near-miss index")
     runs = statement_runs(analyses)
     watch.lap("candidates: statement runs")
-    groups = build_groups(analyses, units, buckets, pairs, runs, config.min_similarity, mapper)
+    groups = build_groups(
+        analyses, units, buckets, pairs, runs, config.min_similarity, mapper, memo
+    )
     watch.lap("score and group")
     return groups
 

@@ -1,0 +1,49 @@
+"""Memos: values of pure global-stage functions remembered from the previous scan of the same
+scope (roots, working directory, settings), so a rescan after a small change recomputes only
+what the change touched.
+
+Two are kept: the similarity of a candidate pair (keyed by both copies' exact and shape
+digests: ``score.similarity`` is a pure function of the two token sequences), and a group's
+aligned differences and proposed signature (keyed by each compared member's file content key,
+token span, kind and name: ``differences.differences`` reads nothing else). Both keys are
+content, never positions in a list, so a hit is always the value a fresh computation would
+give: results are identical with or without the memo.
+
+A scan stores only the entries it used (``used``), replacing the previous ones: a memo never
+grows past one scan's worth. The cache keeps one per scope (cache.py).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Generic, TypeVar
+
+V = TypeVar("V")
+
+
+@dataclass
+class Memo(Generic[V]):
+    """Earlier values by key, and those this scan looked up or computed."""
+
+    earlier: dict[bytes, V] = field(default_factory=dict)
+    used: dict[bytes, V] = field(default_factory=dict)
+
+    def get(self, key: bytes) -> V | None:
+        value = self.earlier.get(key)
+        if value is not None:
+            self.used[key] = value
+        return value
+
+    def put(self, key: bytes, value: V) -> None:
+        self.used[key] = value
+
+
+def content_key(parts: Iterable[bytes | str | int]) -> bytes:
+    """A 16-byte digest of ``parts`` (each separated, so concatenations cannot collide)."""
+    hasher = hashlib.blake2b(digest_size=16)
+    for part in parts:
+        data = part if isinstance(part, bytes) else str(part).encode("utf-8", "surrogateescape")
+        hasher.update(len(data).to_bytes(4, "little") + data)
+    return hasher.digest()

@@ -1,0 +1,20 @@
+"""memo.py: what a memo hands back, what it keeps, and keys that cannot collide."""
+
+from __future__ import annotations
+
+from dupfind.memo import Memo, content_key
+
+
+def test_a_memo_keeps_only_what_this_scan_used() -> None:
+    memo: Memo[float] = Memo({b"a": 0.5, b"b": 0.75})
+    assert memo.get(b"a") == 0.5
+    assert memo.get(b"missing") is None
+    memo.put(b"c", 1.0)
+    assert memo.used == {b"a": 0.5, b"c": 1.0}  # b was not used: dropped when stored
+
+
+def test_content_keys_separate_their_parts() -> None:
+    assert content_key([b"ab", b"c"]) != content_key([b"a", b"bc"])
+    assert content_key(["x", 1]) == content_key([b"x", "1"])
+    assert content_key([b"x"]) != content_key([b"x", b""])
+    assert len(content_key([])) == 16
