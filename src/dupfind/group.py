@@ -250,12 +250,7 @@ def _run_groups(
 def _make_group(copies: Sequence[_Copy], pair_scores: Sequence[float]) -> FoundGroup | None:
     if len(copies) < 2 or not pair_scores:
         return None
-    if len({c.exact_digest for c in copies}) == 1:
-        kind = CloneKind.EXACT
-    elif len({c.shape_digest for c in copies}) == 1:
-        kind = CloneKind.RENAMED
-    else:
-        kind = CloneKind.NEAR_MISS
+    kind = CloneKind.of({c.exact_digest for c in copies}, {c.shape_digest for c in copies})
     ordered = sorted(copies, key=lambda c: c.member)
     group = CloneGroup(
         id=_group_id(ordered),
