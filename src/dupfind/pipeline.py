@@ -47,6 +47,7 @@ from dupfind.models import (
 )
 from dupfind.normalise import named_codes
 from dupfind.parse import parse_source, parse_tree
+from dupfind.sketch import record_sketches
 from dupfind.suppress import is_suppressed, suppressed_ranges
 
 Progress = Callable[[int, int], None]
@@ -60,6 +61,11 @@ def analyse_file(path: str, config: Config) -> FileAnalysis | SkippedFile:
             data = handle.read()
     except OSError as exc:
         return SkippedFile(path, f"cannot read file: {exc.strerror}")
+    return analyse_source(path, data, config)
+
+
+def analyse_source(path: str, data: bytes, config: Config) -> FileAnalysis | SkippedFile:
+    """Run every per-file stage on source bytes (a file's, or a snippet's)."""
     parsed = parse_source(path, data)
     if isinstance(parsed, SkippedFile):
         return parsed
@@ -132,7 +138,7 @@ class _Stopwatch:
         self.last = now
 
 
-def _cached_map(
+def cached_map(
     files: Sequence[str], config: Config, progress: Progress | None, cache: AnalysisCache | None
 ) -> Iterator[FileAnalysis | SkippedFile]:
     """The map stage through the cache: cached files are not analysed again; results come in
@@ -140,21 +146,24 @@ def _cached_map(
     if cache is None:
         yield from _map_files(files, config, progress)
         return
-    keys = _cache_keys(files, config)
+    keys = cache_keys(files, config)
     cached = cache.lookup(list(keys.values()))
     todo = [path for path in files if keys.get(path) not in cached]
     fresh = dict(zip(todo, _map_files(todo, config, progress), strict=True))
-    cache.store(
-        ((keys[path], result) for path, result in fresh.items()
-         if path in keys and isinstance(result, FileAnalysis)),
-        hits=len(files) - len(todo), misses=len(todo),
-    )  # fmt: skip
+    analysed = {
+        keys[path]: result
+        for path, result in fresh.items()
+        if path in keys and isinstance(result, FileAnalysis)
+    }
+    cache.store(analysed.items(), hits=len(files) - len(todo), misses=len(todo))
+    record_sketches(cache, cached | analysed)  # what `dupfind similar` searches
     for path in files:
         key = keys.get(path)
         yield cached[key] if key is not None and key in cached else fresh[path]
 
 
-def _cache_keys(files: Sequence[str], config: Config) -> dict[str, bytes]:
+def cache_keys(files: Sequence[str], config: Config) -> dict[str, bytes]:
+    """Each readable file's cache key."""
     keys = {}
     settings = config.analysis_key()
     for path in files:
@@ -175,7 +184,7 @@ def scan(paths: Sequence[str], config: Config, progress: Progress | None = None)
     skipped = list(discovery.skipped)
     frequency: Counter[int] = Counter()
     cache = AnalysisCache(Path(config.cache_dir or default_directory())) if config.cache else None
-    for result in _cached_map(discovery.files, config, progress, cache):
+    for result in cached_map(discovery.files, config, progress, cache):
         if isinstance(result, SkippedFile):
             skipped.append(result)
             continue
