@@ -39,3 +39,12 @@ class ConfigError(UsageError):
         self.problem = problem
         self.source = source
         super().__init__(f"{source}: {key}: {problem}")
+
+
+class TargetError(UsageError):
+    """``dupfind similar``'s TARGET names no code: a missing file, an unknown qualified name,
+    a bad line range or an empty snippet."""
+
+
+class OutsideRootError(UsageError):
+    """The MCP server was asked about a path outside the roots it was started with."""
