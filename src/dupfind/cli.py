@@ -492,6 +492,28 @@ def _similar(given: dict[str, object]) -> None:
         raise typer.Exit(int(ExitCode.DUPLICATES))
 
 
+McpRoots = Annotated[
+    list[str] | None,
+    typer.Argument(
+        help="The directories the server may read (default: .); any other path is refused.",
+        show_default=False,
+    ),
+]
+
+
+def _serve(roots: list[str]) -> None:
+    try:
+        from dupfind.mcp_server import serve
+    except ModuleNotFoundError as exc:
+        if (exc.name or "").partition(".")[0] != "mcp":
+            raise
+        raise UsageError(
+            "dupfind mcp needs the Model Context Protocol SDK, an optional extra: "
+            "pip install 'dupfind[mcp]'"
+        ) from None
+    serve(roots)
+
+
 app.command("scan")(_command("scan"))
 app.command("plan")(_command("plan"))
 app.command("check")(_command("check"))
@@ -504,6 +526,14 @@ baseline_app.command("prune", help="Drop baseline entries whose groups no longer
 )
 app.add_typer(baseline_app, name="baseline")
 app.command("similar")(_declared(_similar_command, SIMILAR, SIMILAR_HELP))
+
+
+@app.command("mcp")
+def mcp_command(roots: McpRoots = None, debug: Debug = False) -> None:
+    """Serve dupfind to coding agents over the Model Context Protocol (stdio): read-only tools
+    scan, similar and plan, confined to ROOTS. Needs the extra: pip install 'dupfind[mcp]'."""
+    _run(lambda: _serve(roots or ["."]), debug)
+
 
 cache_app = typer.Typer(help="The incremental cache of per-file results.")
 app.add_typer(cache_app, name="cache")
