@@ -22,14 +22,16 @@ import itertools
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-
-import networkx as nx
+from typing import TYPE_CHECKING
 
 from dupfind.candidates import RunMember, UnitRef
 from dupfind.executor import Mapper, serial_map
 from dupfind.fingerprint import digest
 from dupfind.models import CloneGroup, CloneKind, FileAnalysis, Member, UnitKind
 from dupfind.score import Tokens, similarity
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 EXACT_SPLIT_LIMIT = 12
 LINK_SAMPLE = EXACT_SPLIT_LIMIT
@@ -159,6 +161,8 @@ def build_groups(
     bucket_edges = (pair for bucket in buckets for pair in _bucket_pairs(bucket, copies))
     edges = list(dict.fromkeys([*bucket_edges, *near_pairs]))  # each pair once, in order
     scores.prefill(edges, mapper)
+    import networkx as nx  # here, not at the top: `dupfind similar` never groups and starts fast
+
     graph: nx.Graph[int] = nx.Graph()
     for first, second in edges:
         _add_edge(graph, first, second, scores(first, second), min_similarity)
