@@ -27,8 +27,7 @@ import math
 import os
 import re
 import textwrap
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -336,18 +335,6 @@ def _source_lines(path: str) -> list[str]:
     return text.removesuffix("\n").split("\n") if text else []
 
 
-@contextmanager
-def _corpus(
-    paths: Sequence[str], config: Config, progress: Progress | None
-) -> Iterator[tuple[Corpus, list[str]]]:
-    cache = AnalysisCache(Path(config.cache_dir or default_directory())) if config.cache else None
-    try:
-        yield Corpus(paths, config, cache, progress), (cache.notes if cache is not None else [])
-    finally:
-        if cache is not None:
-            cache.close()
-
-
 def find_similar(
     spec: str, paths: Sequence[str], config: Config, *, top: int = 10,
     min_similarity: float | None = None, snippet: str | None = None,
@@ -356,10 +343,10 @@ def find_similar(
     """The code under ``paths`` most similar to TARGET ``spec`` (``min_similarity`` defaults to
     the configured ``min-similarity``)."""
     threshold = config.min_similarity if min_similarity is None else min_similarity
-    with _corpus(paths, config, progress) as (corpus, notes):
-        target = resolve_target(spec, corpus, snippet)
-        finding = Finding(target, corpus.search(target, top, threshold))
-        return _result(corpus, notes, (finding,), 1, threshold)
+    search = _Search(top, threshold, None)
+    return search.run(
+        paths, config, progress, lambda corpus: [resolve_target(spec, corpus, snippet)]
+    )
 
 
 def similar_to_changes(
@@ -367,21 +354,36 @@ def similar_to_changes(
     min_similarity: float | None = None, progress: Progress | None = None,
 ) -> SimilarResult:  # fmt: skip
     """For every function added or changed since git ref ``base``, the code under ``paths`` at
-    least ``min_similarity`` (default: the configured ``consolidate-similarity``) similar."""
+    least ``min_similarity`` (default: the configured ``consolidate-similarity``) similar; only
+    the functions with matches are kept."""
     threshold = config.consolidate_similarity if min_similarity is None else min_similarity
     changed = changed_lines(base)
-    with _corpus(paths, config, progress) as (corpus, notes):
-        targets = corpus.changed(changed)
-        findings = [Finding(t, corpus.search(t, top, threshold)) for t in targets]
-        kept = tuple(finding for finding in findings if finding.matches)
-        return _result(corpus, notes, kept, len(targets), threshold, base)
+    return _Search(top, threshold, base).run(paths, config, progress, lambda c: c.changed(changed))
 
 
-def _result(
-    corpus: Corpus, notes: list[str], findings: tuple[Finding, ...], targets: int,
-    threshold: float, base: str | None = None,
-) -> SimilarResult:  # fmt: skip
-    return SimilarResult(
-        findings, targets, len(corpus.sketches), threshold, base,
-        tuple(sorted(corpus.skipped.values(), key=lambda s: s.path)), tuple(notes),
-    )  # fmt: skip
+@dataclass(frozen=True, slots=True)
+class _Search:
+    top: int
+    threshold: float
+    base: str | None  # diff mode: keep only the targets with matches
+
+    def run(
+        self, paths: Sequence[str], config: Config, progress: Progress | None,
+        targets: Callable[[Corpus], list[Target]],
+    ) -> SimilarResult:  # fmt: skip
+        cache = (
+            AnalysisCache(Path(config.cache_dir or default_directory())) if config.cache else None
+        )
+        try:
+            corpus = Corpus(paths, config, cache, progress)
+            found = targets(corpus)
+            findings = [Finding(t, corpus.search(t, self.top, self.threshold)) for t in found]
+            skipped = tuple(sorted(corpus.skipped.values(), key=lambda s: s.path))
+        finally:
+            if cache is not None:
+                cache.close()
+        return SimilarResult(
+            tuple(f for f in findings if f.matches or self.base is None), len(found),
+            len(corpus.sketches), self.threshold, self.base, skipped,
+            tuple(cache.notes if cache is not None else ()),
+        )  # fmt: skip

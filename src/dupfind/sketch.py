@@ -36,8 +36,9 @@ from __future__ import annotations
 
 import sqlite3
 from array import array
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from typing import TypeVar
 
 from dupfind.cache import AnalysisCache
 from dupfind.fingerprint import SHINGLE, window
@@ -46,6 +47,7 @@ from dupfind.models import FileAnalysis, UnitKind
 K = 32
 _SCHEMA = "CREATE TABLE IF NOT EXISTS sketches (key BLOB PRIMARY KEY, value BLOB NOT NULL)"
 _WANTED = "CREATE TEMP TABLE IF NOT EXISTS wanted (key BLOB PRIMARY KEY)"
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,11 +118,8 @@ def sketch_of(analysis: FileAnalysis) -> FileSketch:
 
 def record_sketches(cache: AnalysisCache, analyses: Mapping[bytes, FileAnalysis]) -> None:
     """Store the sketches of the analyses (by cache key) that have none yet."""
-    connection = cache.connection
-    if connection is None or not analyses:
-        return
-    try:
-        connection.execute(_SCHEMA)
+
+    def record(connection: sqlite3.Connection) -> None:
         stored = {bytes(key) for (key,) in _select(connection, analyses, "key")}
         rows = [(key, sketch_of(a).encode()) for key, a in analyses.items() if key not in stored]
         if rows:
@@ -129,38 +128,50 @@ def record_sketches(cache: AnalysisCache, analyses: Mapping[bytes, FileAnalysis]
                 connection.executemany(
                     "INSERT OR REPLACE INTO sketches (key, value) VALUES (?, ?)", rows
                 )
-    except sqlite3.Error as exc:
-        cache.notes.append(f"cache {cache.path}: sketches could not be written ({exc})")
+
+    if analyses:
+        _safely(cache, "written", record, None)
 
 
 def load_sketches(cache: AnalysisCache, keys: Iterable[bytes]) -> dict[bytes, FileSketch]:
     """The stored sketches among ``keys``; damaged rows are deleted (and so made again the
     next time their files' analyses pass through the map stage)."""
-    connection = cache.connection
-    if connection is None:
-        return {}
-    try:
-        connection.execute(_SCHEMA)
-        found = {
-            bytes(key): FileSketch.decode(bytes(value))
-            for key, value in _select(connection, keys, "key, value")
-        }
+
+    def load(connection: sqlite3.Connection) -> dict[bytes, FileSketch]:
+        rows = _select(connection, keys, "key, value")
+        found = {bytes(key): FileSketch.decode(bytes(value)) for key, value in rows}
         damaged = [(key,) for key, sketch in found.items() if sketch is None]
         if damaged:
             with connection:
                 connection.executemany("DELETE FROM sketches WHERE key = ?", damaged)
-    except sqlite3.Error as exc:
-        cache.notes.append(f"cache {cache.path}: sketches could not be read ({exc}); not used")
-        return {}
-    return {key: sketch for key, sketch in found.items() if sketch is not None}
+        return {key: sketch for key, sketch in found.items() if sketch is not None}
+
+    return _safely(cache, "read", load, {})
 
 
 def clear_sketches(cache: AnalysisCache) -> None:
     """Delete every stored sketch (``dupfind cache clear``)."""
-    if cache.connection is not None:
-        with cache.connection:
-            cache.connection.execute(_SCHEMA)
-            cache.connection.execute("DELETE FROM sketches")
+
+    def clear(connection: sqlite3.Connection) -> None:
+        with connection:
+            connection.execute("DELETE FROM sketches")
+
+    _safely(cache, "cleared", clear, None)
+
+
+def _safely(
+    cache: AnalysisCache, doing: str, action: Callable[[sqlite3.Connection], T], default: T
+) -> T:
+    """``action`` on the cache's database (made ready for sketches); a cache that cannot be
+    used gives ``default`` and a note, never an error."""
+    if cache.connection is None:
+        return default
+    try:
+        cache.connection.execute(_SCHEMA)
+        return action(cache.connection)
+    except sqlite3.Error as exc:
+        cache.notes.append(f"cache {cache.path}: sketches could not be {doing} ({exc})")
+        return default
 
 
 def _select(

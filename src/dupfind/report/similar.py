@@ -22,6 +22,8 @@ from rich.console import Console
 from rich.text import Text
 
 from dupfind import __version__
+from dupfind.report.terminal import print_footer
+from dupfind.report.view import SkippedView
 from dupfind.similar import Finding, Match, SimilarResult, Target
 
 SCHEMA_VERSION = 1
@@ -52,25 +54,21 @@ def similar_document(result: SimilarResult) -> dict[str, object]:
 
 
 def _target(target: Target) -> dict[str, object]:
-    return {
-        "path": target.path,
-        "start_line": target.start_line,
-        "end_line": target.end_line,
-        "qualname": target.qualname,
-        "tokens": target.length,
-    }
+    where = _where(target.path, target.start_line, target.end_line, target.qualname)
+    return where | {"tokens": target.length}
 
 
 def _match(match: Match) -> dict[str, object]:
-    return {
-        "path": match.path,
-        "start_line": match.start_line,
-        "end_line": match.end_line,
-        "qualname": match.qualname,
+    where = _where(match.path, match.start_line, match.end_line, match.qualname)
+    return where | {
         "unit": match.unit.value,
         "kind": match.kind.value,
         "similarity": match.similarity,
     }
+
+
+def _where(path: str, start_line: int, end_line: int, qualname: str) -> dict[str, object]:
+    return {"path": path, "start_line": start_line, "end_line": end_line, "qualname": qualname}
 
 
 def render_similar(result: SimilarResult, output_format: str, out: TextIO) -> None:
@@ -82,14 +80,8 @@ def render_similar(result: SimilarResult, output_format: str, out: TextIO) -> No
     for finding in result.findings:
         console.print(_heading(finding, result.base))
         console.print(_matches(finding, result.min_similarity), end="")
-    for note in result.notes:
-        console.print(Text(f"\nNote: {note}", "italic"))
-    console.print(_summary(result))
-    if result.skipped:
-        console.print(Text(f"Skipped or unreadable files ({len(result.skipped)}):", "bold"))
-        for item in result.skipped:
-            where = f"{item.path}:{item.line}" if item.line else item.path
-            console.print(f"  {where}: {item.reason}", markup=False)
+    skipped = [SkippedView(s.path, s.reason, s.line, s.partial) for s in result.skipped]
+    print_footer(console, result.notes, _summary(result), skipped)
 
 
 def _heading(finding: Finding, base: str | None) -> Text:
