@@ -166,6 +166,8 @@ def test_the_tools_in_process(project: Path, monkeypatch: pytest.MonkeyPatch) ->
     assert anyio.run(call, "scan", {"max_groups": 0}).structured_content["groups"] == []
     with pytest.raises(ToolError, match=REFUSED):
         anyio.run(call, "plan", {"path": "/"})
+    with pytest.raises(ToolError, match="not a usable path"):
+        anyio.run(call, "scan", {"path": "nul\0byte"})
     with pytest.raises(ToolError, match="min-similarity: expected a number between 0 and 1"):
         anyio.run(call, "similar", {"code": LOADER, "min_similarity": 3})
 

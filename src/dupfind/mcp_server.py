@@ -61,7 +61,10 @@ class Roots:
     def confine(self, path: str) -> str:
         """``path`` (relative ones against the first root) if it lies inside a root, spelled
         as dupfind spells paths; else an OutsideRootError."""
-        resolved = (self.paths[0] / path).resolve()
+        try:
+            resolved = (self.paths[0] / path).resolve()
+        except (OSError, ValueError, RuntimeError) as exc:  # NUL bytes, symbolic link loops
+            raise UsageError(f"{path!r}: not a usable path ({exc})") from None
         if not any(resolved.is_relative_to(root) for root in self.paths):
             raise OutsideRootError(
                 f"{path}: outside the roots this server may read ({self.described()}); "
