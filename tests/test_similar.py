@@ -289,3 +289,35 @@ def test_without_the_cache_everything_is_analysed(
         str(p.relative_to(corpus)) for p in (corpus / "shop").rglob("*.py")
     )
     assert not (corpus / "cache").exists()
+
+
+def test_files_that_cannot_be_analysed_are_skipped_and_explained_as_targets(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "good.py").write_text(LOADER, encoding="utf-8")
+    (tmp_path / "copy.py").write_text(LOADER_RENAMED, encoding="utf-8")
+    (tmp_path / "binary.py").write_bytes(b"x = 1\n\x00\n")
+    (tmp_path / "latin.py").write_bytes(b"x = '\xe9'\n")
+    monkeypatch.chdir(tmp_path)
+    document = json.loads(invoke("similar", "good.py::load_settings", "--format", "json").stdout)
+    assert [s["path"] for s in document["skipped"]] == ["binary.py", "latin.py"]
+    assert document["results"][0]["matches"][0]["qualname"] == "read_options"
+    terminal = invoke("similar", "good.py::load_settings").stdout
+    assert "Skipped or partly parsed files (2):" in terminal
+    for target, message in [
+        ("binary.py::f", "binary.py:2: binary file: NUL byte"),
+        ("latin.py:1-1", "latin.py:1: cannot decode as utf-8"),
+    ]:
+        result = invoke("similar", target)
+        assert (result.exit_code, message in result.stderr) == (2, True), result.stderr
+    nul = invoke("similar", "-", stdin="x = 1\0\n")
+    assert nul.exit_code == 2 and "<stdin>: binary file: NUL byte" in nul.stderr
+
+
+def test_a_unit_index_past_the_analysis_is_no_match(shop: Path) -> None:
+    """A file may change between reading its sketch and loading its analysis."""
+    corpus = dupfind.similar.Corpus(["."], CONFIG, None)
+    target = dupfind.similar.resolve_target("shop/orders.py::order_total", corpus)
+    analysis = corpus.analysis("billing/invoices.py")
+    assert dupfind.similar._match(target, analysis, len(analysis.units), 0.0) is None
+    assert dupfind.similar._match(target, analysis, 0, 0.0) is not None

@@ -16,7 +16,7 @@ Design (decided for issue 6, "search before writing"):
   2,000 rows and 6 MB for the standard library, read in a few tens of milliseconds.
 * **Query.** For a target's full shingle set T, a unit's ``c = |sketch ∩ T|`` out of its
   ``k`` sketch values estimates the share of its ``n`` distinct shingles found in T, hence
-  ``|U ∩ T| ≈ c·n/k`` (exact when ``n ≤ K``) and the Jaccard similarity
+  ``|U ∩ T| ≈ min(c·n/k, |T|)`` (exact when ``n ≤ K``) and the Jaccard similarity
   ``|U ∩ T| / (n + |T| - |U ∩ T|)``. Units failing the length filter (normalised similarity can
   never exceed shorter/longer) are passed over first. One C set intersection per unit: about
   0.1 s for the standard library's 70,000 units. The caller (similar.py) rescores the best few
@@ -75,7 +75,7 @@ class FileSketch:
             sketch = hashes[bounds[i] : bounds[i + 1]]
             shared = len(target.intersection(sketch))
             if shared:
-                common = shared * distinct[i] / len(sketch)
+                common = min(shared * distinct[i] / len(sketch), size)
                 yield common / (distinct[i] + size - common), self.units[i]
 
     def encode(self) -> bytes:
