@@ -161,7 +161,9 @@ class Corpus:
         estimates = (
             (estimate, path, index)
             for path, sketch in self.sketches.items()
-            for estimate, index in sketch.estimates(target.shingles, shortest, longest)
+            for estimate, index in sketch.estimates(
+                target.shingles, target.shape_digest, shortest, longest
+            )
         )
         ranked = heapq.nlargest(max(CANDIDATES, 4 * top), estimates)
         analyses = self.load(sorted({path for _, path, _ in ranked}))

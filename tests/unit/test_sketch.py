@@ -14,6 +14,7 @@ from tests.conftest import LOADER, LOADER_RENAMED
 BIG = "\n".join(
     [LOADER, *(LOADER.replace("load_settings", f"load_{i}") for i in range(3)), "class Holder:\n"]
 ) + "".join(f"    def m{i}(self, x):\n        return x + {i} * self.field_{i}\n" for i in range(40))
+NO_SHAPE = bytes(16)
 COMMENTED = LOADER + "\n# def old(a, b):\n#     total = a + b\n#     return total * 2\n"
 
 
@@ -50,12 +51,14 @@ def test_estimates_are_jaccard_similarities_when_the_sketch_is_complete() -> Non
     (unit,) = analysis.units
     whole = frozenset(window(analysis.shingles, unit.tok_start, unit.tok_end))
     assert len(whole) <= K
-    assert list(sketch.estimates(whole, 0, 1000)) == [(1.0, 0)]
+    assert list(sketch.estimates(whole, NO_SHAPE, 0, 1000)) == [(1.0, 0)]
     half = frozenset(sorted(whole)[: len(whole) // 2])
-    ((estimate, _),) = sketch.estimates(half, 0, 1000)
+    ((estimate, _),) = sketch.estimates(half, NO_SHAPE, 0, 1000)
     assert estimate == len(half) / len(whole)
-    assert list(sketch.estimates(whole, unit.tokens + 1, 1000)) == []  # the length filter
-    assert list(sketch.estimates(frozenset({1, 2, 3}), 0, 1000)) == []  # nothing shared
+    assert (
+        list(sketch.estimates(whole, unit.shape_digest, unit.tokens + 1, 1000)) == []
+    )  # the length filter
+    assert list(sketch.estimates(frozenset({1, 2, 3}), NO_SHAPE, 0, 1000)) == []  # nothing shared
 
 
 def test_estimates_never_exceed_one_when_the_sketch_is_a_sample() -> None:
@@ -64,7 +67,7 @@ def test_estimates_never_exceed_one_when_the_sketch_is_a_sample() -> None:
     whole = sorted(window(analysis.shingles, unit.tok_start, unit.tok_end))
     assert len(whole) > K
     for size in (K, len(whole) // 2, len(whole) - 1):
-        ((estimate, _),) = sketch_of(analysis).estimates(frozenset(whole[:size]), 0, 1000)
+        ((estimate, _),) = sketch_of(analysis).estimates(frozenset(whole[:size]), NO_SHAPE, 0, 1000)
         assert 0 < estimate <= size / len(whole)
 
 
@@ -101,3 +104,35 @@ def test_without_a_usable_cache_nothing_is_stored(tmp_path: Path) -> None:
     assert cache.connection is None
     record_sketches(cache, {b"a": _analysis(LOADER)})
     assert load_sketches(cache, [b"a"]) == {}
+
+
+def test_a_unit_of_the_same_shape_is_a_certain_candidate_even_sharing_no_shingle() -> None:
+    """Renamed attributes change most shingles (attribute names are kept in them) but not the
+    shape: such a copy is a certain candidate through its shape digest."""
+    first = _analysis("def f(p):\n    return p.alpha + p.beta * p.gamma - p.delta\n")
+    second = _analysis("def g(q):\n    return q.one + q.two * q.three - q.four\n")
+    (unit,) = first.units
+    shingles = frozenset(window(first.shingles, unit.tok_start, unit.tok_end))
+    other = sketch_of(second)
+    ((estimate, _),) = other.estimates(shingles, NO_SHAPE, 0, 1000)
+    assert estimate < 0.2  # only the shingles without an attribute name are shared
+    assert list(other.estimates(shingles, unit.shape_digest, 0, 1000)) == [(1.0, 0)]
+
+
+def test_enclosing_units_are_sketched_from_their_parts_exactly() -> None:
+    """A class of methods larger than K: its K smallest values are those of its whole span, and
+    its distinct count an estimate close to the truth."""
+    body = "".join(
+        "    " + line + "\n"
+        for i in range(6)
+        for line in LOADER.replace("load_settings", f"load_{i}")
+        .replace("settings", f"s{i}")
+        .splitlines()
+    )
+    analysis = _analysis("class Loaders:\n" + body)
+    sketch = sketch_of(analysis)
+    for row, index in enumerate(sketch.units):
+        unit = analysis.units[index]
+        whole = window(analysis.shingles, unit.tok_start, unit.tok_end)
+        assert list(sketch.hashes[sketch.bounds[row] : sketch.bounds[row + 1]]) == sorted(whole)[:K]
+        assert 0.6 * len(whole) <= sketch.distinct[row] <= 1.6 * len(whole)
