@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import sqlite3
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner, Result
 
-from dupfind import Config, scan
+from dupfind import Config, ScanResult, scan
 from dupfind.cache import FILENAME, AnalysisCache
 from dupfind.cli import app
-from tests.conftest import LOADER, LOADER_RENAMED, TreeWriter
+from tests.conftest import LOADER, LOADER_RENAMED, TreeWriter, git
 
 
 def invoke(*args: str) -> Result:
@@ -68,6 +70,65 @@ def test_a_corrupt_cache_is_rebuilt_with_a_note(tree: Path) -> None:
     assert any("unreadable" in note and "rebuilt" in note for note in result.notes)
     assert len(result.groups) == 1
     assert _runs(where) == (0, 30)
+
+
+REUSED = "reuse the stored result (nothing changed)"
+
+
+def _reused(result: ScanResult) -> bool:
+    return [stage for stage, _ in result.timings] == ["discover", REUSED]
+
+
+def test_an_unchanged_tree_reuses_the_stored_result(tree: Path) -> None:
+    config = Config(jobs=1, history=False, cache_dir=str(tree / "cache"))
+    cold = scan(["pkg"], config)
+    warm = scan(["pkg"], replace(config, format="json", jobs=2))  # how it is shown: same key
+    assert not _reused(cold)
+    assert _reused(warm)
+    assert warm == cold
+    assert _runs(tree / "cache") == (30, 0)
+
+
+def test_any_change_of_input_or_setting_computes_again(tree: Path) -> None:
+    config = Config(jobs=1, history=False, cache_dir=str(tree / "cache"))
+    first = scan(["pkg"], config)
+    stricter = scan(["pkg"], replace(config, min_similarity=0.99))  # a reduce-only setting
+    assert not _reused(stricter)
+    (tree / "pkg" / "m0.py").write_text("X = 1\n", encoding="utf-8")
+    edited = scan(["pkg"], config)
+    assert not _reused(edited)
+    assert len(edited.groups[0].members) == len(first.groups[0].members) - 1
+    (tree / "pkg" / "new.py").write_text(LOADER, encoding="utf-8")
+    added = scan(["pkg"], config)
+    assert not _reused(added)
+    assert len(added.groups[0].members) == len(first.groups[0].members)
+    assert _reused(scan(["pkg"], config))
+
+
+def test_a_new_commit_computes_again_when_history_is_used(tree: Path) -> None:
+    git(tree, "init", "-q")
+    git(tree, "add", "pkg")
+    git(tree, "commit", "-q", "-m", "one")
+    config = Config(jobs=1, history=True, cache_dir=str(tree / "cache"))
+    scan(["pkg"], config)
+    assert _reused(scan(["pkg"], config))
+    git(tree, "commit", "-q", "--allow-empty", "-m", "two")
+    assert not _reused(scan(["pkg"], config))
+    assert _reused(scan(["pkg"], replace(config, history=False))) is False
+
+
+def test_an_unreadable_stored_result_is_computed_again(tree: Path) -> None:
+    where = tree / "cache"
+    config = Config(jobs=1, history=False, cache_dir=str(where))
+    cold = scan(["pkg"], config)
+    connection = sqlite3.connect(where / FILENAME)
+    with connection:
+        connection.execute("UPDATE results SET value = ?", (b"not a pickle",))
+    connection.close()
+    again = scan(["pkg"], config)
+    assert not _reused(again)
+    assert again == cold
+    assert _reused(scan(["pkg"], config))
 
 
 def _scan_into(cache_dir: str) -> int:

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner, Result
 
-import dupfind.pipeline
+import dupfind.executor
 from dupfind import __version__
 from dupfind.cli import app
 from tests.conftest import LOADER, LOADER_RENAMED, TreeWriter
@@ -463,7 +463,7 @@ def test_jobs_1_and_jobs_2_give_identical_json(
             pools.append(max_workers)
             super().__init__(max_workers=max_workers, **kwargs)
 
-    monkeypatch.setattr(dupfind.pipeline, "ProcessPoolExecutor", SpyPool)
+    monkeypatch.setattr(dupfind.executor, "ProcessPoolExecutor", SpyPool)
 
     serial = invoke("scan", "pkg", "--format", "json", "--jobs", "1", "--no-cache")
     assert pools == []

@@ -8,6 +8,10 @@ processes can share one cache, and a scan interrupted at any point leaves it con
 transaction is either in or not). A cache that cannot be opened or read (corrupt, not a
 database) is deleted and rebuilt, and the scan says so; it is never a reason to fail a scan.
 
+Second table: whole-scan results (``ScanResult``) keyed by everything a result depends on
+(pipeline.``_result_key``), so a scan of unchanged inputs is answered without the global stages;
+the ``KEPT_RESULTS`` most recently used are kept.
+
 Default location: ``$XDG_CACHE_HOME/dupfind`` (else ``~/.cache/dupfind``); ``--cache-dir``
 moves it, ``--no-cache`` turns it off.
 """
@@ -24,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dupfind import __version__
-from dupfind.models import FileAnalysis
+from dupfind.models import FileAnalysis, ScanResult
 
 FILENAME = "cache.sqlite3"
 _SCHEMA = (
@@ -32,7 +36,10 @@ _SCHEMA = (
     "used REAL NOT NULL)",
     "CREATE TABLE IF NOT EXISTS runs (id INTEGER PRIMARY KEY, at REAL, hits INTEGER, "
     "misses INTEGER)",
+    "CREATE TABLE IF NOT EXISTS results (key BLOB PRIMARY KEY, value BLOB NOT NULL, "
+    "used REAL NOT NULL)",
 )
+KEPT_RESULTS = 16  # whole-scan results kept (one per tree, settings and git state)
 
 
 def default_directory() -> Path:
@@ -122,6 +129,48 @@ class AnalysisCache:
         except sqlite3.Error as exc:
             self.notes.append(f"cache {self.path} could not be written ({exc})")
 
+    def load_result(self, key: bytes) -> ScanResult | None:
+        """The stored result of a scan of exactly these inputs, if any (see pipeline.py)."""
+        if self.connection is None:
+            return None
+        try:
+            row = self.connection.execute(
+                "SELECT value FROM results WHERE key = ?", (key,)
+            ).fetchone()
+        except sqlite3.DatabaseError as exc:
+            self.notes.append(f"cache {self.path} could not be read ({exc}); not used")
+            return None
+        if row is None:
+            return None
+        try:
+            result = pickle.loads(row[0])
+        except Exception:
+            return None
+        return result if isinstance(result, ScanResult) else None
+
+    def store_result(self, key: bytes, result: ScanResult) -> None:
+        """Keep ``result`` under ``key``; only the ``KEPT_RESULTS`` most recent are kept."""
+        if self.connection is None:
+            return
+        row = (key, pickle.dumps(result, protocol=5), time.time())
+        try:
+            with self.connection:
+                self.connection.execute("BEGIN IMMEDIATE")
+                self.connection.execute(
+                    "INSERT OR REPLACE INTO results (key, value, used) VALUES (?, ?, ?)", row
+                )
+                self.connection.execute(
+                    "DELETE FROM results WHERE key NOT IN "
+                    "(SELECT key FROM results ORDER BY used DESC LIMIT ?)",
+                    (KEPT_RESULTS,),
+                )
+        except sqlite3.Error as exc:
+            self.notes.append(f"cache {self.path} could not be written ({exc})")
+
+    def record_run(self, hits: int, misses: int) -> None:
+        """Record a run that analysed nothing new (its result was reused)."""
+        self.store((), hits, misses)
+
     def info(self) -> CacheInfo:
         if self.connection is None:
             return CacheInfo(str(self.path), 0, 0, 0, 0)
@@ -140,6 +189,7 @@ class AnalysisCache:
             count = int(self.connection.execute("SELECT count(*) FROM analyses").fetchone()[0])
             self.connection.execute("DELETE FROM analyses")
             self.connection.execute("DELETE FROM runs")
+            self.connection.execute("DELETE FROM results")
         self.connection.execute("VACUUM")
         return count
 

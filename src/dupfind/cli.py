@@ -188,6 +188,18 @@ IgnoreOverloads = Annotated[
 Jobs = Annotated[
     int | None, typer.Option("--jobs", "-j", help="Worker processes; 0 = all cores [0].")
 ]
+ExecutorOption = Annotated[
+    str | None,
+    typer.Option(
+        "--executor",
+        help="local, or dask: per-file analysis and scoring on a Dask cluster (needs "
+        "--scheduler and pip install 'dupfind[dask]') [local].",
+    ),
+]
+Scheduler = Annotated[
+    str | None,
+    typer.Option(help="Address of the Dask scheduler for --executor dask, e.g. tcp://HOST:8786."),
+]
 Format = Annotated[
     str | None, typer.Option("--format", "-f", help="terminal, json, markdown, html or sarif.")
 ]
@@ -264,7 +276,8 @@ COMMON: list[tuple[str, object, object]] = [
     ("ignore_imports", IgnoreImports, None), ("ignore_all_lists", IgnoreAllLists, None),
     ("ignore_stubs", IgnoreStubs, None), ("ignore_overloads", IgnoreOverloads, None),
     ("history", History, None), ("cache", CacheSwitch, None), ("cache_dir", CacheDir, None),
-    ("jobs", Jobs, None), ("output_format", Format, None),
+    ("jobs", Jobs, None), ("executor", ExecutorOption, None), ("scheduler", Scheduler, None),
+    ("output_format", Format, None),
     ("output", Output, None), ("config", ConfigFile, None), ("debug", Debug, False),
     ("timings", Timings, False),
 ]  # fmt: skip
@@ -276,7 +289,7 @@ GATE: list[tuple[str, object, object]] = [
 SETTINGS = (
     "min_lines", "min_tokens", "min_similarity", "exclude", "gitignore", "include_pyi",
     "follow_symlinks", "max_file_size", "ignore_imports", "ignore_all_lists", "ignore_stubs",
-    "ignore_overloads", "history", "cache", "cache_dir", "jobs",
+    "ignore_overloads", "history", "cache", "cache_dir", "jobs", "executor", "scheduler",
 )  # fmt: skip
 
 
@@ -429,7 +442,8 @@ SimilarDiff = Annotated[
 SIMILAR: list[tuple[str, object, object]] = [
     ("args", SimilarArgs, None), ("top", Top, 10), ("min_similarity", SimilarThreshold, None),
     ("diff", SimilarDiff, None), ("exit_zero", ExitZero, False),
-    *(o for o in COMMON if o[0] not in ("paths", "min_similarity", "history", "timings")),
+    *(o for o in COMMON if o[0] not in ("paths", "min_similarity", "history", "timings",
+                                        "executor", "scheduler")),
 ]  # fmt: skip
 SIMILAR_HELP = (
     "Search before writing: the existing code most similar to TARGET, ranked, with similarity, "

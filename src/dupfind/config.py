@@ -21,6 +21,10 @@ from pathlib import Path
 from dupfind.errors import ConfigError
 
 FORMATS = ("terminal", "json", "markdown", "html", "sarif")
+EXECUTORS = ("local", "dask")
+_HOW_NOT_WHAT = frozenset(  # never change a result
+    {"format", "jobs", "cache", "cache_dir", "executor", "scheduler"}
+)
 MIB = 1024 * 1024
 
 
@@ -54,6 +58,8 @@ class Config:
     suppress: bool = True
     cache: bool = True
     cache_dir: str = ""  # "" = the default location (see cache.py)
+    executor: str = "local"  # or "dask": per-file stages and scoring on a Dask cluster
+    scheduler: str = ""  # the Dask scheduler's address, required with executor = "dask"
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, object], source: str = "configuration") -> Config:
@@ -74,6 +80,11 @@ class Config:
         values = asdict(self)
         values.update(overrides)
         return Config(**values)
+
+    def result_key(self) -> str:
+        """Every setting that can change a scan's result (not how it is run or shown)."""
+        kept = {name: value for name, value in asdict(self).items() if name not in _HOW_NOT_WHAT}
+        return repr(sorted(kept.items()))
 
     def analysis_key(self) -> str:
         """A digest of the settings that change per-file results (for caches)."""
@@ -148,10 +159,20 @@ def _text(value: object) -> str:
     return value
 
 
-def _format(value: object) -> str:
-    if value not in FORMATS:
-        raise ValueError(f"expected one of {', '.join(FORMATS)}, got {value!r}")
-    return str(value)
+def _one_of(choices: tuple[str, ...]) -> Callable[[object], str]:
+    def check(value: object) -> str:
+        if value not in choices:
+            raise ValueError(f"expected one of {', '.join(choices)}, got {value!r}")
+        return str(value)
+
+    return check
+
+
+def _address(value: object) -> str:
+    text = _text(value).strip()
+    if not text or any(c.isspace() for c in text):
+        raise ValueError(f"expected a scheduler address such as tcp://10.0.0.5:8786, got {value!r}")
+    return text
 
 
 _VALIDATORS: dict[str, Callable[[object], object]] = {
@@ -168,7 +189,7 @@ _VALIDATORS: dict[str, Callable[[object], object]] = {
     "ignore_all_lists": _boolean,
     "ignore_stubs": _boolean,
     "ignore_overloads": _boolean,
-    "format": _format,
+    "format": _one_of(FORMATS),
     "domains": _domains,
     "hotspots": _globs,
     "history": _boolean,
@@ -181,6 +202,8 @@ _VALIDATORS: dict[str, Callable[[object], object]] = {
     "suppress": _boolean,
     "cache": _boolean,
     "cache_dir": _text,
+    "executor": _one_of(EXECUTORS),
+    "scheduler": _address,
 }
 assert set(_VALIDATORS) == {f.name for f in fields(Config)}
 

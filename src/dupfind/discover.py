@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import pathspec
@@ -88,9 +89,17 @@ def display_path(path: str | Path, base: Path | None = None) -> str:
     """How dupfind spells a path everywhere: relative to ``base`` (default: the working
     directory) when below it, else absolute, with forward slashes. One spelling per file, so
     group ids do not depend on how the user wrote the path, and reports never show ``../..``."""
-    absolute = os.path.abspath(path)
+    cwd = os.getcwd()
+    return _display(os.fspath(path), os.fspath(base) if base is not None else cwd, cwd)
+
+
+@lru_cache(maxsize=1 << 16)
+def _display(path: str, base: str, cwd: str) -> str:
+    """``display_path`` for one working directory (the same path is spelled for every group
+    and member it appears in: memoised)."""
+    absolute = os.path.abspath(os.path.join(cwd, path))
     try:
-        relative = os.path.relpath(absolute, base if base is not None else os.getcwd())
+        relative = os.path.relpath(absolute, os.path.join(cwd, base))
     except ValueError:  # another drive on Windows
         return Path(absolute).as_posix()
     if relative == ".." or relative.startswith(".." + os.sep):

@@ -41,6 +41,11 @@ class ConfigError(UsageError):
         super().__init__(f"{source}: {key}: {problem}")
 
 
+class ClusterError(UsageError):
+    """``--executor dask`` cannot run: the extra is missing, or the scheduler cannot be reached
+    or has no usable workers."""
+
+
 class TargetError(UsageError):
     """``dupfind similar``'s TARGET names no code: a missing file, an unknown qualified name,
     a bad line range or an empty snippet."""

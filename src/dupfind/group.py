@@ -20,7 +20,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -28,7 +28,7 @@ from dupfind.candidates import RunMember, UnitRef
 from dupfind.executor import Mapper, serial_map
 from dupfind.fingerprint import digest
 from dupfind.models import CloneGroup, CloneKind, FileAnalysis, Member, UnitKind
-from dupfind.score import Tokens, similarity
+from dupfind.score import ScoreChunk, Tokens, score_chunk
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -103,13 +103,11 @@ def _run_copy(files: Sequence[FileAnalysis], run: RunMember) -> _Copy:
     )
 
 
-_PREFILLING: tuple[_Scores, Sequence[tuple[int, int]]] | None = None
+SCORE_CHUNK_PAIRS = 256  # pairs per shipped chunk (executor.py): milliseconds of work
 
 
-def _score_at(index: int) -> float:
-    assert _PREFILLING is not None
-    scores, pairs = _PREFILLING
-    return scores(*pairs[index])
+def _ordered(first: int, second: int) -> tuple[int, int]:
+    return (first, second) if first < second else (second, first)
 
 
 class _Scores:
@@ -120,28 +118,37 @@ class _Scores:
         self.cutoff = cutoff
         self.known: dict[tuple[int, int], float] = {}
 
-    def prefill(self, pairs: Sequence[tuple[int, int]], mapper: Mapper) -> None:
-        """Score many pairs at once, through ``mapper`` (executor.py)."""
-        global _PREFILLING
-        _PREFILLING = (self, pairs)
-        try:
-            values = mapper(_score_at, range(len(pairs)))
-        finally:
-            _PREFILLING = None
-        for (first, second), value in zip(pairs, values, strict=True):
-            key = (first, second) if first < second else (second, first)
-            self.known[key] = value
+    def prefill(self, pairs: Iterable[tuple[int, int]], mapper: Mapper) -> None:
+        """Score many pairs at once: those decided by their members here, the others in chunks
+        of ``SCORE_CHUNK_PAIRS`` through ``mapper`` (executor.py)."""
+        todo: list[tuple[int, int]] = []
+        for key in dict.fromkeys(_ordered(*pair) for pair in pairs):
+            if key not in self.known:
+                a, b = self.copies[key[0]], self.copies[key[1]]
+                if a.member.contains(b.member) or b.member.contains(a.member):
+                    self.known[key] = 0.0  # a class and its own method are never copies
+                elif a.exact_digest == b.exact_digest:
+                    self.known[key] = 1.0
+                else:
+                    todo.append(key)
+        slices = [todo[i : i + SCORE_CHUNK_PAIRS] for i in range(0, len(todo), SCORE_CHUNK_PAIRS)]
+        chunks = (self._chunk(keys) for keys in slices)
+        for keys, values in zip(slices, mapper(score_chunk, chunks), strict=True):
+            self.known.update(zip(keys, values, strict=True))
+
+    def _chunk(self, keys: Sequence[tuple[int, int]]) -> ScoreChunk:
+        local: dict[int, int] = {}
+        for key in keys:
+            for index in key:
+                local.setdefault(index, len(local))
+        tokens = tuple(self.copies[index].tokens for index in local)
+        pairs = tuple((local[first], local[second]) for first, second in keys)
+        return ScoreChunk(tokens, pairs, self.cutoff)
 
     def __call__(self, first: int, second: int) -> float:
-        key = (first, second) if first < second else (second, first)
+        key = _ordered(first, second)
         if key not in self.known:
-            a, b = self.copies[key[0]], self.copies[key[1]]
-            if a.member.contains(b.member) or b.member.contains(a.member):
-                self.known[key] = 0.0  # a class and its own method are never copies
-            elif a.exact_digest == b.exact_digest:
-                self.known[key] = 1.0
-            else:
-                self.known[key] = similarity(a.tokens, b.tokens, self.cutoff)
+            self.prefill([key], serial_map)
         return self.known[key]
 
 
@@ -172,7 +179,7 @@ def build_groups(
             group = _make_group([copies[i] for i in cluster], _pair_scores(cluster, scores))
             if group is not None and group.group.similarity_min >= min_similarity:
                 groups.append(group)
-    groups.extend(_run_groups(files, runs, min_similarity))
+    groups.extend(_run_groups(files, runs, min_similarity, mapper))
     return sort_groups(_maximal(groups))
 
 
@@ -236,16 +243,26 @@ def _pair_scores(cluster: list[int], scores: Callable[[int, int], float]) -> lis
 
 
 def _run_groups(
-    files: Sequence[FileAnalysis], runs: Sequence[Sequence[RunMember]], min_similarity: float
+    files: Sequence[FileAnalysis],
+    runs: Sequence[Sequence[RunMember]],
+    min_similarity: float,
+    mapper: Mapper,
 ) -> list[FoundGroup]:
+    """Each run's members scored against its first member (all runs' pairs through one
+    ``prefill``), the members similar enough kept."""
+    families = [[_run_copy(files, member) for member in run] for run in runs]
+    starts = list(itertools.accumulate((len(family) for family in families), initial=0))
+    scores = _Scores([copy for family in families for copy in family], min_similarity)
+    firsts = zip(starts, families, strict=False)  # starts has one more: the end
+    scores.prefill(((s, s + i) for s, family in firsts for i in range(1, len(family))), mapper)
     groups: list[FoundGroup] = []
-    for run in runs:
-        copies = [_run_copy(files, member) for member in run]
-        scores = _Scores(copies, min_similarity)
-        kept = [0] + [i for i in range(1, len(copies)) if scores(0, i) >= min_similarity]
+    for start, copies in zip(starts, families, strict=False):
+        similar = (i for i in range(1, len(copies)) if scores(start, start + i) >= min_similarity)
+        kept = [0, *similar]
         if len(kept) < 2:
             continue
-        group = _make_group([copies[i] for i in kept], [scores(0, i) for i in kept[1:]])
+        pair_scores = [scores(start, start + i) for i in kept[1:]]
+        group = _make_group([copies[i] for i in kept], pair_scores)
         if group is not None:
             groups.append(group)
     return groups

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import time
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -120,13 +121,25 @@ def _first_commit(root: Path | None, path: str) -> int | None:
     return int(lines[-1]) if lines else None
 
 
+def repository_state(paths: Iterable[str], enabled: bool) -> str:
+    """What the change-frequency rule's answers depend on besides file contents: the commit
+    checked out and the day (the window ends today). Empty when history is not used."""
+    if not enabled or shutil.which("git") is None:
+        return ""
+    directory = _directory_of(next(iter(paths), "."))
+    head = (git_output(directory, "rev-parse", "HEAD") or "").strip()
+    return f"{head} {time.strftime('%Y-%m-%d', time.gmtime())}"
+
+
+def _directory_of(path: str) -> Path:
+    directory = Path(path).resolve()
+    return directory if directory.is_dir() else directory.parent
+
+
 def open_history(paths: Iterable[str], enabled: bool, days: int) -> History:
     """History of the git repository holding ``paths`` (none if disabled or not a repo)."""
     if not enabled or shutil.which("git") is None:
         return History(None, days)
-    first = next(iter(paths), ".")
-    directory = Path(first).resolve()
-    if not directory.is_dir():
-        directory = directory.parent
+    directory = _directory_of(next(iter(paths), "."))
     top = (git_output(directory, "rev-parse", "--show-toplevel") or "").strip()
     return History(Path(top) if top else None, days)

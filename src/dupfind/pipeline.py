@@ -1,21 +1,29 @@
 """The pipeline: the only place the stages meet.
 
-Map (per file, pure, run on every core): read → parse → extract/normalise → fingerprint,
-giving one ``FileAnalysis`` or a ``SkippedFile``. Reduce (global, once): candidates → score →
-group. With ``jobs != 1`` the map runs in a process pool; results come back in input order, so
-the output is identical to ``--jobs 1``. Small scans stay in-process (a pool costs more than it
-saves below ``POOL_MIN_FILES`` files).
+Map (per file, pure): read → parse → extract/normalise → fingerprint, giving one
+``FileAnalysis`` or a ``SkippedFile``. Reduce (global, once): candidates → score → group →
+classify. Files are read here and analysed in batches of up to ``BATCH_FILES`` by
+``analyse_batch`` (a ``FileBatch`` carries each path with its bytes), whichever executor runs
+it (executor.py): in this process; in a local process pool with ``jobs != 1`` (a pool costs more
+than it saves below ``POOL_MIN_FILES`` files); or, with ``executor = "dask"``, on a Dask cluster
+that needs no shared filesystem and also scores the candidate pairs. Results come back in input
+order, so the output is identical whatever ran it; cached files are not sent at all.
 """
 
 from __future__ import annotations
 
+import hashlib
+import itertools
 import os
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from contextlib import AbstractContextManager as ContextManager
+from contextlib import nullcontext
+from dataclasses import dataclass, replace
 from pathlib import Path
 
+from dupfind import __version__
 from dupfind.artifacts import commented_out, near_identical_siblings, versioned_files
 from dupfind.cache import AnalysisCache, cache_key, default_directory
 from dupfind.candidates import (
@@ -28,13 +36,20 @@ from dupfind.candidates import (
 )
 from dupfind.classify import Context, classify
 from dupfind.config import Config
-from dupfind.discover import discover_files, display_path
+from dupfind.discover import Discovery, discover_files, display_path
 from dupfind.domains import domain_map
-from dupfind.executor import serial_map
+from dupfind.executor import (
+    DaskMapper,
+    Mapper,
+    ProcessPoolMapper,
+    cluster_for,
+    serial_map,
+    streaming_map,
+)
 from dupfind.extract import extract, extract_commented
 from dupfind.fingerprint import shingles
 from dupfind.group import FoundGroup, build_groups
-from dupfind.history import MAX_QUERIES, open_history
+from dupfind.history import MAX_QUERIES, open_history, repository_state
 from dupfind.models import (
     CloneGroup,
     FileAnalysis,
@@ -54,18 +69,43 @@ Progress = Callable[[int, int], None]
 POOL_MIN_FILES = 24
 
 
-def analyse_file(path: str, config: Config) -> FileAnalysis | SkippedFile:
-    """Run every per-file stage on one file."""
+BATCH_FILES = 32  # files per shipped batch (executor.py)
+
+
+@dataclass(frozen=True, slots=True)
+class FileBatch:
+    """Files to analyse, each path with its bytes (or why it could not be read): self-contained
+    and picklable, so any worker can analyse it without seeing this machine's files."""
+
+    config: Config
+    files: tuple[tuple[str, bytes | SkippedFile], ...]
+
+
+def analyse_batch(batch: FileBatch) -> list[FileAnalysis | SkippedFile]:
+    """The per-file stages over one batch, in order (run by every executor)."""
+    return [
+        data if isinstance(data, SkippedFile) else analyse_source(path, data, batch.config)
+        for path, data in batch.files
+    ]
+
+
+def read_source(path: str) -> bytes | SkippedFile:
+    """A file's bytes, read where the scan runs."""
     try:
         with open(path, "rb") as handle:
-            data = handle.read()
+            return handle.read()
     except OSError as exc:
         return SkippedFile(path, f"cannot read file: {exc.strerror}")
-    return analyse_source(path, data, config)
+
+
+def analyse_file(path: str, config: Config) -> FileAnalysis | SkippedFile:
+    """Run every per-file stage on one file."""
+    data = read_source(path)
+    return data if isinstance(data, SkippedFile) else analyse_source(path, data, config)
 
 
 def analyse_source(path: str, data: bytes, config: Config) -> FileAnalysis | SkippedFile:
-    """Run every per-file stage on source bytes (a file's, or a snippet's)."""
+    """Run every per-file stage on one file's bytes (pure: touches no file)."""
     parsed = parse_source(path, data)
     if isinstance(parsed, SkippedFile):
         return parsed
@@ -97,23 +137,29 @@ def _count_lines(source: bytes) -> int:
     return source.count(b"\n") + (0 if source.endswith(b"\n") else 1)
 
 
-def _analyse_star(args: tuple[str, Config]) -> FileAnalysis | SkippedFile:
-    return analyse_file(*args)
+def _batches(files: Sequence[str], config: Config, size: int) -> Iterator[FileBatch]:
+    """Batches of ``size`` files, each read only when its batch is submitted."""
+    for start in range(0, len(files), size):
+        chunk = files[start : start + size]
+        yield FileBatch(config, tuple((path, read_source(path)) for path in chunk))
 
 
 def _map_files(
-    files: Sequence[str], config: Config, progress: Progress | None
+    files: Sequence[str], config: Config, progress: Progress | None, remote: DaskMapper | None
 ) -> Iterator[FileAnalysis | SkippedFile]:
+    """Every file through ``analyse_batch``: on the cluster, in a local process pool, or here."""
     jobs = _jobs(config)
-    work = [(path, config) for path in files]
-    results: Iterable[FileAnalysis | SkippedFile]
-    if jobs == 1 or len(files) < POOL_MIN_FILES:
-        results = map(_analyse_star, work)
-        yield from _counted(results, len(files), progress)
-        return
-    chunk = max(1, min(32, len(files) // (jobs * 8)))
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
-        yield from _counted(pool.map(_analyse_star, work, chunksize=chunk), len(files), progress)
+    mapper: ContextManager[Mapper]
+    if remote is not None:
+        mapper, workers = nullcontext(remote), remote.workers
+    elif jobs == 1 or len(files) < POOL_MIN_FILES:
+        mapper, workers = nullcontext(streaming_map), 1
+    else:
+        mapper, workers = ProcessPoolMapper(jobs), jobs
+    size = max(1, min(BATCH_FILES, len(files) // (workers * 8)))
+    with mapper as run:
+        batches = run(analyse_batch, _batches(files, config, size))
+        yield from _counted(itertools.chain.from_iterable(batches), len(files), progress)
 
 
 def _counted(
@@ -139,17 +185,21 @@ class _Stopwatch:
 
 
 def cached_map(
-    files: Sequence[str], config: Config, progress: Progress | None, cache: AnalysisCache | None
+    files: Sequence[str],
+    config: Config,
+    progress: Progress | None,
+    cache: AnalysisCache | None,
+    keys: dict[str, bytes],
+    remote: DaskMapper | None = None,
 ) -> Iterator[FileAnalysis | SkippedFile]:
     """The map stage through the cache: cached files are not analysed again; results come in
     ``files`` order whatever was cached."""
     if cache is None:
-        yield from _map_files(files, config, progress)
+        yield from _map_files(files, config, progress, remote)
         return
-    keys = cache_keys(files, config)
     cached = cache.lookup(list(keys.values()))
     todo = [path for path in files if keys.get(path) not in cached]
-    fresh = dict(zip(todo, _map_files(todo, config, progress), strict=True))
+    fresh = dict(zip(todo, _map_files(todo, config, progress, remote), strict=True))
     analysed = {
         keys[path]: result
         for path, result in fresh.items()
@@ -175,16 +225,66 @@ def cache_keys(files: Sequence[str], config: Config) -> dict[str, bytes]:
     return keys
 
 
+def _result_key(
+    paths: Sequence[str], config: Config, discovery: Discovery, keys: dict[str, bytes]
+) -> bytes:
+    """Everything a scan's result depends on: dupfind's version, the settings, where it runs
+    from, which files were found (and skipped) with their contents, and the git state the
+    change-frequency rule reads. Equal keys, equal results."""
+    hasher = hashlib.blake2b(digest_size=20)
+    state = repository_state(paths, config.history)
+    for part in (__version__, config.result_key(), os.getcwd(), repr(list(paths)), state):
+        hasher.update(part.encode("utf-8", "surrogateescape") + b"\0")
+    hasher.update(repr(discovery.skipped).encode("utf-8", "surrogateescape"))
+    for path in discovery.files:
+        hasher.update(keys.get(path) or b"unreadable " + path.encode("utf-8", "surrogateescape"))
+    return hasher.digest()
+
+
 def scan(paths: Sequence[str], config: Config, progress: Progress | None = None) -> ScanResult:
-    """Find the clone groups in ``paths`` (files or directories)."""
+    """Find the clone groups in ``paths`` (files or directories).
+
+    With the cache on, a scan of exactly the inputs of an earlier one (same files and
+    contents, settings and git state: ``_result_key``) returns that scan's stored result.
+    """
+    cluster = cluster_for(config.executor, config.scheduler)
     watch = _Stopwatch()
     discovery = discover_files(paths, config)
     watch.lap("discover")
+    if not config.cache:
+        with cluster as remote:
+            return _scan(paths, config, progress, discovery, watch, remote=remote)
+    cache = AnalysisCache(Path(config.cache_dir or default_directory()))
+    try:
+        keys = cache_keys(discovery.files, config)
+        key = _result_key(paths, config, discovery, keys)
+        result = cache.load_result(key)
+        if result is not None:
+            cache.record_run(hits=len(discovery.files), misses=0)
+            watch.lap("reuse the stored result (nothing changed)")
+        else:
+            with cluster as remote:
+                result = _scan(paths, config, progress, discovery, watch, cache, keys, remote)
+            cache.store_result(key, result)
+        return replace(result, notes=(*cache.notes, *result.notes), timings=tuple(watch.laps))
+    finally:
+        cache.close()
+
+
+def _scan(
+    paths: Sequence[str],
+    config: Config,
+    progress: Progress | None,
+    discovery: Discovery,
+    watch: _Stopwatch,
+    cache: AnalysisCache | None = None,
+    keys: dict[str, bytes] | None = None,
+    remote: DaskMapper | None = None,
+) -> ScanResult:
     analyses: list[FileAnalysis] = []
     skipped = list(discovery.skipped)
     frequency: Counter[int] = Counter()
-    cache = AnalysisCache(Path(config.cache_dir or default_directory())) if config.cache else None
-    for result in cached_map(discovery.files, config, progress, cache):
+    for result in cached_map(discovery.files, config, progress, cache, keys or {}, remote):
         if isinstance(result, SkippedFile):
             skipped.append(result)
             continue
@@ -193,12 +293,11 @@ def scan(paths: Sequence[str], config: Config, progress: Progress | None = None)
         if result.problem is not None:
             skipped.append(result.problem)
     watch.lap("map (read, parse, extract, fingerprint)")
-    found, leftovers = commented_out(find_groups(analyses, config, frequency, watch))
+    found, leftovers = commented_out(
+        find_groups(analyses, config, frequency, watch, remote or serial_map)
+    )
     found, suppressed = _unsuppressed(found) if config.suppress else (found, 0)
     recommendations, notes = _classify(found, analyses, paths, config)
-    if cache is not None:
-        notes = cache.notes + notes
-        cache.close()
     watch.lap("classify")
     groups = [item.group for item in found]
     versioned = versioned_files(analyses)
@@ -283,8 +382,10 @@ def find_groups(
     config: Config,
     frequency: Counter[int],
     watch: _Stopwatch | None = None,
+    mapper: Mapper = serial_map,
 ) -> list[FoundGroup]:
-    """The reduce: candidates → score → group over every analysed file."""
+    """The reduce: candidates → score → group over every analysed file (candidate edges
+    scored through ``mapper``)."""
     watch = watch or _Stopwatch()
     units = eligible_units(analyses, config)
     buckets = exact_buckets(units)
@@ -292,7 +393,7 @@ def find_groups(
     watch.lap("candidates: near-miss index")
     runs = statement_runs(analyses)
     watch.lap("candidates: statement runs")
-    groups = build_groups(analyses, units, buckets, pairs, runs, config.min_similarity)
+    groups = build_groups(analyses, units, buckets, pairs, runs, config.min_similarity, mapper)
     watch.lap("score and group")
     return groups
 

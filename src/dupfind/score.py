@@ -65,6 +65,22 @@ def similarity(first: Tokens, second: Tokens, cutoff: float = 0.0) -> float:
     return float(Levenshtein.normalized_similarity(a.named, renamed, score_cutoff=cutoff))
 
 
+@dataclass(frozen=True, slots=True)
+class ScoreChunk:
+    """Candidate pairs and exactly the token sequences they name (``pairs`` index ``tokens``):
+    self-contained and picklable, so any worker can score it (executor.py)."""
+
+    tokens: tuple[Tokens, ...]
+    pairs: tuple[tuple[int, int], ...]
+    cutoff: float
+
+
+def score_chunk(chunk: ScoreChunk) -> list[float]:
+    """``similarity`` of each pair of ``chunk``, in order."""
+    tokens, cutoff = chunk.tokens, chunk.cutoff
+    return [similarity(tokens[first], tokens[second], cutoff) for first, second in chunk.pairs]
+
+
 def _key(tokens: Tokens) -> tuple[int, str, array[int]]:
     return len(tokens.shape), tokens.shape, tokens.exact
 

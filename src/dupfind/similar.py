@@ -135,8 +135,9 @@ class Corpus:
         """The analyses of ``paths`` that can be had: from memory, the cache, or analysed now
         (files that cannot be analysed are recorded as skipped)."""
         todo = [p for p in dict.fromkeys(paths) if p not in self.analyses and p not in self.skipped]
+        keys = cache_keys(todo, self.config) if self.cache is not None else {}
         for path, result in zip(
-            todo, cached_map(todo, self.config, progress, self.cache), strict=True
+            todo, cached_map(todo, self.config, progress, self.cache, keys), strict=True
         ):
             if isinstance(result, SkippedFile):
                 self.skipped[path] = result
