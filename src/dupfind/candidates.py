@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 from dupfind.config import Config
 from dupfind.executor import Mapper, serial_map
-from dupfind.fingerprint import SHINGLE, digest
+from dupfind.fingerprint import digest, window
 from dupfind.models import CodeUnit, FileAnalysis, StatementList, Window
 
 SELECTED = 10
@@ -132,10 +132,9 @@ def _selected(
     broken by value). Set algebra and sorts with a C key: no Python loop per token."""
     if unit.tokens > MAX_NEAR_MISS_TOKENS:
         return []
-    window = set(shingles[unit.tok_start : max(unit.tok_start, unit.tok_end - SHINGLE + 1)])
-    window -= unshared
+    selectable = window(shingles, unit.tok_start, unit.tok_end) - unshared
     keep = min(MAX_SELECTED, SELECTED + unit.tokens // SELECTED_PER_TOKENS)
-    return sorted(sorted(window), key=frequency.__getitem__)[:keep]
+    return sorted(sorted(selectable), key=frequency.__getitem__)[:keep]
 
 
 def _best_partners(

@@ -33,13 +33,17 @@ from rich.progress import (
 
 from dupfind import __version__
 from dupfind.cache import AnalysisCache, default_directory
-from dupfind.config import Config, find_pyproject, load_config_file, validate_option
+from dupfind.config import load_config
 from dupfind.errors import DupfindError, ExitCode, UsageError
 from dupfind.gate import FAIL_ON, Baseline, GateResult, changed_lines, evaluate
 from dupfind.models import ScanResult
 from dupfind.pipeline import scan as run_scan
 from dupfind.report import get_reporter
+from dupfind.report.similar import FORMATS as SIMILAR_FORMATS
+from dupfind.report.similar import render_similar
 from dupfind.report.view import build_view
+from dupfind.similar import TARGET_FORMS, find_similar, similar_to_changes
+from dupfind.sketch import clear_sketches
 
 EXIT_CODES_HELP = (
     "Exit codes: 0 success; 1 actionable duplicates (dupfind check); "
@@ -72,14 +76,6 @@ def main_options(
     ] = False,
 ) -> None:
     """dupfind: duplicate-code detection and consolidation for Python."""
-
-
-def _load_config(paths: list[str], config_path: Path | None, options: dict[str, object]) -> Config:
-    """Defaults < [tool.dupfind] (or --config FILE) < command-line options."""
-    pyproject = config_path or find_pyproject([Path(p) for p in paths])
-    base = load_config_file(pyproject) if pyproject is not None else Config()
-    given = {k: validate_option(k, v) for k, v in options.items() if v is not None}
-    return base.merged(given)
 
 
 class _LazyProgress:
@@ -321,6 +317,13 @@ def _command(mode: str) -> Callable[..., None]:
         debug = bool(given["debug"])
         _run(lambda: _report(mode, targets, given, options), debug)
 
+    return _declared(command, declared, COMMAND_HELP[mode])
+
+
+def _declared(
+    command: Callable[..., None], declared: list[tuple[str, object, object]], doc: str
+) -> Callable[..., None]:
+    """``command`` with the signature typer reads: one keyword parameter per declared option."""
     command.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
         [
             inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default,
@@ -329,7 +332,7 @@ def _command(mode: str) -> Callable[..., None]:
         ]
     )  # fmt: skip
     command.__annotations__ = {name: annotation for name, annotation, _ in declared}
-    command.__doc__ = COMMAND_HELP[mode]
+    command.__doc__ = doc
     return command
 
 
@@ -337,7 +340,7 @@ def _report(
     mode: str, targets: list[str], given: dict[str, object], options: dict[str, object]
 ) -> None:
     config = given["config"]
-    settings = _load_config(targets, config if isinstance(config, Path) else None, options)
+    settings = load_config(targets, config if isinstance(config, Path) else None, options)
     renderer = get_reporter(settings.format)
     progress = _LazyProgress(Console(stderr=True))
     try:
@@ -410,6 +413,121 @@ def _finish_check(gate: GateResult, given: dict[str, object]) -> None:
         raise typer.Exit(int(ExitCode.DUPLICATES))
 
 
+SimilarArgs = Annotated[
+    list[str] | None,
+    typer.Argument(
+        metavar="[TARGET] [PATHS]...",
+        help="TARGET is FILE::QUALNAME, FILE:START-END or - (a snippet on stdin); then the files "
+        "or directories to search (default: .). With --diff, every argument is a path.",
+        show_default=False,
+    ),
+]
+Top = Annotated[int, typer.Option("--top", min=1, help="At most this many matches per target.")]
+SimilarThreshold = Annotated[
+    float | None,
+    typer.Option(
+        "--min-similarity",
+        help="Show matches at least this similar, 0-1 [min-similarity, 0.5; with --diff: "
+        "consolidate-similarity, 0.8].",
+    ),
+]
+SimilarDiff = Annotated[
+    str | None,
+    typer.Option(
+        "--diff",
+        help="Search for every function added or changed since this git ref; exit 1 when one is "
+        "at least --min-similarity similar to existing code.",
+    ),
+]
+SIMILAR: list[tuple[str, object, object]] = [
+    ("args", SimilarArgs, None), ("top", Top, 10), ("min_similarity", SimilarThreshold, None),
+    ("diff", SimilarDiff, None), ("exit_zero", ExitZero, False),
+    *(o for o in COMMON if o[0] not in ("paths", "min_similarity", "history", "timings",
+                                        "executor", "scheduler")),
+]  # fmt: skip
+SIMILAR_HELP = (
+    "Search before writing: the existing code most similar to TARGET, ranked, with similarity, "
+    "kind and location; with --diff BASE, for every function added or changed since BASE, the "
+    "existing code at least --min-similarity similar (exit 1 when there is some, for pre-commit "
+    "and review). Answers from the cache a scan leaves. Exit codes: 0 searched (also with "
+    "matches, except with --diff), 1 --diff found matches, 2 bad TARGET or usage, 3 internal."
+)
+
+
+def _similar_command(**given: object) -> None:
+    _run(lambda: _similar(given), bool(given["debug"]))
+
+
+def _similar(given: dict[str, object]) -> None:
+    args = [str(arg) for arg in given["args"] or []]  # type: ignore[attr-defined]
+    base = given["diff"]
+    if base is None and not args:
+        raise UsageError(f"dupfind similar needs a TARGET: {TARGET_FORMS}; or --diff BASE")
+    target, paths = (None, args) if base is not None else (args[0], args[1:])
+    output_format = str(given["output_format"] or "terminal")
+    if output_format not in SIMILAR_FORMATS:
+        raise UsageError(
+            f"--format: similar writes {' or '.join(SIMILAR_FORMATS)}, not {output_format!r}"
+        )
+    options = {key: given[key] for key in SETTINGS if key in given}
+    options["exclude"] = given["exclude"] or None
+    config = given["config"]
+    settings = load_config(paths or ["."], config if isinstance(config, Path) else None, options)
+    threshold = None if given["min_similarity"] is None else settings.min_similarity
+    top = int(str(given["top"]))
+    progress = _LazyProgress(Console(stderr=True))
+    try:
+        if target is None:
+            result = similar_to_changes(
+                str(base),
+                paths or ["."],
+                settings,
+                top=top,
+                min_similarity=threshold,
+                progress=progress,
+            )
+        else:
+            snippet = sys.stdin.read() if target == "-" else None
+            result = find_similar(
+                target,
+                paths or ["."],
+                settings,
+                top=top,
+                min_similarity=threshold,
+                snippet=snippet,
+                progress=progress,
+            )
+    finally:
+        progress.stop()  # fmt: skip
+    output = given["output"]
+    with _output(output if isinstance(output, Path) else None) as out:
+        render_similar(result, output_format, out)
+    if result.base is not None and result.findings and not given["exit_zero"]:
+        raise typer.Exit(int(ExitCode.DUPLICATES))
+
+
+McpRoots = Annotated[
+    list[str] | None,
+    typer.Argument(
+        help="The directories the server may read (default: .); any other path is refused.",
+        show_default=False,
+    ),
+]
+
+
+def _serve(roots: list[str]) -> None:
+    try:
+        from dupfind.mcp_server import serve
+    except ModuleNotFoundError as exc:
+        if (exc.name or "").partition(".")[0] != "mcp":
+            raise
+        raise UsageError(
+            "dupfind mcp needs the Model Context Protocol SDK, an optional extra: "
+            "pip install 'dupfind[mcp]'"
+        ) from None
+    serve(roots)
+
+
 app.command("scan")(_command("scan"))
 app.command("plan")(_command("plan"))
 app.command("check")(_command("check"))
@@ -421,6 +539,16 @@ baseline_app.command("prune", help="Drop baseline entries whose groups no longer
     _command("baseline-prune")
 )
 app.add_typer(baseline_app, name="baseline")
+app.command("similar")(_declared(_similar_command, SIMILAR, SIMILAR_HELP))
+
+
+@app.command("mcp")
+def mcp_command(roots: McpRoots = None, debug: Debug = False) -> None:
+    """Serve dupfind to coding agents over the Model Context Protocol (stdio): read-only tools
+    scan, similar and plan, confined to ROOTS. Needs the extra: pip install 'dupfind[mcp]'."""
+    _run(lambda: _serve(roots or ["."]), debug)
+
+
 cache_app = typer.Typer(help="The incremental cache of per-file results.")
 app.add_typer(cache_app, name="cache")
 
@@ -448,6 +576,7 @@ def cache_info(cache_dir: CacheDir = None) -> None:
 def cache_clear(cache_dir: CacheDir = None) -> None:
     """Delete every cached result."""
     cache = _open_cache(cache_dir)
+    clear_sketches(cache)
     removed = cache.clear()
     cache.close()
     typer.echo(f"dupfind: removed {removed} cached file analyses from {cache.path}")

@@ -264,3 +264,16 @@ def load_config_file(path: Path) -> Config:
     if not isinstance(table, dict):
         raise ConfigError("tool.dupfind", "expected a table", str(path))
     return Config.from_mapping(table, source=f"{path} [tool.dupfind]")
+
+
+def load_config(
+    paths: Sequence[str],
+    config_path: Path | None = None,
+    options: Mapping[str, object] | None = None,
+) -> Config:
+    """The settings of a run over ``paths``: defaults < ``[tool.dupfind]`` of the nearest
+    pyproject.toml (or ``config_path``) < ``options`` (command-line values, None = not given)."""
+    pyproject = config_path or find_pyproject([Path(p) for p in paths])
+    base = load_config_file(pyproject) if pyproject is not None else Config()
+    given = {k: validate_option(k, v) for k, v in (options or {}).items() if v is not None}
+    return base.merged(given)

@@ -44,3 +44,12 @@ class ConfigError(UsageError):
 class ClusterError(UsageError):
     """``--executor dask`` cannot run: the extra is missing, or the scheduler cannot be reached
     or has no usable workers."""
+
+
+class TargetError(UsageError):
+    """``dupfind similar``'s TARGET names no code: a missing file, an unknown qualified name,
+    a bad line range or an empty snippet."""
+
+
+class OutsideRootError(UsageError):
+    """The MCP server was asked about a path outside the roots it was started with."""

@@ -43,3 +43,8 @@ def shingles(tokens: array[int]) -> array[int]:
     crc = zlib.crc32
     count = max(0, len(tokens) - SHINGLE + 1)
     return array("I", [crc(view[i * step : i * step + width]) for i in range(count)])
+
+
+def window(shingles: array[int], start: int, end: int) -> set[int]:
+    """The distinct shingles lying wholly inside tokens ``[start, end)`` of a file."""
+    return set(shingles[start : max(start, end - SHINGLE + 1)])

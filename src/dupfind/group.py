@@ -22,8 +22,7 @@ import itertools
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-
-import networkx as nx
+from typing import TYPE_CHECKING
 
 from dupfind.candidates import RunMember, UnitRef
 from dupfind.executor import Mapper, serial_map
@@ -31,6 +30,9 @@ from dupfind.fingerprint import digest
 from dupfind.memo import Memo, content_key
 from dupfind.models import CloneGroup, CloneKind, FileAnalysis, Member, UnitKind
 from dupfind.score import ScoreChunk, Tokens, score_chunk
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 EXACT_SPLIT_LIMIT = 12
 LINK_SAMPLE = EXACT_SPLIT_LIMIT
@@ -180,6 +182,8 @@ def build_groups(
     bucket_edges = (pair for bucket in buckets for pair in _bucket_pairs(bucket, copies))
     edges = list(dict.fromkeys([*bucket_edges, *near_pairs]))  # each pair once, in order
     scores.prefill(edges, mapper)
+    import networkx as nx  # here, not at the top: `dupfind similar` never groups and starts fast
+
     graph: nx.Graph[int] = nx.Graph()
     for first, second in edges:
         _add_edge(graph, first, second, scores(first, second), min_similarity)
@@ -282,12 +286,7 @@ def _run_groups(
 def _make_group(copies: Sequence[_Copy], pair_scores: Sequence[float]) -> FoundGroup | None:
     if len(copies) < 2 or not pair_scores:
         return None
-    if len({c.exact_digest for c in copies}) == 1:
-        kind = CloneKind.EXACT
-    elif len({c.shape_digest for c in copies}) == 1:
-        kind = CloneKind.RENAMED
-    else:
-        kind = CloneKind.NEAR_MISS
+    kind = CloneKind.of({c.exact_digest for c in copies}, {c.shape_digest for c in copies})
     ordered = sorted(copies, key=lambda c: c.member)
     group = CloneGroup(
         id=_group_id(ordered),

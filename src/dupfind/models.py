@@ -8,7 +8,7 @@ by the report view. Token sequences are ``array('I')`` of small integer codes (s
 from __future__ import annotations
 
 from array import array
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -44,6 +44,13 @@ class CloneKind(StrEnum):
     EXACT = "exact"
     RENAMED = "renamed"
     NEAR_MISS = "near-miss"
+
+    @classmethod
+    def of(cls, exact_digests: Collection[bytes], shape_digests: Collection[bytes]) -> CloneKind:
+        """The kind of a set of copies, from their distinct exact and shape digests."""
+        if len(exact_digests) == 1:
+            return cls.EXACT
+        return cls.RENAMED if len(shape_digests) == 1 else cls.NEAR_MISS
 
 
 class _Fields:

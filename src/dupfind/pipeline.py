@@ -63,6 +63,7 @@ from dupfind.models import (
 )
 from dupfind.normalise import named_codes
 from dupfind.parse import parse_source, parse_tree
+from dupfind.sketch import record_sketches
 from dupfind.suppress import is_suppressed, suppressed_ranges
 
 Progress = Callable[[int, int], None]
@@ -184,7 +185,7 @@ class _Stopwatch:
         self.last = now
 
 
-def _cached_map(
+def cached_map(
     files: Sequence[str],
     config: Config,
     progress: Progress | None,
@@ -200,17 +201,20 @@ def _cached_map(
     cached = cache.lookup(list(keys.values()))
     todo = [path for path in files if keys.get(path) not in cached]
     fresh = dict(zip(todo, _map_files(todo, config, progress, remote), strict=True))
-    cache.store(
-        ((keys[path], result) for path, result in fresh.items()
-         if path in keys and isinstance(result, FileAnalysis)),
-        hits=len(files) - len(todo), misses=len(todo),
-    )  # fmt: skip
+    analysed = {
+        keys[path]: result
+        for path, result in fresh.items()
+        if path in keys and isinstance(result, FileAnalysis)
+    }
+    cache.store(analysed.items(), hits=len(files) - len(todo), misses=len(todo))
+    record_sketches(cache, cached | analysed)  # what `dupfind similar` searches
     for path in files:
         key = keys.get(path)
         yield cached[key] if key is not None and key in cached else fresh[path]
 
 
-def _cache_keys(files: Sequence[str], config: Config) -> dict[str, bytes]:
+def cache_keys(files: Sequence[str], config: Config) -> dict[str, bytes]:
+    """Each readable file's cache key."""
     keys = {}
     settings = config.analysis_key()
     for path in files:
@@ -253,7 +257,7 @@ def scan(paths: Sequence[str], config: Config, progress: Progress | None = None)
             return _scan(paths, config, progress, discovery, watch, remote=remote)
     cache = AnalysisCache(Path(config.cache_dir or default_directory()))
     try:
-        keys = _cache_keys(discovery.files, config)
+        keys = cache_keys(discovery.files, config)
         key = _result_key(paths, config, discovery, keys)
         result = cache.load_result(key)
         if result is not None:
@@ -281,7 +285,7 @@ def _scan(
     analyses: list[FileAnalysis] = []
     skipped = list(discovery.skipped)
     frequency: Counter[int] = Counter()
-    for result in _cached_map(discovery.files, config, progress, cache, keys or {}, remote):
+    for result in cached_map(discovery.files, config, progress, cache, keys or {}, remote):
         if isinstance(result, SkippedFile):
             skipped.append(result)
             continue

@@ -3,12 +3,13 @@ verdicts, then leftovers, a summary and skipped files. Colour only on a terminal
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TextIO
 
 from rich.console import Console
 from rich.text import Text
 
-from dupfind.report.view import GroupView, ReportView
+from dupfind.report.view import GroupView, ReportView, SkippedView
 
 KIND_STYLE = {"exact": "bold red", "renamed": "bold yellow", "near-miss": "bold cyan"}
 VERDICT_STYLE = {"consolidate": "bold green", "extract": "bold magenta", "leave-separate": "dim"}
@@ -27,12 +28,19 @@ def render_terminal(view: ReportView, out: TextIO) -> None:
         console.print(Text(f"\nLeftovers of repeated attempts ({len(view.leftovers)}):", "bold"))
         for leftover in view.leftovers:
             console.print(f"  {leftover.kind}: {leftover.reason}", markup=False)
-    for note in view.notes:
+    print_footer(console, view.notes, _summary(view), view.skipped)
+
+
+def print_footer(
+    console: Console, notes: Sequence[str], summary: Text, skipped: Sequence[SkippedView]
+) -> None:
+    """The end of every terminal report: notes, the summary line and the skipped files."""
+    for note in notes:
         console.print(Text(f"\nNote: {note}", "italic"))
-    console.print(_summary(view))
-    if view.skipped:
-        console.print(Text(f"Skipped or partly parsed files ({len(view.skipped)}):", "bold"))
-        for item in view.skipped:
+    console.print(summary)
+    if skipped:
+        console.print(Text(f"Skipped or partly parsed files ({len(skipped)}):", "bold"))
+        for item in skipped:
             where = f"{item.path}:{item.line}" if item.line else item.path
             console.print(f"  {where}: {item.reason}", markup=False)
 

@@ -1,0 +1,160 @@
+"""``dupfind mcp``: dupfind for coding agents, as a Model Context Protocol server over stdio.
+
+Built on the official MCP Python SDK (``mcp`` 2.x, the optional extra ``dupfind[mcp]``): its
+``MCPServer`` turns each tool function's signature into the tool's input schema and its returned
+dict into structured content (and a JSON text block). Three tools, all read-only (annotated so):
+
+* ``scan``: the summary and the largest clone groups under a path (the JSON report's keys);
+* ``similar``: a snippet (or ``FILE::QUALNAME`` / ``FILE:START-END``) → the most similar
+  existing code (the ``dupfind similar`` JSON document);
+* ``plan``: the scorecard and the verdicts, highest priority first.
+
+Confinement: the server is started with one or more root directories (default: the working
+directory). Every path a tool is given is resolved (relative paths against the first root,
+symbolic links followed) and refused with a ``ToolError`` naming the roots unless it lies inside
+one; discovery never follows symbolic links here, whatever the configuration says, so nothing
+outside the roots is read. Errors are returned to the agent as tool errors (``is_error``) with
+dupfind's own message; stdout carries only the protocol.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver.exceptions import ToolError
+from mcp.types import ToolAnnotations
+
+from dupfind import __version__
+from dupfind.config import Config, load_config
+from dupfind.discover import display_path
+from dupfind.errors import DupfindError, OutsideRootError, UsageError
+from dupfind.pipeline import scan as run_scan
+from dupfind.report.json import document
+from dupfind.report.similar import similar_document
+from dupfind.report.view import build_view
+from dupfind.similar import find_similar
+
+INSTRUCTIONS = (
+    "dupfind finds duplicated Python code. Before writing a new function, call `similar` with "
+    "the code you are about to write (or FILE::QUALNAME) to find an existing implementation to "
+    "reuse. `scan` lists clone groups under a path; `plan` says what to do with each "
+    "(consolidate, extract, leave separate). Paths must lie inside the server's roots: {roots}."
+)
+READ_ONLY = ToolAnnotations(
+    read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False
+)
+SUMMARY_KEYS = ("files_scanned", "lines_scanned", "duplicated_lines", "duplicated_percent")
+
+
+class Roots:
+    """The directories the server may read."""
+
+    def __init__(self, roots: Sequence[str]) -> None:
+        self.paths = tuple(Path(root).resolve() for root in roots)
+        for given, path in zip(roots, self.paths, strict=True):
+            if not path.is_dir():
+                raise UsageError(f"{given}: not a directory; dupfind mcp serves directories")
+
+    def confine(self, path: str) -> str:
+        """``path`` (relative ones against the first root) if it lies inside a root, spelled
+        as dupfind spells paths; else an OutsideRootError."""
+        try:
+            resolved = (self.paths[0] / path).resolve()
+        except (OSError, ValueError, RuntimeError) as exc:  # NUL bytes, symbolic link loops
+            raise UsageError(f"{path!r}: not a usable path ({exc})") from None
+        if not any(resolved.is_relative_to(root) for root in self.paths):
+            raise OutsideRootError(
+                f"{path}: outside the roots this server may read ({self.described()}); "
+                "pass a path inside them"
+            )
+        return display_path(resolved)
+
+    def described(self) -> str:
+        return ", ".join(str(root) for root in self.paths)
+
+
+def _settings(path: str) -> Config:
+    return load_config([path]).merged({"follow_symlinks": False})
+
+
+def _tool(action: Callable[[], dict[str, object]]) -> dict[str, object]:
+    """Run a tool's body; dupfind's errors become tool errors the agent can read."""
+    try:
+        return action()
+    except DupfindError as exc:
+        raise ToolError(str(exc)) from None
+
+
+def _scan_document(path: str, mode: str, limit: int) -> dict[str, Any]:
+    settings = _settings(path)
+    data = document(build_view(run_scan([path], settings), mode=mode))
+    ordered = {group["id"]: group for group in data["groups"]}
+    groups = [ordered[key] for key in data["plan"]] if mode == "plan" else data["groups"]
+    found = {key: data[key] for key in SUMMARY_KEYS}
+    return found | {"groups": groups[:limit], "groups_total": len(groups), "notes": data["notes"]}
+
+
+def build_server(roots: Roots) -> MCPServer[Any]:
+    """The server with its three tools, confined to ``roots``."""
+    server: MCPServer[Any] = MCPServer(
+        "dupfind", version=__version__, log_level="WARNING",
+        instructions=INSTRUCTIONS.format(roots=roots.described()),
+    )  # fmt: skip
+
+    def scan(path: str = ".", max_groups: int = 20) -> dict[str, object]:
+        """Duplicated code under PATH (a file or directory inside the roots): totals and the
+        largest clone groups (each with kind, similarity, members, verdict and reasons)."""
+        return _tool(lambda: _scan_document(roots.confine(path), "scan", max_groups))
+
+    def similar(
+        code: str = "", target: str = "", path: str = ".", top: int = 10,
+        min_similarity: float | None = None,
+    ) -> dict[str, object]:  # fmt: skip
+        """The existing code under PATH most similar to CODE (a Python snippet: the function
+        you are about to write) or to TARGET (FILE::QUALNAME or FILE:START-END), best first,
+        with similarity (0-1), kind (exact, renamed, near-miss) and location. Give CODE or
+        TARGET."""
+        return _tool(lambda: _similar(roots, code, target, path, top, min_similarity))
+
+    def plan(path: str = ".", max_groups: int = 20) -> dict[str, object]:
+        """The refactoring plan for PATH: each clone group's verdict (consolidate, extract,
+        leave-separate), reasons, the copy to keep, the proposed signature and the lines
+        saved, highest priority first."""
+        return _tool(lambda: _scan_document(roots.confine(path), "plan", max_groups))
+
+    for tool in (scan, similar, plan):
+        server.add_tool(tool, annotations=READ_ONLY)
+    return server
+
+
+def _similar(
+    roots: Roots, code: str, target: str, path: str, top: int, min_similarity: float | None
+) -> dict[str, object]:
+    if bool(code) == bool(target):
+        raise UsageError(
+            "give either code (a snippet) or target (FILE::QUALNAME or FILE:START-END)"
+        )
+    spec = "-"
+    if target:  # only the file part is a path
+        file, separator, rest = target.partition("::")
+        if not separator:
+            file, separator, rest = target.rpartition(":")
+        spec = roots.confine(file) + separator + rest if separator else target
+    where = roots.confine(path)
+    threshold = None
+    if min_similarity is not None:
+        threshold = Config.from_mapping(
+            {"min-similarity": min_similarity}, "similar"
+        ).min_similarity
+    result = find_similar(
+        spec, [where], _settings(where), top=max(1, top), min_similarity=threshold, snippet=code
+    )
+    return similar_document(result)
+
+
+def serve(roots: Sequence[str]) -> None:
+    """Run the server on stdin/stdout until the client closes it."""
+    build_server(Roots(roots)).run("stdio")

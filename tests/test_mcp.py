@@ -1,0 +1,190 @@
+"""The MCP server, driven by the official SDK's own client over a real stdio session
+(``python -m dupfind mcp ROOT``): its tools, their answers, and paths outside the root refused
+(relative, absolute, through a symbolic link, inside a TARGET). The same tools are also called
+in-process, and the command's errors (missing extra, bad root) checked through the CLI."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+from typing import Any
+
+import anyio
+import pytest
+from mcp import ClientSession, StdioServerParameters, stdio_client
+from mcp.server.mcpserver.exceptions import ToolError
+from mcp.types import CallToolResult, InitializeResult, ListToolsResult, TextContent
+from typer.testing import CliRunner
+
+from dupfind.cli import app
+from dupfind.errors import UsageError
+from dupfind.mcp_server import Roots, build_server
+from tests.conftest import FIXTURES, LOADER
+
+REFUSED = "outside the roots this server may read"
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    base = tmp_path_factory.mktemp("mcp")
+    root = base / "project"
+    shutil.copytree(FIXTURES / "similar" / "ranking", root)
+    outside = base / "outside"
+    outside.mkdir()
+    (outside / "secret.py").write_text(LOADER, encoding="utf-8")
+    (root / "linked").symlink_to(outside, target_is_directory=True)
+    return root
+
+
+def _calls(project: Path) -> dict[str, tuple[str, dict[str, Any]]]:
+    snippet = (project / "snippet.txt").read_text(encoding="utf-8")
+    outside = str(project.parent / "outside")
+    return {
+        "similar_code": ("similar", {"code": snippet, "top": 2}),
+        "similar_target": ("similar", {"target": "shop/orders.py::order_total", "top": 1}),
+        "similar_range": ("similar", {"target": "billing/invoices.py:6-17", "min_similarity": 0.9}),
+        "scan": ("scan", {"path": "."}),
+        "plan": ("plan", {"max_groups": 1}),
+        "outside_relative": ("scan", {"path": "../outside"}),
+        "outside_absolute": ("similar", {"code": LOADER, "path": outside}),
+        "outside_symlink": ("plan", {"path": "linked"}),
+        "outside_target": ("similar", {"target": "../outside/secret.py::load_settings"}),
+        "outside_range": ("similar", {"target": f"{outside}/secret.py:1-5"}),
+        "both": ("similar", {"code": "x = 1", "target": "shop/orders.py::order_total"}),
+        "unknown_name": ("similar", {"target": "shop/orders.py::order_totl"}),
+    }
+
+
+Session = tuple[InitializeResult, ListToolsResult, dict[str, CallToolResult]]
+
+
+@pytest.fixture(scope="module")
+def session(project: Path, tmp_path_factory: pytest.TempPathFactory) -> Session:
+    """One real session: the server is a subprocess started by the SDK's stdio client."""
+    cache = tmp_path_factory.mktemp("mcp-cache")
+    params = StdioServerParameters(
+        command=sys.executable, args=["-m", "dupfind", "mcp", str(project)],
+        cwd=str(project), env={"XDG_CACHE_HOME": str(cache)},
+    )  # fmt: skip
+
+    async def talk() -> Session:
+        async with stdio_client(params) as (read, write), ClientSession(read, write) as client:
+            started = await client.initialize()
+            tools = await client.list_tools()
+            results = {
+                name: await client.call_tool(tool, arguments)
+                for name, (tool, arguments) in _calls(project).items()
+            }
+        return started, tools, results
+
+    return anyio.run(talk)
+
+
+def _text(result: CallToolResult) -> str:
+    return "".join(block.text for block in result.content if isinstance(block, TextContent))
+
+
+def _data(result: CallToolResult) -> dict[str, Any]:
+    assert not result.is_error, _text(result)
+    assert isinstance(result.structured_content, dict)
+    return result.structured_content
+
+
+def test_three_read_only_tools_and_instructions_naming_the_root(
+    session: Session, project: Path
+) -> None:
+    started, tools, _ = session
+    assert {tool.name for tool in tools.tools} == {"scan", "similar", "plan"}
+    for tool in tools.tools:
+        assert tool.annotations is not None and tool.annotations.read_only_hint
+        assert tool.annotations.destructive_hint is False
+    (similar,) = [tool for tool in tools.tools if tool.name == "similar"]
+    assert set(similar.input_schema["properties"]) == {
+        "code", "target", "path", "top", "min_similarity",
+    }  # fmt: skip
+    assert started.instructions is not None and str(project.resolve()) in started.instructions
+
+
+def test_similar_answers_a_snippet_a_function_and_a_range(session: Session) -> None:
+    results = session[2]
+    matches = _data(results["similar_code"])["results"][0]["matches"]
+    assert [(m["path"], m["qualname"]) for m in matches] == [
+        ("billing/invoices.py", "invoice_amount"),
+        ("shop/orders.py", "order_total"),
+    ]
+    (best,) = _data(results["similar_target"])["results"][0]["matches"]
+    assert (best["qualname"], best["kind"], best["similarity"]) == (
+        "invoice_amount",
+        "renamed",
+        1.0,
+    )
+    (found,) = _data(results["similar_range"])["results"]
+    assert [m["qualname"] for m in found["matches"]] == ["order_total"]
+
+
+def test_scan_and_plan_summarise_the_root(session: Session) -> None:
+    results = session[2]
+    scanned = _data(results["scan"])
+    assert scanned["files_scanned"] == 4  # the symlinked directory is not followed
+    assert scanned["groups_total"] == len(scanned["groups"]) >= 1
+    members = {m["qualname"] for m in scanned["groups"][0]["members"]}
+    assert {"invoice_amount", "order_total"} <= members
+    planned = _data(results["plan"])
+    assert len(planned["groups"]) == 1 <= planned["groups_total"]
+    assert planned["groups"][0]["verdict"] in {"consolidate", "extract", "leave-separate"}
+    assert planned["groups"][0]["reasons"]
+
+
+@pytest.mark.parametrize(
+    "call",
+    ["outside_relative", "outside_absolute", "outside_symlink", "outside_target", "outside_range"],
+)
+def test_paths_outside_the_root_are_refused(session: Session, project: Path, call: str) -> None:
+    result = session[2][call]
+    assert result.is_error
+    assert REFUSED in _text(result)
+    assert str(project.resolve()) in _text(result)
+
+
+def test_bad_arguments_are_tool_errors_with_dupfind_messages(session: Session) -> None:
+    results = session[2]
+    assert results["both"].is_error and "give either code" in _text(results["both"])
+    unknown = results["unknown_name"]
+    assert unknown.is_error and "did you mean shop/orders.py::order_total" in _text(unknown)
+
+
+def test_the_tools_in_process(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(project)
+    server = build_server(Roots([str(project)]))
+
+    async def call(tool: str, arguments: dict[str, Any]) -> Any:
+        return await server.call_tool(tool, arguments)
+
+    found = anyio.run(call, "similar", {"target": "shop/orders.py::order_total", "top": 1})
+    assert found.structured_content["results"][0]["matches"][0]["qualname"] == "invoice_amount"
+    assert anyio.run(call, "scan", {"max_groups": 0}).structured_content["groups"] == []
+    with pytest.raises(ToolError, match=REFUSED):
+        anyio.run(call, "plan", {"path": "/"})
+    with pytest.raises(ToolError, match="not a usable path"):
+        anyio.run(call, "scan", {"path": "nul\0byte"})
+    with pytest.raises(ToolError, match="min-similarity: expected a number between 0 and 1"):
+        anyio.run(call, "similar", {"code": LOADER, "min_similarity": 3})
+
+
+def test_roots_must_be_directories(project: Path) -> None:
+    with pytest.raises(UsageError, match="not a directory"):
+        Roots([str(project / "snippet.txt")])
+    result = CliRunner().invoke(app, ["mcp", str(project / "missing")])
+    assert result.exit_code == 2
+    assert "missing: not a directory" in result.stderr
+
+
+def test_without_the_extra_the_command_says_how_to_install_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delitem(sys.modules, "dupfind.mcp_server", raising=False)
+    monkeypatch.setitem(sys.modules, "mcp.server.mcpserver", None)
+    result = CliRunner().invoke(app, ["mcp"])
+    assert result.exit_code == 2
+    assert "pip install 'dupfind[mcp]'" in result.stderr
