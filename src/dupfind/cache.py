@@ -121,15 +121,20 @@ class AnalysisCache:
             return
         now = time.time()
         rows = [(key, pickle.dumps(value, protocol=5), now) for key, value in items]
+        self._write(
+            ("INSERT OR REPLACE INTO analyses (key, value, used) VALUES (?, ?, ?)", rows),
+            ("INSERT INTO runs (at, hits, misses) VALUES (?, ?, ?)", [(now, hits, misses)]),
+        )
+
+    def _write(self, *statements: tuple[str, Sequence[tuple[object, ...]]]) -> None:
+        """Run each statement over its rows, all in one transaction (a failure is a note)."""
+        if self.connection is None:
+            return
         try:
             with self.connection:
                 self.connection.execute("BEGIN IMMEDIATE")
-                self.connection.executemany(
-                    "INSERT OR REPLACE INTO analyses (key, value, used) VALUES (?, ?, ?)", rows
-                )
-                self.connection.execute(
-                    "INSERT INTO runs (at, hits, misses) VALUES (?, ?, ?)", (now, hits, misses)
-                )
+                for sql, rows in statements:
+                    self.connection.executemany(sql, rows)
         except sqlite3.Error as exc:
             self.notes.append(f"cache {self.path} could not be written ({exc})")
 
@@ -175,22 +180,15 @@ class AnalysisCache:
 
     def _put_blob(self, table: str, key: bytes, value: object) -> None:
         """Store ``value`` under ``key``; only the ``KEPT_BLOBS`` most recent are kept."""
-        if self.connection is None:
-            return
         row = (key, pickle.dumps(value, protocol=5), time.time())
-        try:
-            with self.connection:
-                self.connection.execute("BEGIN IMMEDIATE")
-                self.connection.execute(
-                    f"INSERT OR REPLACE INTO {table} (key, value, used) VALUES (?, ?, ?)", row
-                )
-                self.connection.execute(
-                    f"DELETE FROM {table} WHERE key NOT IN "
-                    f"(SELECT key FROM {table} ORDER BY used DESC LIMIT ?)",
-                    (KEPT_BLOBS,),
-                )
-        except sqlite3.Error as exc:
-            self.notes.append(f"cache {self.path} could not be written ({exc})")
+        self._write(
+            (f"INSERT OR REPLACE INTO {table} (key, value, used) VALUES (?, ?, ?)", [row]),
+            (
+                f"DELETE FROM {table} WHERE key NOT IN "
+                f"(SELECT key FROM {table} ORDER BY used DESC LIMIT ?)",
+                [(KEPT_BLOBS,)],
+            ),
+        )
 
     def record_run(self, hits: int, misses: int) -> None:
         """Record a run that analysed nothing new (its result was reused)."""

@@ -124,22 +124,21 @@ def _first_commit(root: Path | None, path: str) -> int | None:
 def repository_state(paths: Iterable[str], enabled: bool) -> str:
     """What the change-frequency rule's answers depend on besides file contents: the commit
     checked out and the day (the window ends today). Empty when history is not used."""
-    if not enabled or shutil.which("git") is None:
-        return ""
-    directory = _directory_of(next(iter(paths), "."))
-    head = (git_output(directory, "rev-parse", "HEAD") or "").strip()
-    return f"{head} {time.strftime('%Y-%m-%d', time.gmtime())}"
-
-
-def _directory_of(path: str) -> Path:
-    directory = Path(path).resolve()
-    return directory if directory.is_dir() else directory.parent
+    head = _ask_git(paths, enabled, "HEAD")
+    return f"{head} {time.strftime('%Y-%m-%d', time.gmtime())}" if enabled else ""
 
 
 def open_history(paths: Iterable[str], enabled: bool, days: int) -> History:
     """History of the git repository holding ``paths`` (none if disabled or not a repo)."""
-    if not enabled or shutil.which("git") is None:
-        return History(None, days)
-    directory = _directory_of(next(iter(paths), "."))
-    top = (git_output(directory, "rev-parse", "--show-toplevel") or "").strip()
+    top = _ask_git(paths, enabled, "--show-toplevel")
     return History(Path(top) if top else None, days)
+
+
+def _ask_git(paths: Iterable[str], enabled: bool, what: str) -> str:
+    """``git rev-parse WHAT`` in the directory of the first path ("" if disabled or no git)."""
+    if not enabled or shutil.which("git") is None:
+        return ""
+    directory = Path(next(iter(paths), ".")).resolve()
+    if not directory.is_dir():
+        directory = directory.parent
+    return (git_output(directory, "rev-parse", what) or "").strip()
