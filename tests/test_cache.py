@@ -192,6 +192,31 @@ def test_a_rescan_scores_and_compares_only_what_changed(
     assert rescan == scan(["pkg"], replace(config, cache=False))
 
 
+def test_entries_no_scan_used_for_a_month_are_deleted(tree: Path) -> None:
+    where = tree / "cache"
+    config = Config(jobs=1, history=False, cache_dir=str(where))
+    scan(["pkg"], config)
+    (tree / "pkg" / "m0.py").write_text("X = 1\n", encoding="utf-8")
+    scan(["pkg"], config)  # the old m0.py entry is no longer used by anything
+    connection = sqlite3.connect(where / FILENAME)
+    with connection:  # age every entry; the next scan marks those it uses as used again
+        connection.execute("UPDATE analyses SET used = used - 31 * 86400")
+        before = connection.execute("SELECT count(*) FROM analyses").fetchone()[0]
+        sketched = connection.execute("SELECT count(*) FROM sketches").fetchone()[0]
+    scan(["pkg"], replace(config, min_similarity=0.9))  # not the stored result: a real scan
+    with connection:
+        after = connection.execute("SELECT count(*) FROM analyses").fetchone()[0]
+        orphans = connection.execute(
+            "SELECT count(*) FROM sketches WHERE key NOT IN (SELECT key FROM analyses)"
+        ).fetchone()[0]
+        sketched_after = connection.execute("SELECT count(*) FROM sketches").fetchone()[0]
+    connection.close()
+    assert (before, after) == (31, 30)
+    assert orphans == 0
+    assert sketched_after == sketched - 1
+    assert _runs(where) == (30, 0)
+
+
 def _scan_into(cache_dir: str) -> int:
     return len(scan(["pkg"], Config(jobs=1, history=False, cache_dir=cache_dir)).groups)
 

@@ -12,6 +12,9 @@ Second table: whole-scan results (``ScanResult``) keyed by everything a result d
 (pipeline.``_result_key``), so a scan of unchanged inputs is answered without the global stages;
 the ``KEPT_BLOBS`` most recently used are kept. Third table: per scope, the memos of the last
 scan (memo.py), so a rescan after a small change scores and compares only what changed.
+Fourth: per analysis, the sketches ``dupfind similar`` searches (sketch.py). Growth is bounded:
+an analysis no scan used for ``MAX_AGE_DAYS`` is deleted with its sketch, and only the last
+``KEPT_RUNS`` hit-rate records are kept.
 
 Default location: ``$XDG_CACHE_HOME/dupfind`` (else ``~/.cache/dupfind``); ``--cache-dir``
 moves it, ``--no-cache`` turns it off.
@@ -42,7 +45,10 @@ _SCHEMA = (
     "used REAL NOT NULL)",
     "CREATE TABLE IF NOT EXISTS memos (key BLOB PRIMARY KEY, value BLOB NOT NULL, "
     "used REAL NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS sketches (key BLOB PRIMARY KEY, value BLOB NOT NULL)",
 )
+MAX_AGE_DAYS = 30  # an analysis no scan used for this long is deleted
+KEPT_RUNS = 100  # hit-rate records
 KEPT_BLOBS = 16  # whole-scan results, and memos, kept (one per tree, settings, git state)
 
 
@@ -115,15 +121,27 @@ class AnalysisCache:
             return {}
         return found
 
-    def store(self, items: Iterable[tuple[bytes, FileAnalysis]], hits: int, misses: int) -> None:
-        """Add new analyses and record this run's hit rate, in one transaction."""
+    def store(
+        self,
+        items: Iterable[tuple[bytes, FileAnalysis]],
+        hits: int,
+        misses: int,
+        reused: Iterable[bytes] = (),
+    ) -> None:
+        """Add new analyses, mark the ``reused`` ones as used now, record this run's hit rate
+        and drop what no scan used for ``MAX_AGE_DAYS``, in one transaction."""
         if self.connection is None:
             return
         now = time.time()
         rows = [(key, pickle.dumps(value, protocol=5), now) for key, value in items]
+        stale = now - MAX_AGE_DAYS * 86400
         self._write(
             ("INSERT OR REPLACE INTO analyses (key, value, used) VALUES (?, ?, ?)", rows),
+            ("UPDATE analyses SET used = ? WHERE key = ?", [(now, key) for key in reused]),
             ("INSERT INTO runs (at, hits, misses) VALUES (?, ?, ?)", [(now, hits, misses)]),
+            ("DELETE FROM analyses WHERE used < ?", [(stale,)]),
+            ("DELETE FROM sketches WHERE key NOT IN (SELECT key FROM analyses)", [()]),
+            ("DELETE FROM runs WHERE id <= (SELECT max(id) FROM runs) - ?", [(KEPT_RUNS,)]),
         )
 
     def _write(self, *statements: tuple[str, Sequence[tuple[object, ...]]]) -> None:
@@ -190,9 +208,9 @@ class AnalysisCache:
             ),
         )
 
-    def record_run(self, hits: int, misses: int) -> None:
+    def record_run(self, hits: int, misses: int, reused: Iterable[bytes]) -> None:
         """Record a run that analysed nothing new (its result was reused)."""
-        self.store((), hits, misses)
+        self.store((), hits, misses, reused)
 
     def info(self) -> CacheInfo:
         if self.connection is None:

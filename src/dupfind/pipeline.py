@@ -206,7 +206,7 @@ def cached_map(
         for path, result in fresh.items()
         if path in keys and isinstance(result, FileAnalysis)
     }
-    cache.store(analysed.items(), hits=len(files) - len(todo), misses=len(todo))
+    cache.store(analysed.items(), len(files) - len(todo), len(todo), reused=cached)
     record_sketches(cache, cached | analysed)  # what `dupfind similar` searches
     for path in files:
         key = keys.get(path)
@@ -261,7 +261,7 @@ def scan(paths: Sequence[str], config: Config, progress: Progress | None = None)
         key = _result_key(paths, config, discovery, keys)
         result = cache.load_result(key)
         if result is not None:
-            cache.record_run(hits=len(discovery.files), misses=0)
+            cache.record_run(len(discovery.files), 0, reused=keys.values())
             watch.lap("reuse the stored result (nothing changed)")
         else:
             with cluster as remote:
