@@ -37,6 +37,18 @@ from dupfind.config import load_config
 from dupfind.errors import DupfindError, ExitCode, UsageError
 from dupfind.gate import FAIL_ON, Baseline, GateResult, changed_lines, evaluate
 from dupfind.models import ScanResult
+from dupfind.options import (
+    BASELINE,
+    COMMAND_HELP,
+    COMMON,
+    GATE,
+    SETTINGS,
+    SIMILAR,
+    SIMILAR_HELP,
+    CacheDir,
+    Debug,
+    McpRoots,
+)
 from dupfind.pipeline import scan as run_scan
 from dupfind.report import get_reporter
 from dupfind.report.similar import FORMATS as SIMILAR_FORMATS
@@ -57,10 +69,6 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
-
-PathsArg = Annotated[
-    list[str] | None, typer.Argument(help="Files or directories to scan (default: .).")
-]
 
 
 def _version(value: bool) -> None:
@@ -141,164 +149,6 @@ def _run(action: Callable[[], None], debug: bool) -> None:
             err=True,
         )
         raise typer.Exit(int(ExitCode.INTERNAL)) from None
-
-
-MinLines = Annotated[int | None, typer.Option(help="Smallest copy reported, in lines [6].")]
-MinTokens = Annotated[int | None, typer.Option(help="Smallest copy reported, in tokens [50].")]
-MinSimilarity = Annotated[
-    float | None, typer.Option(help="Report groups at least this similar, 0-1 [0.5].")
-]
-Exclude = Annotated[
-    list[str] | None,
-    typer.Option(help="Skip paths matching this gitignore-style glob (repeatable)."),
-]
-Gitignore = Annotated[
-    bool | None, typer.Option("--gitignore/--no-gitignore", help="Honour .gitignore [on].")
-]
-IncludePyi = Annotated[
-    bool | None,
-    typer.Option("--include-pyi/--no-include-pyi", help="Also scan .pyi stubs [off]."),
-]
-FollowSymlinks = Annotated[
-    bool | None,
-    typer.Option("--follow-symlinks/--no-follow-symlinks", help="Follow symbolic links [off]."),
-]
-MaxFileSize = Annotated[
-    str | None, typer.Option(help="Skip files larger than this, e.g. 2MiB [1MiB].")
-]
-IgnoreImports = Annotated[
-    bool | None,
-    typer.Option("--ignore-imports/--report-imports", help="Never report import blocks [on]."),
-]
-IgnoreAllLists = Annotated[
-    bool | None,
-    typer.Option("--ignore-all-lists/--report-all-lists", help="Never report __all__ [on]."),
-]
-IgnoreStubs = Annotated[
-    bool | None,
-    typer.Option(
-        "--ignore-stubs/--report-stubs",
-        help="Never report stub bodies (..., pass, raise NotImplementedError) [on].",
-    ),
-]
-IgnoreOverloads = Annotated[
-    bool | None,
-    typer.Option("--ignore-overloads/--report-overloads", help="Never report @overload [on]."),
-]
-Jobs = Annotated[
-    int | None, typer.Option("--jobs", "-j", help="Worker processes; 0 = all cores [0].")
-]
-ExecutorOption = Annotated[
-    str | None,
-    typer.Option(
-        "--executor",
-        help="local, or dask: per-file analysis and scoring on a Dask cluster (needs "
-        "--scheduler and pip install 'dupfind[dask]') [local].",
-    ),
-]
-Scheduler = Annotated[
-    str | None,
-    typer.Option(help="Address of the Dask scheduler for --executor dask, e.g. tcp://HOST:8786."),
-]
-Format = Annotated[
-    str | None, typer.Option("--format", "-f", help="terminal, json, markdown, html or sarif.")
-]
-Output = Annotated[
-    Path | None, typer.Option("--output", "-o", help="Write the report to this file.")
-]
-ConfigFile = Annotated[
-    Path | None, typer.Option("--config", help="Read [tool.dupfind] from this file.")
-]
-Debug = Annotated[bool, typer.Option(help="Show tracebacks of internal errors.")]
-Timings = Annotated[bool, typer.Option(help="Print the wall time of each stage on stderr.")]
-
-
-History = Annotated[
-    bool | None,
-    typer.Option("--history/--no-history", help="Read git history for change frequency [on]."),
-]
-
-COMMAND_HELP = {
-    "scan": "Scan PATHS for duplicated code and report the clone groups, largest first.",
-    "check": (
-        "The CI gate: scan PATHS and exit 1 when a group's verdict is at or above --fail-on "
-        "(leave-separate never fails), or duplication exceeds --max-duplication; with "
-        "--baseline only new groups count, with --diff only groups touching changed lines. "
-        "Exit codes: 0 nothing actionable, 1 actionable duplicates, 2 usage error, 3 internal."
-    ),
-    "baseline-write": "Record every current group in the baseline file.",
-    "baseline-prune": "Drop baseline entries whose groups no longer exist.",
-    "plan": (
-        "The refactoring plan for PATHS: a scorecard, then every clone group with its verdict "
-        "(consolidate / extract / leave-separate) and reasons, the copy to keep, the proposed "
-        "signature and the lines saved, ordered by lines saved times confidence; then the "
-        "leftovers of repeated attempts."
-    ),
-}
-
-
-FailOn = Annotated[
-    str,
-    typer.Option(
-        "--fail-on",
-        help="consolidate: fail on consolidate groups; extract: on consolidate and extract.",
-    ),
-]
-MaxDuplication = Annotated[
-    float | None,
-    typer.Option(help="Also fail when duplicated lines exceed this percentage of all lines."),
-]
-ExitZero = Annotated[bool, typer.Option(help="Always exit 0 (report only).")]
-BaselineFile = Annotated[
-    Path | None, typer.Option("--baseline", help="Fail only on groups not in this baseline.")
-]
-Diff = Annotated[
-    str | None,
-    typer.Option(help="Only groups with a member in lines changed since this git ref."),
-]
-CacheSwitch = Annotated[
-    bool | None, typer.Option("--cache/--no-cache", help="Reuse per-file results [on].")
-]
-CacheDir = Annotated[
-    str | None,
-    typer.Option(help="Where the cache lives [$XDG_CACHE_HOME/dupfind or ~/.cache/dupfind]."),
-]
-NoSuppress = Annotated[
-    bool, typer.Option("--no-suppress", help="Ignore # dupfind: ignore markers (audits).")
-]
-
-# One declaration of every option; scan, plan and check take the common ones, check the gate's.
-COMMON: list[tuple[str, object, object]] = [
-    ("paths", PathsArg, None), ("min_lines", MinLines, None), ("min_tokens", MinTokens, None),
-    ("min_similarity", MinSimilarity, None), ("exclude", Exclude, None),
-    ("gitignore", Gitignore, None), ("include_pyi", IncludePyi, None),
-    ("follow_symlinks", FollowSymlinks, None), ("max_file_size", MaxFileSize, None),
-    ("ignore_imports", IgnoreImports, None), ("ignore_all_lists", IgnoreAllLists, None),
-    ("ignore_stubs", IgnoreStubs, None), ("ignore_overloads", IgnoreOverloads, None),
-    ("history", History, None), ("cache", CacheSwitch, None), ("cache_dir", CacheDir, None),
-    ("jobs", Jobs, None), ("executor", ExecutorOption, None), ("scheduler", Scheduler, None),
-    ("output_format", Format, None),
-    ("output", Output, None), ("config", ConfigFile, None), ("debug", Debug, False),
-    ("timings", Timings, False),
-]  # fmt: skip
-GATE: list[tuple[str, object, object]] = [
-    ("fail_on", FailOn, "consolidate"), ("max_duplication", MaxDuplication, None),
-    ("exit_zero", ExitZero, False), ("baseline", BaselineFile, None), ("diff", Diff, None),
-    ("no_suppress", NoSuppress, False),
-]  # fmt: skip
-SETTINGS = (
-    "min_lines", "min_tokens", "min_similarity", "exclude", "gitignore", "include_pyi",
-    "follow_symlinks", "max_file_size", "ignore_imports", "ignore_all_lists", "ignore_stubs",
-    "ignore_overloads", "history", "cache", "cache_dir", "jobs", "executor", "scheduler",
-)  # fmt: skip
-
-
-BaselineTarget = Annotated[
-    Path, typer.Option("--baseline", help="The baseline file [.dupfind-baseline.json].")
-]
-BASELINE: list[tuple[str, object, object]] = [
-    ("baseline", BaselineTarget, Path(".dupfind-baseline.json"))
-]
 
 
 def _command(mode: str) -> Callable[..., None]:
@@ -413,47 +263,6 @@ def _finish_check(gate: GateResult, given: dict[str, object]) -> None:
         raise typer.Exit(int(ExitCode.DUPLICATES))
 
 
-SimilarArgs = Annotated[
-    list[str] | None,
-    typer.Argument(
-        metavar="[TARGET] [PATHS]...",
-        help="TARGET is FILE::QUALNAME, FILE:START-END or - (a snippet on stdin); then the files "
-        "or directories to search (default: .). With --diff, every argument is a path.",
-        show_default=False,
-    ),
-]
-Top = Annotated[int, typer.Option("--top", min=1, help="At most this many matches per target.")]
-SimilarThreshold = Annotated[
-    float | None,
-    typer.Option(
-        "--min-similarity",
-        help="Show matches at least this similar, 0-1 [min-similarity, 0.5; with --diff: "
-        "consolidate-similarity, 0.8].",
-    ),
-]
-SimilarDiff = Annotated[
-    str | None,
-    typer.Option(
-        "--diff",
-        help="Search for every function added or changed since this git ref; exit 1 when one is "
-        "at least --min-similarity similar to existing code.",
-    ),
-]
-SIMILAR: list[tuple[str, object, object]] = [
-    ("args", SimilarArgs, None), ("top", Top, 10), ("min_similarity", SimilarThreshold, None),
-    ("diff", SimilarDiff, None), ("exit_zero", ExitZero, False),
-    *(o for o in COMMON if o[0] not in ("paths", "min_similarity", "history", "timings",
-                                        "executor", "scheduler")),
-]  # fmt: skip
-SIMILAR_HELP = (
-    "Search before writing: the existing code most similar to TARGET, ranked, with similarity, "
-    "kind and location; with --diff BASE, for every function added or changed since BASE, the "
-    "existing code at least --min-similarity similar (exit 1 when there is some, for pre-commit "
-    "and review). Answers from the cache a scan leaves. Exit codes: 0 searched (also with "
-    "matches, except with --diff), 1 --diff found matches, 2 bad TARGET or usage, 3 internal."
-)
-
-
 def _similar_command(**given: object) -> None:
     _run(lambda: _similar(given), bool(given["debug"]))
 
@@ -504,15 +313,6 @@ def _similar(given: dict[str, object]) -> None:
         render_similar(result, output_format, out)
     if result.base is not None and result.findings and not given["exit_zero"]:
         raise typer.Exit(int(ExitCode.DUPLICATES))
-
-
-McpRoots = Annotated[
-    list[str] | None,
-    typer.Argument(
-        help="The directories the server may read (default: .); any other path is refused.",
-        show_default=False,
-    ),
-]
 
 
 def _serve(roots: list[str]) -> None:
