@@ -14,6 +14,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import distributed  # in the dev extra: these tests must run, never skip
 import pytest
 from typer.testing import CliRunner, Result
 
@@ -24,8 +25,6 @@ from dupfind.cli import app
 from dupfind.discover import discover_files
 from dupfind.pipeline import BATCH_FILES
 from tests.conftest import FIXTURES
-
-distributed = pytest.importorskip("distributed")
 
 
 class Cluster:
@@ -175,7 +174,9 @@ def test_dask_without_a_scheduler_address_exits_2(tree: Path) -> None:
     ("option", "value", "message"),
     [
         ("--executor", "spark", "expected one of local, dask, got 'spark'"),
-        ("--scheduler", "tcp://a b:1", "expected a scheduler address such as tcp://"),
+        ("--scheduler", "tcp://a b:1", "expected a scheduler address HOST:PORT"),
+        ("--scheduler", "notaurl", "such as tcp://10.0.0.5:8786, got 'notaurl'"),
+        ("--scheduler", "tcp://host", "expected a scheduler address HOST:PORT"),
     ],
 )
 def test_bad_executor_options_exit_2(option: str, value: str, message: str) -> None:

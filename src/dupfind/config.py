@@ -168,10 +168,18 @@ def _one_of(choices: tuple[str, ...]) -> Callable[[object], str]:
     return check
 
 
+_ADDRESS = re.compile(
+    r"(?:[a-z][a-z0-9+.-]*://)?(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+):[0-9]{1,5}|inproc://\S+"
+)
+
+
 def _address(value: object) -> str:
     text = _text(value).strip()
-    if not text or any(c.isspace() for c in text):
-        raise ValueError(f"expected a scheduler address such as tcp://10.0.0.5:8786, got {value!r}")
+    if not _ADDRESS.fullmatch(text):
+        raise ValueError(
+            f"expected a scheduler address HOST:PORT, optionally with a protocol, such as "
+            f"tcp://10.0.0.5:8786, got {value!r}"
+        )
     return text
 
 
@@ -223,17 +231,19 @@ def validate_option(key: str, value: object) -> object:
         raise ConfigError("--" + key.replace("_", "-"), str(exc), "command line") from None
 
 
-def find_pyproject(paths: Sequence[Path]) -> Path | None:
-    """The nearest pyproject.toml with a ``[tool.dupfind]`` table above the common parent."""
+def find_pyproject(paths: Sequence[Path], ceilings: Sequence[Path] = ()) -> Path | None:
+    """The nearest pyproject.toml with a ``[tool.dupfind]`` table above the common parent,
+    searching no higher than a git repository's top or, when given, the ``ceilings``."""
     resolved = [p.resolve() for p in paths] or [Path.cwd().resolve()]
     start = Path(os.path.commonpath([str(p) for p in resolved]))
     if start.is_file():
         start = start.parent
+    tops = {ceiling.resolve() for ceiling in ceilings}
     for directory in (start, *start.parents):
         candidate = directory / "pyproject.toml"
         if candidate.is_file() and _has_dupfind_table(candidate):
             return candidate
-        if (directory / ".git").exists():
+        if (directory / ".git").exists() or directory in tops:
             return None
     return None
 
@@ -256,13 +266,29 @@ def _read_toml(path: Path) -> dict[str, object]:
         raise ConfigError("file", f"cannot read: {exc.strerror}", str(path)) from None
 
 
-def load_config_file(path: Path) -> Config:
-    """Read and validate ``[tool.dupfind]`` from ``path`` (an empty table gives defaults)."""
+# Where dupfind stores and runs, not what it finds: never taken from a pyproject.toml found in
+# the scanned tree (a repository could point the cache at a file it ships, whose pickles would
+# run when loaded, or send its code to a scheduler of its choosing); --config FILE or options.
+MACHINE_KEYS = frozenset({"cache_dir", "executor", "scheduler"})
+
+
+def load_config_file(path: Path, discovered: bool = False) -> Config:
+    """Read and validate ``[tool.dupfind]`` from ``path`` (an empty table gives defaults);
+    a ``discovered`` file (found in the scanned tree) may not set ``MACHINE_KEYS``."""
     data = _read_toml(path)
     tool = data.get("tool", {})
     table = tool.get("dupfind", {}) if isinstance(tool, dict) else {}
     if not isinstance(table, dict):
         raise ConfigError("tool.dupfind", "expected a table", str(path))
+    for key in table:
+        if discovered and str(key).replace("-", "_") in MACHINE_KEYS:
+            raise ConfigError(
+                str(key),
+                "is a setting of this machine, not of the project, and is not read from a "
+                "pyproject.toml found in the scanned tree; pass it on the command line or "
+                "with --config FILE",
+                f"{path} [tool.dupfind]",
+            )
     return Config.from_mapping(table, source=f"{path} [tool.dupfind]")
 
 
@@ -270,10 +296,15 @@ def load_config(
     paths: Sequence[str],
     config_path: Path | None = None,
     options: Mapping[str, object] | None = None,
+    ceilings: Sequence[Path] = (),
 ) -> Config:
     """The settings of a run over ``paths``: defaults < ``[tool.dupfind]`` of the nearest
-    pyproject.toml (or ``config_path``) < ``options`` (command-line values, None = not given)."""
-    pyproject = config_path or find_pyproject([Path(p) for p in paths])
-    base = load_config_file(pyproject) if pyproject is not None else Config()
+    pyproject.toml, searched no higher than ``ceilings`` (or ``config_path``) < ``options``
+    (command-line values, None = not given)."""
+    if config_path is not None:
+        base = load_config_file(config_path)
+    else:
+        pyproject = find_pyproject([Path(p) for p in paths], ceilings)
+        base = load_config_file(pyproject, discovered=True) if pyproject else Config()
     given = {k: validate_option(k, v) for k, v in (options or {}).items() if v is not None}
     return base.merged(given)

@@ -12,6 +12,7 @@ from dupfind.config import (
     MIB,
     Config,
     find_pyproject,
+    load_config,
     load_config_file,
     parse_size,
     validate_option,
@@ -438,3 +439,24 @@ def test_bad_value_in_file_names_the_file_the_key_and_the_expectation(tmp_path: 
     assert str(path) in message
     assert "exclude" in message
     assert "list of glob patterns" in message
+
+
+@pytest.mark.parametrize(
+    "line", ['cache-dir = ".dupcache"', 'executor = "dask"', 'scheduler = "tcp://evil:1"']
+)
+def test_a_discovered_pyproject_may_not_set_where_dupfind_stores_or_runs(
+    tmp_path: Path, line: str
+) -> None:
+    (tmp_path / "pyproject.toml").write_text(f"[tool.dupfind]\n{line}\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="setting of this machine, not of the project"):
+        load_config([str(tmp_path)])
+    given = load_config([str(tmp_path)], config_path=tmp_path / "pyproject.toml")  # explicit
+    assert given != Config()
+
+
+def test_the_pyproject_search_stops_at_the_ceilings(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text("[tool.dupfind]\nmin-lines = 9\n", encoding="utf-8")
+    inner = tmp_path / "root" / "pkg"
+    inner.mkdir(parents=True)
+    assert load_config([str(inner)]).min_lines == 9
+    assert load_config([str(inner)], ceilings=[tmp_path / "root"]).min_lines == 6
