@@ -27,7 +27,6 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from dupfind.config import Config
-from dupfind.executor import Mapper, serial_map
 from dupfind.fingerprint import digest, window
 from dupfind.models import CodeUnit, FileAnalysis, StatementList, Window
 
@@ -83,22 +82,18 @@ def near_miss_pairs(
     units: Sequence[UnitRef],
     frequency: Counter[int],
     min_similarity: float,
-    mapper: Mapper = serial_map,
 ) -> list[tuple[int, int]]:
     """Candidate pairs (indexes into ``units``) for near-miss scoring, sorted.
 
     ``frequency`` counts every shingle of every file (``count_shingles``), accumulated while
-    the map stage is still running. The per-unit selection may run on ``mapper``'s workers.
+    the map stage is still running.
     """
     # Shingles no other place has, or so common that they would never be among the rarest:
     # removed from every window by set difference (C), before the per-unit sort.
     unshared = {s for s, count in frequency.items() if count == 1 or count > COMMON}
-    global _SELECTING
-    _SELECTING = (files, units, unshared, frequency)
-    try:
-        selections = mapper(_select_unit, range(len(units)))
-    finally:
-        _SELECTING = None
+    selections = [
+        _selected(files[ref.file].shingles, ref.unit, unshared, frequency) for ref in units
+    ]
     postings: dict[int, list[int]] = defaultdict(list)
     for index, selected in enumerate(selections):
         for shingle in selected:
@@ -108,16 +103,6 @@ def near_miss_pairs(
         if len(posting) <= POSTING_CAP:
             shared.update(itertools.combinations(posting, 2))
     return _best_partners(shared, units, min_similarity)
-
-
-_SELECTING: tuple[Sequence[FileAnalysis], Sequence[UnitRef], set[int], Counter[int]] | None = None
-
-
-def _select_unit(index: int) -> list[int]:
-    assert _SELECTING is not None
-    files, units, unshared, frequency = _SELECTING
-    ref = units[index]
-    return _selected(files[ref.file].shingles, ref.unit, unshared, frequency)
 
 
 def count_shingles(frequency: Counter[int], analysis: FileAnalysis) -> None:

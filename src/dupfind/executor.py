@@ -15,8 +15,9 @@ results in submission order, so the output is identical to a serial run and this
 a bounded number of items (and their file bytes) at once, however large the tree.
 
 Stages that read large shared state (near-miss selection reads the corpus-wide shingle counts,
-classification the git history and every analysis) stay in this process: they take a ``Mapper``
-but are only given ``serial_map``. Forked workers for them were measured (2026-11-27) to save
+classification the git history and every analysis) stay in this process, as plain loops with
+no module-level state (so concurrent scans in one process, e.g. the MCP server's, never mix).
+Forked workers for them were measured (2026-11-27) to save
 10-25% on 2 cores, but their copy-on-write pages doubled the process tree's resident memory
 (0.5 to 1.5 GB on the stdlib), against the 1.5 GB target, and were reverted. Scoring on two
 spawned local workers (``ProcessPoolMapper``, chunks shipped as for Dask) was measured slower

@@ -371,21 +371,7 @@ def _classify(
             f"git history was read for the first {MAX_QUERIES} members only: the "
             "change-frequency rule did not look at the others"
         )
-    global _CLASSIFYING
-    _CLASSIFYING = (found, context)
-    try:
-        return serial_map(_classify_one, range(len(found))), notes
-    finally:
-        _CLASSIFYING = None
-
-
-_CLASSIFYING: tuple[Sequence[FoundGroup], Context] | None = None
-
-
-def _classify_one(index: int) -> Recommendation:
-    assert _CLASSIFYING is not None
-    found, context = _CLASSIFYING
-    return classify(found[index], context)
+    return [classify(item, context) for item in found], notes
 
 
 def _jobs(config: Config) -> int:
