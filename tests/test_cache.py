@@ -13,12 +13,14 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner, Result
 
-from dupfind import Config, ScanResult, scan
+from dupfind import Config, ScanResult, pipeline, scan
+from dupfind import cache as cache_module
 from dupfind import classify as classify_module
 from dupfind import group as group_module
-from dupfind.cache import FILENAME, AnalysisCache
+from dupfind.cache import FILENAME, AnalysisCache, code_identity
 from dupfind.cli import app
 from dupfind.differences import MemberTokens
+from dupfind.history import open_history
 from dupfind.models import Compared
 from dupfind.score import ScoreChunk
 from tests.conftest import LOADER, LOADER_RENAMED, TreeWriter, git
@@ -147,6 +149,41 @@ def test_a_new_commit_computes_again_when_history_is_used(tree: Path) -> None:
     assert _reused(scan(["pkg"], replace(config, history=False))) is False
 
 
+def test_the_git_state_is_part_of_the_stored_results_key(tree: Path) -> None:
+    config = Config(jobs=1, history=True, cache_dir=str(tree / "cache"))
+    outside = scan(["pkg"], config)
+    assert any("git history is not available" in note for note in outside.notes)
+    git(tree, "init", "-q")
+    inside = scan(["pkg"], config)  # same files, but now in a repository (nothing committed)
+    assert not _reused(inside)
+    assert not any("git history is not available" in note for note in inside.notes)
+    git(tree, "add", "pkg")
+    assert not _reused(scan(["pkg"], config))  # staged: the index changed
+    git(tree, "commit", "-q", "-m", "one")
+    assert not _reused(scan(["pkg"], config))
+    assert _reused(scan(["pkg"], config))
+    git(tree, "rm", "-q", "--cached", "pkg/m1.py")  # untracked again, contents unchanged
+    assert not _reused(scan(["pkg"], config))
+
+
+def test_other_code_never_reads_this_codes_entries(
+    tree: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = Config(jobs=1, history=False, cache_dir=str(tree / "cache"))
+    scan(["pkg"], config)
+    assert "dupfind" in code_identity() and "tree-sitter-python" in code_identity()
+    for module in (cache_module, pipeline):  # as if a file of dupfind had been edited
+        monkeypatch.setattr(module, "code_identity", lambda: "dupfind (edited)")
+    assert not _reused(scan(["pkg"], config))
+    assert _runs(tree / "cache") == (0, 30)
+
+
+def test_the_history_window_starts_at_the_start_of_a_day(tree: Path) -> None:
+    history = open_history(["pkg"], True, 10)
+    assert history.since.endswith("T00:00:00Z")
+    assert history.since == open_history(["pkg"], True, 10).since
+
+
 def test_an_unreadable_stored_result_is_computed_again(tree: Path) -> None:
     where = tree / "cache"
     config = Config(jobs=1, history=False, cache_dir=str(where))
@@ -215,6 +252,25 @@ def test_entries_no_scan_used_for_a_month_are_deleted(tree: Path) -> None:
     assert orphans == 0
     assert sketched_after == sketched - 1
     assert _runs(where) == (30, 0)
+
+
+@pytest.mark.parametrize("restore", [True, False])
+def test_a_file_edited_during_the_scan_leaves_nothing_stale(tree: Path, restore: bool) -> None:
+    config = Config(jobs=1, history=False, cache_dir=str(tree / "cache"))
+    edited = tree / "pkg" / "m29.py"  # analysed last: the edit lands before it is read
+    original = edited.read_text(encoding="utf-8")
+
+    def progress(done: int, total: int) -> None:
+        if done == 1:  # an editor saves a file while the scan runs
+            edited.write_text("def unrelated():\n    return 1\n", encoding="utf-8")
+
+    during = pipeline.scan(["pkg"], config, progress)
+    assert any("changed while they were scanned" in note for note in during.notes)
+    if restore:  # the same bytes as when the scan started
+        edited.write_text(original, encoding="utf-8")
+    again = scan(["pkg"], config)
+    assert not _reused(again)
+    assert again == scan(["pkg"], replace(config, cache=False))
 
 
 def _scan_into(cache_dir: str) -> int:

@@ -19,8 +19,8 @@ import pytest
 from typer.testing import CliRunner, Result
 
 import dupfind.executor
-from dupfind import Config, __version__, scan
-from dupfind.cache import FILENAME, AnalysisCache
+from dupfind import Config, scan
+from dupfind.cache import FILENAME, AnalysisCache, code_identity
 from dupfind.cli import app
 from dupfind.discover import discover_files
 from dupfind.pipeline import BATCH_FILES
@@ -212,11 +212,11 @@ def test_a_scheduler_without_workers_exits_2(tree: Path) -> None:
 def test_workers_with_another_dupfind_exit_2(
     cluster: Cluster, tree: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(dupfind.executor, "__version__", "0.0.0-here")
+    monkeypatch.setattr(dupfind.executor, "code_identity", lambda: "dupfind 0.0.0-here")
     result = invoke("--executor", "dask", "--scheduler", cluster.address, str(tree / "fixtures"))
     assert result.exit_code == 2
     assert "the Dask workers must run dupfind 0.0.0-here on Python" in result.output
-    assert result.output.count(f"has dupfind {__version__} on Python") == 2  # both workers
+    assert result.output.count(f"has {code_identity()} on Python") == 2  # both workers
 
 
 def test_dask_without_the_extra_says_how_to_install_it(

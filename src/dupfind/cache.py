@@ -29,6 +29,8 @@ import sqlite3
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
+from importlib import metadata
 from pathlib import Path
 
 from dupfind import __version__
@@ -191,10 +193,14 @@ class AnalysisCache:
         except sqlite3.DatabaseError as exc:
             self.notes.append(f"cache {self.path} could not be read ({exc}); not used")
             return None
+        if row is None:
+            return None
         try:
-            return pickle.loads(row[0]) if row is not None else None
+            value = pickle.loads(row[0])
         except Exception:
             return None
+        self._write((f"UPDATE {table} SET used = ? WHERE key = ?", [(time.time(), key)]))
+        return value
 
     def _put_blob(self, table: str, key: bytes, value: object) -> None:
         """Store ``value`` under ``key``; only the ``KEPT_BLOBS`` most recent are kept."""
@@ -250,10 +256,29 @@ def _unpickled(rows: Iterable[tuple[bytes, bytes]]) -> Iterable[tuple[bytes, Fil
             yield bytes(key), analysis
 
 
+@lru_cache(maxsize=1)
+def code_identity() -> str:
+    """The code that computes results: dupfind's version, a digest of its own source files (a
+    development checkout changes without a version bump) and the parser's versions. Every
+    cached value is keyed by it."""
+    package = Path(__file__).parent
+    hasher = hashlib.blake2b(digest_size=8)
+    for path in sorted(package.rglob("*.py")):
+        hasher.update(path.relative_to(package).as_posix().encode() + b"\0")
+        hasher.update(path.read_bytes())
+    parsers = []
+    for name in ("tree-sitter", "tree-sitter-python"):
+        try:
+            parsers.append(f"{name} {metadata.version(name)}")
+        except metadata.PackageNotFoundError:
+            parsers.append(f"{name} unknown")
+    return f"dupfind {__version__} ({hasher.hexdigest()}; {', '.join(parsers)})"
+
+
 def cache_key(settings_key: str, path: str, data: bytes) -> bytes:
     """The cache key of one file's analysis."""
     hasher = hashlib.blake2b(digest_size=20)
-    for part in (__version__, settings_key, path):
+    for part in (code_identity(), settings_key, path):
         hasher.update(part.encode("utf-8", "surrogateescape") + b"\0")
     hasher.update(data)
     return hasher.digest()

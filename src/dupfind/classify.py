@@ -42,15 +42,24 @@ from itertools import chain, compress
 
 import pathspec
 
+from dupfind.cache import cache_key
 from dupfind.config import Config
 from dupfind.differences import MemberTokens, differences, line_starts, member_tokens
 from dupfind.domains import DomainMap, is_test_path
 from dupfind.group import FoundGroup
 from dupfind.history import History
 from dupfind.memo import Memo, content_key
-from dupfind.models import Compared, FileAnalysis, Member, Recommendation, UnitKind, Verdict
+from dupfind.models import (
+    Compared,
+    FileAnalysis,
+    Member,
+    Recommendation,
+    SkippedFile,
+    UnitKind,
+    Verdict,
+)
 from dupfind.normalise import HIGH_BIT, identifier_code
-from dupfind.parse import decode_source
+from dupfind.parse import decode_source, read_source
 
 # Canonical-member ranking: production, test references, references, -age, tokens, -index.
 Row = tuple[bool, int, int, int, int, int]
@@ -68,6 +77,7 @@ class Context:
     analyses: Sequence[FileAnalysis]
     file_keys: Mapping[str, bytes] = field(default_factory=dict)  # content keys (cache.py)
     memo: Memo[Compared] = field(default_factory=Memo)  # differences by content (memo.py)
+    moved: set[str] = field(default_factory=set)  # files found changed since keyed
     _starts: dict[str, list[int]] = field(default_factory=dict)
     _sources: dict[str, bytes] = field(default_factory=dict)
 
@@ -81,7 +91,15 @@ class Context:
     def read(self, path: str) -> bytes:
         """The UTF-8 bytes a file was parsed from (read once per scan)."""
         if path not in self._sources:
-            self._sources[path] = _read_source(path)
+            data = read_source(path)
+            if isinstance(data, SkippedFile):
+                self._sources[path] = b""
+                return b""
+            key = self.file_keys.get(path)
+            if key is not None and key != cache_key(self.config.analysis_key(), path, data):
+                self.moved.add(path)  # edited since it was analysed: the scan says so
+            decoded = decode_source(path, data)
+            self._sources[path] = decoded if isinstance(decoded, bytes) else b""
         return self._sources[path]
 
     def is_hotspot(self, member: Member) -> bool:
@@ -114,15 +132,6 @@ class Context:
 
         tests = [a for a in self.analyses if is_test_path(a.path)]
         return names(self.analyses), names(tests)
-
-
-def _read_source(path: str) -> bytes:
-    try:
-        with open(path, "rb") as handle:
-            decoded = decode_source(path, handle.read())
-    except OSError:
-        return b""
-    return decoded if isinstance(decoded, bytes) else b""
 
 
 @dataclass(frozen=True)

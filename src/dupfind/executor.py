@@ -36,6 +36,7 @@ from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Protocol, TypeVar, cast
 
 from dupfind import __version__
+from dupfind.cache import code_identity
 from dupfind.errors import ClusterError
 
 X = TypeVar("X")
@@ -210,4 +211,4 @@ def _check_workers(client: Client, address: str) -> int:
 
 def worker_versions() -> str:
     """What a worker must share with the client for identical results."""
-    return f"dupfind {__version__} on Python {sys.version_info.major}.{sys.version_info.minor}"
+    return f"{code_identity()} on Python {sys.version_info.major}.{sys.version_info.minor}"

@@ -8,6 +8,7 @@ threads (git does the work). Outside a git repository, or without git, there is 
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import subprocess
@@ -15,6 +16,7 @@ import time
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from functools import cache, cached_property
 from pathlib import Path
 
@@ -70,6 +72,13 @@ class History:
         listed = (self._git("ls-files", "-z") or "").split("\0")
         return {os.path.join(self.root, name) for name in listed if name} - dirty
 
+    @cached_property
+    def since(self) -> str:
+        """The window's start: ``days`` before the start of today (UTC), so every scan of a
+        day counts the same commits."""
+        start = datetime.strptime(_today(), "%Y-%m-%d").replace(tzinfo=UTC)
+        return (start - timedelta(days=self.days)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
     def changes(self, member: Member) -> int | None:
         """Commits in the window that touched the member's lines (None when unknown)."""
         return self._changes.get((member.path, member.start_line, member.end_line))
@@ -77,7 +86,7 @@ class History:
     def _count(self, key: tuple[str, int, int]) -> int | None:
         path, start, end = key
         output = self._git(
-            "log", f"--since={self.days}.days", "--format=%H", "-s",
+            "log", f"--since={self.since}", "--format=%H", "-s",
             f"-L{start},{end}:{os.path.abspath(path)}",
         )  # fmt: skip
         if output is None:
@@ -122,10 +131,21 @@ def _first_commit(root: Path | None, path: str) -> int | None:
 
 
 def repository_state(paths: Iterable[str], enabled: bool) -> str:
-    """What the change-frequency rule's answers depend on besides file contents: the commit
-    checked out and the day (the window ends today). Empty when history is not used."""
-    head = _ask_git(paths, enabled, "HEAD")
-    return f"{head} {time.strftime('%Y-%m-%d', time.gmtime())}" if enabled else ""
+    """What the change-frequency rule's answers depend on besides file contents: the
+    repository, the commit checked out, what is staged or modified (``tracked``) and the day
+    the window ends. Empty when history is not used."""
+    top = _ask_git(paths, enabled, "--show-toplevel")
+    if not top:
+        return "no repository" if enabled else ""
+    head = git_output(Path(top), "rev-parse", "HEAD") or ""
+    index = git_output(Path(top), "status", "--porcelain", "-z", "--untracked-files=no") or ""
+    digest = hashlib.blake2b(index.encode("utf-8", "surrogateescape"), digest_size=8)
+    return f"{top} {head.strip()} {digest.hexdigest()} {_today()}"
+
+
+def _today() -> str:
+    """The UTC day: the change-frequency window ends at its start, so a day's scans agree."""
+    return time.strftime("%Y-%m-%d", time.gmtime())
 
 
 def open_history(paths: Iterable[str], enabled: bool, days: int) -> History:

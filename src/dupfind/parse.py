@@ -48,6 +48,15 @@ def parse_tree(source: bytes) -> tree_sitter.Tree:
     return _parser().parse(source)
 
 
+def read_source(path: str) -> bytes | SkippedFile:
+    """A file's bytes (the one place dupfind reads a source file)."""
+    try:
+        with open(path, "rb") as handle:
+            return handle.read()
+    except OSError as exc:
+        return SkippedFile(path, f"cannot read file: {exc.strerror}")
+
+
 def decode_source(path: str, data: bytes) -> bytes | SkippedFile:
     """Validate and convert ``data`` to UTF-8 bytes, or say why it is not Python source."""
     nul = data.find(b"\0")

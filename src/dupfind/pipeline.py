@@ -17,15 +17,14 @@ import itertools
 import os
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager as ContextManager
 from contextlib import nullcontext
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from dupfind import __version__
 from dupfind.artifacts import commented_out, near_identical_siblings, versioned_files
-from dupfind.cache import AnalysisCache, cache_key, default_directory
+from dupfind.cache import AnalysisCache, cache_key, code_identity, default_directory
 from dupfind.candidates import (
     count_shingles,
     eligible_units,
@@ -53,6 +52,7 @@ from dupfind.history import MAX_QUERIES, History, open_history, repository_state
 from dupfind.memo import Memo, content_key
 from dupfind.models import (
     CloneGroup,
+    Compared,
     FileAnalysis,
     Recommendation,
     ScanResult,
@@ -62,7 +62,7 @@ from dupfind.models import (
     union_length,
 )
 from dupfind.normalise import named_codes
-from dupfind.parse import parse_source, parse_tree
+from dupfind.parse import parse_source, parse_tree, read_source
 from dupfind.sketch import record_sketches
 from dupfind.suppress import is_suppressed, suppressed_ranges
 
@@ -88,15 +88,6 @@ def analyse_batch(batch: FileBatch) -> list[FileAnalysis | SkippedFile]:
         data if isinstance(data, SkippedFile) else analyse_source(path, data, batch.config)
         for path, data in batch.files
     ]
-
-
-def read_source(path: str) -> bytes | SkippedFile:
-    """A file's bytes, read where the scan runs."""
-    try:
-        with open(path, "rb") as handle:
-            return handle.read()
-    except OSError as exc:
-        return SkippedFile(path, f"cannot read file: {exc.strerror}")
 
 
 def analyse_file(path: str, config: Config) -> FileAnalysis | SkippedFile:
@@ -138,15 +129,42 @@ def _count_lines(source: bytes) -> int:
     return source.count(b"\n") + (0 if source.endswith(b"\n") else 1)
 
 
-def _batches(files: Sequence[str], config: Config, size: int) -> Iterator[FileBatch]:
+class Keyed:
+    """The cache keys a scan expects its files to have (read before the map), and the files
+    found with other contents when read again: edited during the scan, so nothing computed
+    from them may be stored under the expected keys."""
+
+    def __init__(self, keys: Mapping[str, bytes], config: Config) -> None:
+        self.keys = keys
+        self.config = config
+        self.settings = config.analysis_key()
+        self.moved: set[str] = set()
+
+    def check(self, path: str, data: bytes | SkippedFile) -> None:
+        if isinstance(data, SkippedFile) or path not in self.keys:
+            return
+        if cache_key(self.settings, path, data) != self.keys[path]:
+            self.moved.add(path)
+
+
+def _batches(
+    files: Sequence[str], config: Config, size: int, keyed: Keyed | None
+) -> Iterator[FileBatch]:
     """Batches of ``size`` files, each read only when its batch is submitted."""
     for start in range(0, len(files), size):
-        chunk = files[start : start + size]
-        yield FileBatch(config, tuple((path, read_source(path)) for path in chunk))
+        chunk = [(path, read_source(path)) for path in files[start : start + size]]
+        if keyed is not None:
+            for path, data in chunk:
+                keyed.check(path, data)
+        yield FileBatch(config, tuple(chunk))
 
 
 def _map_files(
-    files: Sequence[str], config: Config, progress: Progress | None, remote: DaskMapper | None
+    files: Sequence[str],
+    config: Config,
+    progress: Progress | None,
+    remote: DaskMapper | None,
+    keyed: Keyed | None = None,
 ) -> Iterator[FileAnalysis | SkippedFile]:
     """Every file through ``analyse_batch``: on the cluster, in a local process pool, or here."""
     jobs = _jobs(config)
@@ -159,7 +177,7 @@ def _map_files(
         mapper, workers = ProcessPoolMapper(jobs), jobs
     size = max(1, min(BATCH_FILES, len(files) // (workers * 8)))
     with mapper as run:
-        batches = run(analyse_batch, _batches(files, config, size))
+        batches = run(analyse_batch, _batches(files, config, size, keyed))
         yield from _counted(itertools.chain.from_iterable(batches), len(files), progress)
 
 
@@ -192,19 +210,22 @@ def cached_map(
     cache: AnalysisCache | None,
     keys: dict[str, bytes],
     remote: DaskMapper | None = None,
+    keyed: Keyed | None = None,
 ) -> Iterator[FileAnalysis | SkippedFile]:
     """The map stage through the cache: cached files are not analysed again; results come in
-    ``files`` order whatever was cached."""
+    ``files`` order whatever was cached. A file whose bytes no longer match its key when
+    analysed (``keyed.moved``) is not stored."""
     if cache is None:
         yield from _map_files(files, config, progress, remote)
         return
+    keyed = keyed or Keyed(keys, config)
     cached = cache.lookup(list(keys.values()))
     todo = [path for path in files if keys.get(path) not in cached]
-    fresh = dict(zip(todo, _map_files(todo, config, progress, remote), strict=True))
+    fresh = dict(zip(todo, _map_files(todo, config, progress, remote, keyed), strict=True))
     analysed = {
         keys[path]: result
         for path, result in fresh.items()
-        if path in keys and isinstance(result, FileAnalysis)
+        if path in keys and path not in keyed.moved and isinstance(result, FileAnalysis)
     }
     cache.store(analysed.items(), len(files) - len(todo), len(todo), reused=cached)
     record_sketches(cache, cached | analysed)  # what `dupfind similar` searches
@@ -229,12 +250,13 @@ def cache_keys(files: Sequence[str], config: Config) -> dict[str, bytes]:
 def _result_key(
     paths: Sequence[str], config: Config, discovery: Discovery, keys: dict[str, bytes]
 ) -> bytes:
-    """Everything a scan's result depends on: dupfind's version, the settings, where it runs
-    from, which files were found (and skipped) with their contents, and the git state the
-    change-frequency rule reads. Equal keys, equal results."""
+    """Everything a scan's result depends on: the code (``cache.code_identity``), the settings,
+    where it runs from, which files were found (and skipped) with their contents, and the git
+    state the change-frequency rule reads (``history.repository_state``). Equal keys, equal
+    results."""
     hasher = hashlib.blake2b(digest_size=20)
     state = repository_state(paths, config.history)
-    for part in (__version__, config.result_key(), os.getcwd(), repr(list(paths)), state):
+    for part in (code_identity(), config.result_key(), os.getcwd(), repr(list(paths)), state):
         hasher.update(part.encode("utf-8", "surrogateescape") + b"\0")
     hasher.update(repr(discovery.skipped).encode("utf-8", "surrogateescape"))
     for path in discovery.files:
@@ -254,7 +276,7 @@ def scan(paths: Sequence[str], config: Config, progress: Progress | None = None)
     watch.lap("discover")
     if not config.cache:
         with cluster as remote:
-            return _scan(paths, config, progress, discovery, watch, remote=remote)
+            return _scan(paths, config, progress, discovery, watch, remote=remote)[0]
     cache = AnalysisCache(Path(config.cache_dir or default_directory()))
     try:
         keys = cache_keys(discovery.files, config)
@@ -264,12 +286,47 @@ def scan(paths: Sequence[str], config: Config, progress: Progress | None = None)
             cache.record_run(len(discovery.files), 0, reused=keys.values())
             watch.lap("reuse the stored result (nothing changed)")
         else:
+            keyed = Keyed(keys, config)
             with cluster as remote:
-                result = _scan(paths, config, progress, discovery, watch, cache, keys, remote)
-            cache.store_result(key, result)
+                result, memos = _scan(
+                    paths, config, progress, discovery, watch, cache, keyed, remote
+                )
+            result = _store(cache, key, result, memos, keyed, discovery.files)
         return replace(result, notes=(*cache.notes, *result.notes), timings=tuple(watch.laps))
     finally:
         cache.close()
+
+
+@dataclass(frozen=True, slots=True)
+class Memos:
+    """The memos of one scope (memo.py), as loaded and then used by one scan."""
+
+    scope: bytes
+    scores: Memo[float]
+    compared: Memo[Compared]
+
+
+def _store(
+    cache: AnalysisCache,
+    key: bytes,
+    result: ScanResult,
+    memos: Memos,
+    keyed: Keyed,
+    files: Sequence[str],
+) -> ScanResult:
+    """Store the result and the memos, unless a file changed while the scan read it (checked
+    again now: an edit made and undone during the scan is caught by ``keyed.moved``)."""
+    now = cache_keys(files, keyed.config)
+    moved = sorted(keyed.moved | {path for path in files if now.get(path) != keyed.keys.get(path)})
+    if moved:
+        note = (
+            f"{len(moved)} file(s) changed while they were scanned (first: {moved[0]}); this "
+            "result was not stored in the cache: scan again for an up-to-date report"
+        )
+        return replace(result, notes=(*result.notes, note))
+    cache.store_memos(memos.scope, memos.scores, memos.compared)
+    cache.store_result(key, result)
+    return result
 
 
 def _scan(
@@ -279,13 +336,14 @@ def _scan(
     discovery: Discovery,
     watch: _Stopwatch,
     cache: AnalysisCache | None = None,
-    keys: dict[str, bytes] | None = None,
+    keyed: Keyed | None = None,
     remote: DaskMapper | None = None,
-) -> ScanResult:
+) -> tuple[ScanResult, Memos]:
     analyses: list[FileAnalysis] = []
     skipped = list(discovery.skipped)
     frequency: Counter[int] = Counter()
-    for result in cached_map(discovery.files, config, progress, cache, keys or {}, remote):
+    keys = dict(keyed.keys) if keyed is not None else {}
+    for result in cached_map(discovery.files, config, progress, cache, keys, remote, keyed):
         if isinstance(result, SkippedFile):
             skipped.append(result)
             continue
@@ -296,15 +354,16 @@ def _scan(
     watch.lap("map (read, parse, extract, fingerprint)")
     scope = _scope_key(paths, config)
     scores, compared = cache.load_memos(scope) if cache is not None else (Memo(), Memo())
+    memos = Memos(scope, scores, compared)
     found, leftovers = commented_out(
         find_groups(analyses, config, frequency, watch, remote or serial_map, scores)
     )
     found, suppressed = _unsuppressed(found) if config.suppress else (found, 0)
     context = Context(config, _domains(paths, config), _history(paths, config), analyses)
-    context.file_keys, context.memo = keys or {}, compared
+    context.file_keys, context.memo = keys, compared
+    if keyed is not None:
+        context.moved = keyed.moved  # files classification finds changed count too
     recommendations, notes = _classify(found, context)
-    if cache is not None:
-        cache.store_memos(scope, scores, compared)
     watch.lap("classify")
     groups = [item.group for item in found]
     versioned = versioned_files(analyses)
@@ -326,7 +385,7 @@ def _scan(
         files=tuple((a.path, a.lines) for a in analyses),
         suppressed=suppressed,
         timings=tuple(watch.laps),
-    )
+    ), memos
 
 
 def _unsuppressed(found: Sequence[FoundGroup]) -> tuple[list[FoundGroup], int]:
@@ -344,7 +403,7 @@ def _unsuppressed(found: Sequence[FoundGroup]) -> tuple[list[FoundGroup], int]:
 
 def _scope_key(paths: Sequence[str], config: Config) -> bytes:
     """Scans of one scope (version, settings, working directory, roots) share memos."""
-    return content_key((__version__, config.result_key(), os.getcwd(), repr(list(paths))))
+    return content_key((code_identity(), config.result_key(), os.getcwd(), repr(list(paths))))
 
 
 def _domains(paths: Sequence[str], config: Config) -> DomainMap:

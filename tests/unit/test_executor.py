@@ -107,7 +107,7 @@ def test_batches_hold_at_most_their_size_and_skip_unreadable_files(tmp_path: Pat
     paths = [str(tmp_path / name) for name in ("a.py", "b.py", "gone.py")]
     for path in paths[:2]:
         Path(path).write_text("x = 1\n", encoding="utf-8")
-    batches = list(_batches(paths, Config(), 2))
+    batches = list(_batches(paths, Config(), 2, None))
     assert [[path for path, _ in batch.files] for batch in batches] == [paths[:2], paths[2:]]
     (_, missing), = batches[1].files  # fmt: skip
     assert isinstance(missing, SkippedFile)
