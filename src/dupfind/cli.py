@@ -55,7 +55,6 @@ from dupfind.report.similar import FORMATS as SIMILAR_FORMATS
 from dupfind.report.similar import render_similar
 from dupfind.report.view import build_view
 from dupfind.similar import TARGET_FORMS, find_similar, similar_to_changes
-from dupfind.sketch import clear_sketches
 
 EXIT_CODES_HELP = (
     "Exit codes: 0 success; 1 actionable duplicates (dupfind check); "
@@ -376,7 +375,6 @@ def cache_info(cache_dir: CacheDir = None) -> None:
 def cache_clear(cache_dir: CacheDir = None) -> None:
     """Delete every cached result."""
     cache = _open_cache(cache_dir)
-    clear_sketches(cache)
     removed = cache.clear()
     cache.close()
     typer.echo(f"dupfind: removed {removed} cached file analyses from {cache.path}")
