@@ -37,7 +37,7 @@ from dupfind.config import Config
 from dupfind.discover import discover_files, display_path
 from dupfind.errors import TargetError
 from dupfind.fingerprint import digest, window
-from dupfind.gate import changed_lines
+from dupfind.gate import changed_lines, changed_spans
 from dupfind.models import CloneKind, CodeUnit, FileAnalysis, SkippedFile, UnitKind
 from dupfind.parse import decode_source
 from dupfind.pipeline import Progress, analyse_source, cache_keys, cached_map
@@ -180,11 +180,12 @@ class Corpus:
         return tuple(matches[:top])
 
     def changed(self, changed: Mapping[str, Sequence[tuple[int, int]]]) -> list[Target]:
-        """Every function (meeting the size floor) touching the ``changed`` lines."""
-        paths = [path for path in self.files if os.path.normpath(path) in changed]
+        """Every function (meeting the size floor) touching the ``changed`` lines (keyed as
+        ``gate.changed_lines`` keys them)."""
+        spans_of = {path: changed_spans(changed, path) for path in self.files}
         targets = []
-        for path, analysis in self.load(paths).items():
-            spans = changed[os.path.normpath(path)]
+        for path, analysis in self.load([p for p, s in spans_of.items() if s]).items():
+            spans = spans_of[path]
             for ref in eligible_units([analysis], self.config):
                 unit = ref.unit
                 if unit.kind is UnitKind.FUNCTION and any(
