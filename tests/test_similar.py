@@ -126,6 +126,29 @@ def test_a_snippet_on_stdin(shop: Path) -> None:
     assert [m["qualname"] for m in found["matches"]] == ["invoice_amount", "order_total"]
 
 
+PARSED_PARTLY = (
+    "the code searched for could not be fully parsed (syntax error; the code containing it was "
+    "not analysed); fix it and search again for a complete answer"
+)
+
+
+def test_a_snippet_that_does_not_parse_says_so_with_the_line(shop: Path) -> None:
+    snippet = "total = 0\ndef basket_total(:\n    for item in items:\n        total += item\n"
+    document = json.loads(invoke("similar", "-", "--format", "json", stdin=snippet).stdout)
+    assert document["notes"] == [f"<stdin>:2: {PARSED_PARTLY}"]
+    terminal = invoke("similar", "-", stdin=snippet)
+    assert terminal.exit_code == 0
+    assert f"Note: <stdin>:2: {PARSED_PARTLY}" in terminal.stdout
+    clean = json.loads(invoke("similar", "-", "--format", "json", stdin=LOADER).stdout)
+    assert clean["notes"] == []
+
+
+def test_a_snippet_from_a_file_names_the_file_line_that_does_not_parse() -> None:
+    source = "x = compute(1)\ny = x + 2\ndef f(:\n    total = 0\n    return total\n"
+    target = dupfind.similar.snippet_target(source, CONFIG, "mod.py", 10)
+    assert target.note == f"mod.py:12: {PARSED_PARTLY}"
+
+
 def test_terminal_output_names_target_matches_and_totals(shop: Path) -> None:
     result = invoke("similar", "shop/orders.py::order_total", "--min-similarity", "0.5")
     assert result.exit_code == 0

@@ -123,4 +123,10 @@ def test_diff_needs_a_git_repository(tmp_path: Path, monkeypatch: pytest.MonkeyP
     monkeypatch.chdir(tmp_path)
     result = invoke("similar", "--diff", "HEAD")
     assert result.exit_code == 2
-    assert "not a git repository" in result.stderr
+    message = " ".join(result.stderr.split())
+    assert f"similar --diff HEAD: {tmp_path} is not inside a git repository" in message
+    assert "not a git repository" in message  # git's own words
+    assert (
+        "run dupfind similar --diff from inside the repository, or search a TARGET instead"
+        in message
+    )

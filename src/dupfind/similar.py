@@ -28,16 +28,17 @@ import os
 import re
 import textwrap
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from dupfind.cache import AnalysisCache, default_directory
 from dupfind.candidates import eligible_units
 from dupfind.config import Config
 from dupfind.discover import discover_files, display_path
-from dupfind.errors import TargetError
+from dupfind.errors import TargetError, UsageError
 from dupfind.fingerprint import digest, window
 from dupfind.gate import changed_lines, changed_spans
+from dupfind.history import run_git
 from dupfind.models import CloneKind, CodeUnit, FileAnalysis, SkippedFile, UnitKind
 from dupfind.parse import decode_source
 from dupfind.pipeline import Progress, analyse_source, cache_keys, cached_map
@@ -68,6 +69,7 @@ class Target:
     exact_digest: bytes
     shape_digest: bytes
     origin: str | None = None
+    note: str | None = None  # a snippet that could not be fully parsed says so
 
     @property
     def length(self) -> int:
@@ -254,7 +256,19 @@ def snippet_target(text: str, config: Config, path: str = SNIPPET, first_line: i
     )
     where = (path, first_line, first_line + max(analysis.lines, 1) - 1)
     origin = None if path == SNIPPET else os.path.realpath(path)
-    return _span_target(analysis, span, where, name, origin)
+    found = _span_target(analysis, span, where, name, origin)
+    return replace(found, note=_parse_note(analysis, path, first_line))
+
+
+def _parse_note(analysis: FileAnalysis, path: str, first_line: int) -> str | None:
+    """What to say of a snippet that could not be fully parsed (None if it could)."""
+    if analysis.problem is None:
+        return None
+    line = first_line + (analysis.problem.line or 1) - 1
+    return (
+        f"{path}:{line}: the code searched for could not be fully parsed "
+        f"({analysis.problem.reason}); fix it and search again for a complete answer"
+    )
 
 
 def _module_span(analysis: FileAnalysis) -> tuple[int, int] | None:
@@ -361,8 +375,21 @@ def similar_to_changes(
     least ``min_similarity`` (default: the configured ``consolidate-similarity``) similar; only
     the functions with matches are kept."""
     threshold = config.consolidate_similarity if min_similarity is None else min_similarity
-    changed = changed_lines(base)
+    changed = _changes_since(base)
     return _Search(top, threshold, base).run(paths, config, progress, lambda c: c.changed(changed))
+
+
+def _changes_since(base: str) -> dict[str, list[tuple[int, int]]]:
+    """``gate.changed_lines``, after checking that there is a repository to ask."""
+    where = Path.cwd()
+    done = run_git(where, "rev-parse", "--show-toplevel")
+    if done is not None and done.returncode != 0:
+        raise UsageError(
+            f"similar --diff {base}: {where} is not inside a git repository "
+            f"(git: {done.stderr.strip()}): run dupfind similar --diff from inside the "
+            "repository, or search a TARGET instead"
+        )
+    return changed_lines(base)
 
 
 @dataclass(frozen=True, slots=True)
@@ -386,8 +413,8 @@ class _Search:
         finally:
             if cache is not None:
                 cache.close()
+        notes = [t.note for t in found if t.note] + (cache.notes if cache is not None else [])
         return SimilarResult(
             tuple(f for f in findings if f.matches or self.base is None), len(found),
-            len(corpus.sketches), self.threshold, self.base, skipped,
-            tuple(cache.notes if cache is not None else ()),
+            len(corpus.sketches), self.threshold, self.base, skipped, tuple(notes),
         )  # fmt: skip
