@@ -23,6 +23,7 @@ from dupfind.mcp_server import Roots, build_server
 from tests.conftest import FIXTURES, LOADER
 
 REFUSED = "outside the roots this server may read"
+BROKEN = "def basket_total(:\n    total = 0\n    for item in items:\n        total += item\n"
 
 
 @pytest.fixture(scope="module")
@@ -51,6 +52,11 @@ def _calls(project: Path) -> dict[str, tuple[str, dict[str, Any]]]:
         "outside_symlink": ("plan", {"path": "linked"}),
         "outside_target": ("similar", {"target": "../outside/secret.py::load_settings"}),
         "outside_range": ("similar", {"target": f"{outside}/secret.py:1-5"}),
+        "outside_no_form": ("similar", {"target": "/etc/passwd"}),
+        "outside_parent": ("similar", {"target": "../outside.py::f"}),
+        "stdin_target": ("similar", {"target": "-"}),
+        "no_form": ("similar", {"target": "shop/orders.py"}),
+        "syntax_error": ("similar", {"code": BROKEN}),
         "both": ("similar", {"code": "x = 1", "target": "shop/orders.py::order_total"}),
         "unknown_name": ("similar", {"target": "shop/orders.py::order_totl"}),
     }
@@ -138,8 +144,11 @@ def test_scan_and_plan_summarise_the_root(session: Session) -> None:
 
 @pytest.mark.parametrize(
     "call",
-    ["outside_relative", "outside_absolute", "outside_symlink", "outside_target", "outside_range"],
-)
+    [
+        "outside_relative", "outside_absolute", "outside_symlink", "outside_target",
+        "outside_range", "outside_no_form", "outside_parent",
+    ],
+)  # fmt: skip
 def test_paths_outside_the_root_are_refused(session: Session, project: Path, call: str) -> None:
     result = session[2][call]
     assert result.is_error
@@ -152,6 +161,20 @@ def test_bad_arguments_are_tool_errors_with_dupfind_messages(session: Session) -
     assert results["both"].is_error and "give either code" in _text(results["both"])
     unknown = results["unknown_name"]
     assert unknown.is_error and "did you mean shop/orders.py::order_total" in _text(unknown)
+    stdin = results["stdin_target"]
+    assert stdin.is_error and "pass the snippet itself as code" in _text(stdin)
+    assert "<stdin>" not in _text(stdin)
+    no_form = results["no_form"]
+    assert no_form.is_error
+    assert "'shop/orders.py': expected FILE::QUALNAME" in _text(no_form)
+
+
+def test_a_snippet_that_does_not_parse_says_so_with_the_line(session: Session) -> None:
+    notes = _data(session[2]["syntax_error"])["notes"]
+    assert [note for note in notes if "could not be fully parsed" in note] == [
+        "<stdin>:1: the code searched for could not be fully parsed (syntax error; the code "
+        "containing it was not analysed); fix it and search again for a complete answer"
+    ]
 
 
 def test_the_tools_in_process(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:

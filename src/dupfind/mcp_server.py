@@ -10,16 +10,18 @@ dict into structured content (and a JSON text block). Three tools, all read-only
 * ``plan``: the scorecard and the verdicts, highest priority first.
 
 Confinement: the server is started with one or more root directories (default: the working
-directory). Every path a tool is given is resolved (relative paths against the first root,
-symbolic links followed) and refused with a ``ToolError`` naming the roots unless it lies inside
-one; discovery never follows symbolic links here, whatever the configuration says, so nothing
-outside the roots is read. Errors are returned to the agent as tool errors (``is_error``) with
-dupfind's own message; stdout carries only the protocol.
+directory). Every path a tool is given, including the file part of a TARGET whatever its form,
+is resolved (relative paths against the first root, symbolic links followed) and refused with a
+``ToolError`` naming the roots unless it lies inside one; discovery never follows symbolic links
+here, whatever the configuration says, so nothing outside the roots is read. Errors are returned
+to the agent as tool errors (``is_error``) with dupfind's own message; stdout carries only the
+protocol.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +37,7 @@ from dupfind.pipeline import scan as run_scan
 from dupfind.report.json import document
 from dupfind.report.similar import similar_document
 from dupfind.report.view import build_view
-from dupfind.similar import find_similar
+from dupfind.similar import TargetSpec, find_similar, split_target
 
 INSTRUCTIONS = (
     "dupfind finds duplicated Python code. Before writing a new function, call `similar` with "
@@ -137,12 +139,7 @@ def _similar(
         raise UsageError(
             "give either code (a snippet) or target (FILE::QUALNAME or FILE:START-END)"
         )
-    spec = "-"
-    if target:  # only the file part is a path
-        file, separator, rest = target.partition("::")
-        if not separator:
-            file, separator, rest = target.rpartition(":")
-        spec = roots.confine(file) + separator + rest if separator else target
+    spec = _confined_target(roots, target) if target else "-"
     where = roots.confine(path)
     threshold = None
     if min_similarity is not None:
@@ -153,6 +150,24 @@ def _similar(
         spec, [where], _settings(where), top=max(1, top), min_similarity=threshold, snippet=code
     )
     return similar_document(result)
+
+
+def _confined_target(roots: Roots, target: str) -> TargetSpec:
+    """TARGET ``target`` (parsed as the command line parses it), its file confined to the
+    roots whatever its form."""
+    parts = split_target(target)
+    if parts.is_snippet:
+        raise UsageError(
+            "target: '-' stands for standard input on the command line; here, pass the "
+            "snippet itself as code"
+        )
+    confined = replace(parts, file=roots.confine(parts.file))
+    if confined.qualname is None and confined.lines is None:
+        raise UsageError(
+            f"target {target!r}: expected FILE::QUALNAME (e.g. pkg/mod.py::Class.method) or "
+            "FILE:START-END (e.g. pkg/mod.py:10-42); pass a snippet as code"
+        )
+    return confined
 
 
 def serve(roots: Sequence[str]) -> None:

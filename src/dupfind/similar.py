@@ -77,6 +77,41 @@ class Target:
 
 
 @dataclass(frozen=True, slots=True)
+class TargetSpec:
+    """A TARGET split into its parts (``split_target``): ``file`` (``-`` for a snippet) and,
+    for the two file forms, ``qualname`` (FILE::QUALNAME) or ``lines`` (FILE:START-END).
+    A TARGET of neither form has neither, and its ``file`` is the whole TARGET, so that what
+    names a path is always in ``file`` (the MCP server confines it)."""
+
+    file: str
+    qualname: str | None = None
+    lines: tuple[int, int] | None = None
+
+    @property
+    def is_snippet(self) -> bool:
+        return self.file == "-" and self.qualname is None and self.lines is None
+
+    def __str__(self) -> str:
+        if self.qualname is not None:
+            return f"{self.file}::{self.qualname}"
+        if self.lines is not None:
+            return f"{self.file}:{self.lines[0]}-{self.lines[1]}"
+        return self.file
+
+
+def split_target(spec: str) -> TargetSpec:
+    """TARGET ``spec`` in its parts: the one parser of TARGETs (the CLI's and the MCP
+    server's)."""
+    path, separator, qualname = spec.partition("::")
+    if separator:
+        return TargetSpec(path, qualname=qualname)
+    found = _RANGE.match(spec)
+    if found:
+        return TargetSpec(found["path"], lines=(int(found["start"]), int(found["end"])))
+    return TargetSpec(spec)
+
+
+@dataclass(frozen=True, slots=True)
 class Match:
     """Existing code similar to a target."""
 
@@ -283,24 +318,22 @@ def _module_span(analysis: FileAnalysis) -> tuple[int, int] | None:
     return (min(s for s, _ in spans), max(e for _, e in spans)) if spans else None
 
 
-def resolve_target(spec: str, corpus: Corpus, snippet: str | None = None) -> Target:
+def resolve_target(spec: str | TargetSpec, corpus: Corpus, snippet: str | None = None) -> Target:
     """The target that TARGET ``spec`` names (``snippet`` is the text ``-`` stands for)."""
-    if spec == "-":
+    parts = split_target(spec) if isinstance(spec, str) else spec
+    if parts.is_snippet:
         return snippet_target(snippet or "", corpus.config)
-    path, separator, qualname = spec.partition("::")
-    if separator:
-        return _qualified_target(corpus, _existing(path, spec), qualname)
-    found = _RANGE.match(spec)
-    if found:
-        lines = (int(found["start"]), int(found["end"]))
-        return _range_target(corpus, _existing(found["path"], spec), lines)
-    raise TargetError(f"{spec!r}: TARGET must be {TARGET_FORMS}")
+    if parts.qualname is not None:
+        return _qualified_target(corpus, _existing(parts), parts.qualname)
+    if parts.lines is not None:
+        return _range_target(corpus, _existing(parts), parts.lines)
+    raise TargetError(f"{str(parts)!r}: TARGET must be {TARGET_FORMS}")
 
 
-def _existing(path: str, spec: str) -> str:
-    if not Path(path).is_file():
-        raise TargetError(f"{spec}: {path}: no such file. Check the path and try again.")
-    return display_path(path)
+def _existing(parts: TargetSpec) -> str:
+    if not Path(parts.file).is_file():
+        raise TargetError(f"{parts}: {parts.file}: no such file. Check the path and try again.")
+    return display_path(parts.file)
 
 
 def _qualified_target(corpus: Corpus, path: str, qualname: str) -> Target:
@@ -354,7 +387,7 @@ def _source_lines(path: str) -> list[str]:
 
 
 def find_similar(
-    spec: str, paths: Sequence[str], config: Config, *, top: int = 10,
+    spec: str | TargetSpec, paths: Sequence[str], config: Config, *, top: int = 10,
     min_similarity: float | None = None, snippet: str | None = None,
     progress: Progress | None = None,
 ) -> SimilarResult:  # fmt: skip
