@@ -5,6 +5,7 @@ in-process, and the command's errors (missing extra, bad root) checked through t
 
 from __future__ import annotations
 
+import json
 import shutil
 import sys
 from pathlib import Path
@@ -13,11 +14,16 @@ from typing import Any
 import anyio
 import pytest
 from mcp import ClientSession, StdioServerParameters, stdio_client
+from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import CallToolResult, InitializeResult, ListToolsResult, TextContent
 from typer.testing import CliRunner
 
+import dupfind.executor
+import dupfind.mcp_server
+from dupfind.cache import FILENAME
 from dupfind.cli import app
+from dupfind.config import Config
 from dupfind.errors import UsageError
 from dupfind.mcp_server import Roots, build_server
 from tests.conftest import FIXTURES, LOADER
@@ -66,12 +72,17 @@ Session = tuple[InitializeResult, ListToolsResult, dict[str, CallToolResult]]
 
 
 @pytest.fixture(scope="module")
-def session(project: Path, tmp_path_factory: pytest.TempPathFactory) -> Session:
+def server_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("mcp-cache")
+
+
+@pytest.fixture(scope="module")
+def session(project: Path, server_cache: Path) -> Session:
     """One real session: the server is a subprocess started by the SDK's stdio client."""
-    cache = tmp_path_factory.mktemp("mcp-cache")
     params = StdioServerParameters(
-        command=sys.executable, args=["-m", "dupfind", "mcp", str(project)],
-        cwd=str(project), env={"XDG_CACHE_HOME": str(cache)},
+        command=sys.executable,
+        args=["-m", "dupfind", "mcp", str(project), "--cache-dir", str(server_cache / "given")],
+        cwd=str(project), env={"XDG_CACHE_HOME": str(server_cache / "default")},
     )  # fmt: skip
 
     async def talk() -> Session:
@@ -110,6 +121,11 @@ def test_three_read_only_tools_and_instructions_naming_the_root(
         "code", "target", "path", "top", "min_similarity",
     }  # fmt: skip
     assert started.instructions is not None and str(project.resolve()) in started.instructions
+
+
+def test_the_cache_is_where_the_command_line_says(session: Session, server_cache: Path) -> None:
+    assert (server_cache / "given" / FILENAME).is_file()
+    assert not (server_cache / "default").exists()
 
 
 def test_similar_answers_a_snippet_a_function_and_a_range(session: Session) -> None:
@@ -211,3 +227,84 @@ def test_without_the_extra_the_command_says_how_to_install_it(
     result = CliRunner().invoke(app, ["mcp"])
     assert result.exit_code == 2
     assert "pip install 'dupfind[mcp]'" in result.stderr
+
+
+# Configuration: read within the roots only, and never where dupfind stores or runs.
+
+
+def _call(server: MCPServer[object], tool: str, arguments: dict[str, Any]) -> Any:
+    async def call() -> Any:
+        return (await server.call_tool(tool, arguments)).structured_content
+
+    return anyio.run(call)
+
+
+@pytest.fixture
+def nested(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A root (the ranking fixture) inside a directory whose pyproject.toml excludes billing."""
+    (tmp_path / "pyproject.toml").write_text('[tool.dupfind]\nexclude = ["billing/"]\n')
+    root = tmp_path / "root"
+    shutil.copytree(FIXTURES / "similar" / "ranking", root)
+    monkeypatch.chdir(root)
+    return root
+
+
+def test_configuration_above_the_roots_is_not_read(nested: Path) -> None:
+    outside_the_server = CliRunner().invoke(app, ["scan", ".", "--format", "json"])
+    assert json.loads(outside_the_server.stdout)["files_scanned"] == 2  # the exclude applies
+    scanned = _call(build_server(Roots([str(nested)])), "scan", {})
+    assert scanned["files_scanned"] == 4
+    members = {m["path"] for group in scanned["groups"] for m in group["members"]}
+    assert "billing/invoices.py" in members
+
+
+def test_configuration_within_the_roots_is_read(nested: Path) -> None:
+    (nested / "pyproject.toml").write_text('[tool.dupfind]\nexclude = ["shop/"]\n')
+    assert _call(build_server(Roots([str(nested)])), "scan", {})["files_scanned"] == 3
+
+
+@pytest.mark.parametrize(
+    "setting",
+    ['executor = "dask"\nscheduler = "tcp://127.0.0.1:9"', 'cache-dir = "."', 'scheduler = "h:1"'],
+)
+def test_a_project_setting_where_dupfind_runs_or_stores_is_a_tool_error(
+    nested: Path, monkeypatch: pytest.MonkeyPatch, setting: str
+) -> None:
+    (nested / "pyproject.toml").write_text(f"[tool.dupfind]\n{setting}\n")
+
+    def connect(address: str) -> None:
+        raise AssertionError(f"connected to {address}")
+
+    monkeypatch.setattr(dupfind.executor, "dask_cluster", connect)
+    server = build_server(Roots([str(nested)]))
+    for tool, arguments in [("scan", {}), ("plan", {}), ("similar", {"code": LOADER})]:
+        with pytest.raises(ToolError) as refused:
+            _call(server, tool, arguments)
+        message = str(refused.value)
+        assert f"{nested / 'pyproject.toml'} [tool.dupfind]: " in message
+        assert "never takes from the project it serves" in message
+        assert "remove the key from that table" in message
+
+
+def test_the_server_runs_locally_with_its_own_cache_whatever_the_settings(
+    nested: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Defence in depth: even settings naming a scheduler and a cache reach the scan as the
+    server's own (local, its cache directory)."""
+    chosen = Config(executor="dask", scheduler="tcp://10.0.0.1:8786", cache_dir="/elsewhere")
+    monkeypatch.setattr(dupfind.mcp_server, "load_config", lambda *args, **kwargs: chosen)
+    used: list[Config] = []
+    real = dupfind.mcp_server.run_scan
+
+    def scan(paths: list[str], config: Config) -> Any:
+        used.append(config)
+        return real(paths, config)
+
+    monkeypatch.setattr(dupfind.mcp_server, "run_scan", scan)
+    cache = str(tmp_path / "server-cache")
+    _call(build_server(Roots([str(nested)]), cache), "scan", {})
+    ((executor, scheduler, cache_dir, follow),) = [
+        (c.executor, c.scheduler, c.cache_dir, c.follow_symlinks) for c in used
+    ]
+    assert (executor, scheduler, cache_dir, follow) == ("local", "", cache, False)
+    assert (tmp_path / "server-cache" / FILENAME).is_file()

@@ -13,9 +13,12 @@ Confinement: the server is started with one or more root directories (default: t
 directory). Every path a tool is given, including the file part of a TARGET whatever its form,
 is resolved (relative paths against the first root, symbolic links followed) and refused with a
 ``ToolError`` naming the roots unless it lies inside one; discovery never follows symbolic links
-here, whatever the configuration says, so nothing outside the roots is read. Errors are returned
-to the agent as tool errors (``is_error``) with dupfind's own message; stdout carries only the
-protocol.
+here, whatever the configuration says, so nothing outside the roots is read. ``[tool.dupfind]``
+is read from a pyproject.toml within the roots only (never from above them), and only for what
+to find: where dupfind keeps its cache and where it runs are the server's (the default cache,
+or ``dupfind mcp --cache-dir``; always the local executor), and a pyproject.toml setting them is
+a tool error. Errors are returned to the agent as tool errors (``is_error``) with dupfind's own
+message; stdout carries only the protocol.
 """
 
 from __future__ import annotations
@@ -30,9 +33,9 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import ToolAnnotations
 
 from dupfind import __version__
-from dupfind.config import Config, load_config
+from dupfind.config import MACHINE_KEYS, Config, load_config
 from dupfind.discover import display_path
-from dupfind.errors import DupfindError, OutsideRootError, UsageError
+from dupfind.errors import ConfigError, DupfindError, OutsideRootError, UsageError
 from dupfind.pipeline import scan as run_scan
 from dupfind.report.json import document
 from dupfind.report.similar import similar_document
@@ -49,6 +52,13 @@ READ_ONLY = ToolAnnotations(
     read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False
 )
 SUMMARY_KEYS = ("files_scanned", "lines_scanned", "duplicated_lines", "duplicated_percent")
+# The server's own settings, whatever the scanned project's pyproject.toml says.
+SERVER_SETTINGS = {"follow_symlinks": False, "executor": "local", "scheduler": ""}
+MACHINE_SETTING = (
+    "sets where dupfind keeps its cache or runs, which dupfind mcp never takes from the project "
+    "it serves (it scans locally and keeps its cache where `dupfind mcp --cache-dir` says); "
+    "remove the key from that table"
+)
 
 
 class Roots:
@@ -78,8 +88,16 @@ class Roots:
         return ", ".join(str(root) for root in self.paths)
 
 
-def _settings(path: str) -> Config:
-    return load_config([path]).merged({"follow_symlinks": False})
+def _settings(roots: Roots, path: str, cache_dir: str) -> Config:
+    """The settings of a tool call on ``path``: ``[tool.dupfind]`` found within the roots, with
+    the server's own ``SERVER_SETTINGS`` and cache."""
+    try:
+        found = load_config([path], ceilings=roots.paths)
+    except ConfigError as exc:
+        if exc.key.replace("-", "_") not in MACHINE_KEYS:
+            raise
+        raise ConfigError(exc.key, MACHINE_SETTING, exc.source) from None
+    return found.merged(SERVER_SETTINGS | {"cache_dir": cache_dir})
 
 
 def _tool(action: Callable[[], dict[str, object]]) -> dict[str, object]:
@@ -90,8 +108,7 @@ def _tool(action: Callable[[], dict[str, object]]) -> dict[str, object]:
         raise ToolError(str(exc)) from None
 
 
-def _scan_document(path: str, mode: str, limit: int) -> dict[str, Any]:
-    settings = _settings(path)
+def _scan_document(settings: Config, path: str, mode: str, limit: int) -> dict[str, Any]:
     data = document(build_view(run_scan([path], settings), mode=mode))
     ordered = {group["id"]: group for group in data["groups"]}
     groups = [ordered[key] for key in data["plan"]] if mode == "plan" else data["groups"]
@@ -99,17 +116,22 @@ def _scan_document(path: str, mode: str, limit: int) -> dict[str, Any]:
     return found | {"groups": groups[:limit], "groups_total": len(groups), "notes": data["notes"]}
 
 
-def build_server(roots: Roots) -> MCPServer[Any]:
-    """The server with its three tools, confined to ``roots``."""
+def build_server(roots: Roots, cache_dir: str = "") -> MCPServer[Any]:
+    """The server with its three tools, confined to ``roots``, keeping its cache in
+    ``cache_dir`` ("" = the default location)."""
     server: MCPServer[Any] = MCPServer(
         "dupfind", version=__version__, log_level="WARNING",
         instructions=INSTRUCTIONS.format(roots=roots.described()),
     )  # fmt: skip
 
+    def scanned(path: str, mode: str, limit: int) -> dict[str, Any]:
+        where = roots.confine(path)
+        return _scan_document(_settings(roots, where, cache_dir), where, mode, limit)
+
     def scan(path: str = ".", max_groups: int = 20) -> dict[str, object]:
         """Duplicated code under PATH (a file or directory inside the roots): totals and the
         largest clone groups (each with kind, similarity, members, verdict and reasons)."""
-        return _tool(lambda: _scan_document(roots.confine(path), "scan", max_groups))
+        return _tool(lambda: scanned(path, "scan", max_groups))
 
     def similar(
         code: str = "", target: str = "", path: str = ".", top: int = 10,
@@ -119,13 +141,13 @@ def build_server(roots: Roots) -> MCPServer[Any]:
         you are about to write) or to TARGET (FILE::QUALNAME or FILE:START-END), best first,
         with similarity (0-1), kind (exact, renamed, near-miss) and location. Give CODE or
         TARGET."""
-        return _tool(lambda: _similar(roots, code, target, path, top, min_similarity))
+        return _tool(lambda: _similar(roots, cache_dir, code, target, path, top, min_similarity))
 
     def plan(path: str = ".", max_groups: int = 20) -> dict[str, object]:
         """The refactoring plan for PATH: each clone group's verdict (consolidate, extract,
         leave-separate), reasons, the copy to keep, the proposed signature and the lines
         saved, highest priority first."""
-        return _tool(lambda: _scan_document(roots.confine(path), "plan", max_groups))
+        return _tool(lambda: scanned(path, "plan", max_groups))
 
     for tool in (scan, similar, plan):
         server.add_tool(tool, annotations=READ_ONLY)
@@ -133,8 +155,9 @@ def build_server(roots: Roots) -> MCPServer[Any]:
 
 
 def _similar(
-    roots: Roots, code: str, target: str, path: str, top: int, min_similarity: float | None
-) -> dict[str, object]:
+    roots: Roots, cache_dir: str, code: str, target: str, path: str, top: int,
+    min_similarity: float | None,
+) -> dict[str, object]:  # fmt: skip
     if bool(code) == bool(target):
         raise UsageError(
             "give either code (a snippet) or target (FILE::QUALNAME or FILE:START-END)"
@@ -147,8 +170,9 @@ def _similar(
             {"min-similarity": min_similarity}, "similar"
         ).min_similarity
     result = find_similar(
-        spec, [where], _settings(where), top=max(1, top), min_similarity=threshold, snippet=code
-    )
+        spec, [where], _settings(roots, where, cache_dir), top=max(1, top),
+        min_similarity=threshold, snippet=code,
+    )  # fmt: skip
     return similar_document(result)
 
 
@@ -170,6 +194,6 @@ def _confined_target(roots: Roots, target: str) -> TargetSpec:
     return confined
 
 
-def serve(roots: Sequence[str]) -> None:
+def serve(roots: Sequence[str], cache_dir: str = "") -> None:
     """Run the server on stdin/stdout until the client closes it."""
-    build_server(Roots(roots)).run("stdio")
+    build_server(Roots(roots), cache_dir).run("stdio")
