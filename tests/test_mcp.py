@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import shutil
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,7 @@ from dupfind.cli import app
 from dupfind.config import Config
 from dupfind.errors import UsageError
 from dupfind.mcp_server import Roots, build_server
-from tests.conftest import FIXTURES, LOADER
+from tests.conftest import FIXTURES, LOADER, LOADER_RENAMED
 
 REFUSED = "outside the roots this server may read"
 BROKEN = "def basket_total(:\n    total = 0\n    for item in items:\n        total += item\n"
@@ -308,3 +309,65 @@ def test_the_server_runs_locally_with_its_own_cache_whatever_the_settings(
     ]
     assert (executor, scheduler, cache_dir, follow) == ("local", "", cache, False)
     assert (tmp_path / "server-cache" / FILENAME).is_file()
+
+
+# Concurrency: the SDK runs sync tools on worker threads, several at once.
+
+
+@pytest.fixture
+def two_trees(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Two trees under one root, each with its own clone group."""
+    for tree, source in (("a", LOADER), ("b", LOADER_RENAMED)):
+        for copy in range(2):
+            name = tmp_path / tree / f"m{copy}.py"
+            name.parent.mkdir(exist_ok=True)
+            name.write_text(source.replace("(", f"_{tree}{copy}(", 1), encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def _concurrently(server: MCPServer[object], calls: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+
+    async def call(key: str) -> None:
+        found[key] = (await server.call_tool("plan", calls[key])).structured_content
+
+    async def all_at_once() -> None:
+        async with anyio.create_task_group() as group:
+            for key in calls:
+                group.start_soon(call, key)
+
+    anyio.run(all_at_once)
+    return found
+
+
+def test_concurrent_calls_answer_each_for_its_own_tree(two_trees: Path) -> None:
+    server = build_server(Roots([str(two_trees)]))
+    calls = {tree: {"path": tree} for tree in ("a", "b")}
+    alone = {tree: _call(server, "plan", arguments) for tree, arguments in calls.items()}
+    for tree, answer in alone.items():
+        (group,) = answer["groups"]
+        assert {(m["path"][0], m["domain"]) for m in group["members"]} == {(tree, tree)}
+    for _ in range(3):
+        assert _concurrently(server, calls) == alone
+
+
+def test_tool_bodies_run_one_at_a_time(two_trees: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    running: list[int] = [0]
+    most: list[int] = []
+    real = dupfind.mcp_server.run_scan
+
+    def scan(paths: list[str], config: Config) -> Any:
+        running[0] += 1
+        most.append(running[0])
+        time.sleep(0.2)  # long enough for the other call's thread to start
+        try:
+            return real(paths, config)
+        finally:
+            running[0] -= 1
+
+    monkeypatch.setattr(dupfind.mcp_server, "run_scan", scan)
+    server = build_server(Roots([str(two_trees)]))
+    found = _concurrently(server, {tree: {"path": tree} for tree in ("a", "b")})
+    assert set(found) == {"a", "b"}
+    assert most == [1, 1]

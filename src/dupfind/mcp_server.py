@@ -19,14 +19,18 @@ to find: where dupfind keeps its cache and where it runs are the server's (the d
 or ``dupfind mcp --cache-dir``; always the local executor), and a pyproject.toml setting them is
 a tool error. Errors are returned to the agent as tool errors (``is_error``) with dupfind's own
 message; stdout carries only the protocol.
+
+Concurrency: the SDK runs these synchronous tools on worker threads, several at once; one lock
+runs one tool body at a time (a scan is CPU-bound, so two at once would gain nothing).
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
@@ -59,6 +63,8 @@ MACHINE_SETTING = (
     "it serves (it scans locally and keeps its cache where `dupfind mcp --cache-dir` says); "
     "remove the key from that table"
 )
+_LOCK = threading.Lock()  # one tool body at a time, in the whole process
+T = TypeVar("T")
 
 
 class Roots:
@@ -100,12 +106,13 @@ def _settings(roots: Roots, path: str, cache_dir: str) -> Config:
     return found.merged(SERVER_SETTINGS | {"cache_dir": cache_dir})
 
 
-def _tool(action: Callable[[], dict[str, object]]) -> dict[str, object]:
-    """Run a tool's body; dupfind's errors become tool errors the agent can read."""
-    try:
-        return action()
-    except DupfindError as exc:
-        raise ToolError(str(exc)) from None
+def _tool(action: Callable[[], T]) -> T:
+    """Run a tool's body, alone; dupfind's errors become tool errors the agent can read."""
+    with _LOCK:
+        try:
+            return action()
+        except DupfindError as exc:
+            raise ToolError(str(exc)) from None
 
 
 def _scan_document(settings: Config, path: str, mode: str, limit: int) -> dict[str, Any]:
