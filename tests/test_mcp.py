@@ -64,6 +64,7 @@ def _calls(project: Path) -> dict[str, tuple[str, dict[str, Any]]]:
         "stdin_target": ("similar", {"target": "-"}),
         "no_form": ("similar", {"target": "shop/orders.py"}),
         "syntax_error": ("similar", {"code": BROKEN}),
+        "negative_groups": ("scan", {"max_groups": -1}),
         "both": ("similar", {"code": "x = 1", "target": "shop/orders.py::order_total"}),
         "unknown_name": ("similar", {"target": "shop/orders.py::order_totl"}),
     }
@@ -184,6 +185,9 @@ def test_bad_arguments_are_tool_errors_with_dupfind_messages(session: Session) -
     no_form = results["no_form"]
     assert no_form.is_error
     assert "'shop/orders.py': expected FILE::QUALNAME" in _text(no_form)
+    negative = results["negative_groups"]
+    assert negative.is_error
+    assert "max_groups: expected a whole number >= 0, got -1" in _text(negative)
 
 
 def test_a_snippet_that_does_not_parse_says_so_with_the_line(session: Session) -> None:
@@ -204,6 +208,8 @@ def test_the_tools_in_process(project: Path, monkeypatch: pytest.MonkeyPatch) ->
     found = anyio.run(call, "similar", {"target": "shop/orders.py::order_total", "top": 1})
     assert found.structured_content["results"][0]["matches"][0]["qualname"] == "invoice_amount"
     assert anyio.run(call, "scan", {"max_groups": 0}).structured_content["groups"] == []
+    with pytest.raises(ToolError, match="top: expected a whole number >= 1, got 0"):
+        anyio.run(call, "similar", {"code": LOADER, "top": 0})
     with pytest.raises(ToolError, match=REFUSED):
         anyio.run(call, "plan", {"path": "/"})
     with pytest.raises(ToolError, match="not a usable path"):

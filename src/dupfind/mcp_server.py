@@ -115,7 +115,14 @@ def _tool(action: Callable[[], T]) -> T:
             raise ToolError(str(exc)) from None
 
 
-def _scan_document(settings: Config, path: str, mode: str, limit: int) -> dict[str, Any]:
+def _at_least(minimum: int, name: str, value: int) -> int:
+    if value < minimum:
+        raise UsageError(f"{name}: expected a whole number >= {minimum}, got {value}")
+    return value
+
+
+def _scan_document(settings: Config, path: str, mode: str, max_groups: int) -> dict[str, Any]:
+    limit = _at_least(0, "max_groups", max_groups)
     data = document(build_view(run_scan([path], settings), mode=mode))
     ordered = {group["id"]: group for group in data["groups"]}
     groups = [ordered[key] for key in data["plan"]] if mode == "plan" else data["groups"]
@@ -131,9 +138,9 @@ def build_server(roots: Roots, cache_dir: str = "") -> MCPServer[Any]:
         instructions=INSTRUCTIONS.format(roots=roots.described()),
     )  # fmt: skip
 
-    def scanned(path: str, mode: str, limit: int) -> dict[str, Any]:
+    def scanned(path: str, mode: str, max_groups: int) -> dict[str, Any]:
         where = roots.confine(path)
-        return _scan_document(_settings(roots, where, cache_dir), where, mode, limit)
+        return _scan_document(_settings(roots, where, cache_dir), where, mode, max_groups)
 
     def scan(path: str = ".", max_groups: int = 20) -> dict[str, object]:
         """Duplicated code under PATH (a file or directory inside the roots): totals and the
@@ -177,7 +184,7 @@ def _similar(
             {"min-similarity": min_similarity}, "similar"
         ).min_similarity
     result = find_similar(
-        spec, [where], _settings(roots, where, cache_dir), top=max(1, top),
+        spec, [where], _settings(roots, where, cache_dir), top=_at_least(1, "top", top),
         min_similarity=threshold, snippet=code,
     )  # fmt: skip
     return similar_document(result)
