@@ -198,6 +198,21 @@ def test_a_snippet_that_does_not_parse_says_so_with_the_line(session: Session) -
     ]
 
 
+def test_the_results_have_typed_output_schemas(session: Session) -> None:
+    schemas = {tool.name: tool.output_schema for tool in session[1].tools}
+    for name in ("scan", "plan"):
+        schema = schemas[name]
+        assert schema is not None
+        assert set(schema["required"]) == {
+            "files_scanned", "lines_scanned", "duplicated_lines", "duplicated_percent",
+            "groups", "groups_total", "notes",
+        }  # fmt: skip
+        assert schema["properties"]["groups_total"]["type"] == "integer"
+    similar = schemas["similar"]
+    assert similar is not None and similar["type"] == "object"
+    assert similar["additionalProperties"] == {"$ref": "#/$defs/JSONValue"}
+
+
 def test_the_tools_in_process(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(project)
     server = build_server(Roots([str(project)]))

@@ -10,8 +10,8 @@ dict into structured content (and a JSON text block). Three tools, all read-only
 * ``plan``: the scorecard and the verdicts, highest priority first.
 
 Confinement: the server is started with one or more root directories (default: the working
-directory). Every path a tool is given, including the file part of a TARGET whatever its form,
-is resolved (relative paths against the first root, symbolic links followed) and refused with a
+directory). Every path a tool is given, including the file part of a TARGET, is resolved
+(relative paths against the first root, symbolic links followed) and refused with a
 ``ToolError`` naming the roots unless it lies inside one; discovery never follows symbolic links
 here, whatever the configuration says, so nothing outside the roots is read. ``[tool.dupfind]``
 is read from a pyproject.toml within the roots only (never from above them), and only for what
@@ -30,11 +30,15 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import ToolAnnotations
+
+# The SDK derives each tool's output schema with pydantic, which on Python 3.11 needs these two
+# from typing_extensions (installed with pydantic, which the SDK requires).
+from typing_extensions import TypeAliasType, TypedDict
 
 from dupfind import __version__
 from dupfind.config import MACHINE_KEYS, Config, load_config
@@ -55,7 +59,6 @@ INSTRUCTIONS = (
 READ_ONLY = ToolAnnotations(
     read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False
 )
-SUMMARY_KEYS = ("files_scanned", "lines_scanned", "duplicated_lines", "duplicated_percent")
 # The server's own settings, whatever the scanned project's pyproject.toml says.
 SERVER_SETTINGS = {"follow_symlinks": False, "executor": "local", "scheduler": ""}
 MACHINE_SETTING = (
@@ -65,6 +68,25 @@ MACHINE_SETTING = (
 )
 _LOCK = threading.Lock()  # one tool body at a time, in the whole process
 T = TypeVar("T")
+
+# JSON: report.similar's JSONValue again, as an object pydantic can follow (the output schemas).
+JSONValue = TypeAliasType(
+    "JSONValue", "str | int | float | bool | list[JSONValue] | dict[str, JSONValue] | None"
+)
+JSONObject = dict[str, JSONValue]
+
+
+class ScanAnswer(TypedDict):
+    """What ``scan`` and ``plan`` return: the JSON report's totals, its groups (the largest
+    first, or by priority for ``plan``; at most ``max_groups``) and notes."""
+
+    files_scanned: int
+    lines_scanned: int
+    duplicated_lines: int
+    duplicated_percent: float
+    groups: list[JSONObject]
+    groups_total: int
+    notes: list[str]
 
 
 class Roots:
@@ -121,28 +143,35 @@ def _at_least(minimum: int, name: str, value: int) -> int:
     return value
 
 
-def _scan_document(settings: Config, path: str, mode: str, max_groups: int) -> dict[str, Any]:
+def _scan_answer(settings: Config, path: str, mode: str, max_groups: int) -> ScanAnswer:
     limit = _at_least(0, "max_groups", max_groups)
     data = document(build_view(run_scan([path], settings), mode=mode))
     ordered = {group["id"]: group for group in data["groups"]}
     groups = [ordered[key] for key in data["plan"]] if mode == "plan" else data["groups"]
-    found = {key: data[key] for key in SUMMARY_KEYS}
-    return found | {"groups": groups[:limit], "groups_total": len(groups), "notes": data["notes"]}
+    return {
+        "files_scanned": data["files_scanned"],
+        "lines_scanned": data["lines_scanned"],
+        "duplicated_lines": data["duplicated_lines"],
+        "duplicated_percent": data["duplicated_percent"],
+        "groups": groups[:limit],
+        "groups_total": len(groups),
+        "notes": data["notes"],
+    }
 
 
-def build_server(roots: Roots, cache_dir: str = "") -> MCPServer[Any]:
+def build_server(roots: Roots, cache_dir: str = "") -> MCPServer[object]:
     """The server with its three tools, confined to ``roots``, keeping its cache in
     ``cache_dir`` ("" = the default location)."""
-    server: MCPServer[Any] = MCPServer(
+    server: MCPServer[object] = MCPServer(  # object: no tool uses the lifespan context
         "dupfind", version=__version__, log_level="WARNING",
         instructions=INSTRUCTIONS.format(roots=roots.described()),
     )  # fmt: skip
 
-    def scanned(path: str, mode: str, max_groups: int) -> dict[str, Any]:
+    def scanned(path: str, mode: str, max_groups: int) -> ScanAnswer:
         where = roots.confine(path)
-        return _scan_document(_settings(roots, where, cache_dir), where, mode, max_groups)
+        return _scan_answer(_settings(roots, where, cache_dir), where, mode, max_groups)
 
-    def scan(path: str = ".", max_groups: int = 20) -> dict[str, object]:
+    def scan(path: str = ".", max_groups: int = 20) -> ScanAnswer:
         """Duplicated code under PATH (a file or directory inside the roots): totals and the
         largest clone groups (each with kind, similarity, members, verdict and reasons)."""
         return _tool(lambda: scanned(path, "scan", max_groups))
@@ -150,14 +179,14 @@ def build_server(roots: Roots, cache_dir: str = "") -> MCPServer[Any]:
     def similar(
         code: str = "", target: str = "", path: str = ".", top: int = 10,
         min_similarity: float | None = None,
-    ) -> dict[str, object]:  # fmt: skip
+    ) -> JSONObject:  # fmt: skip
         """The existing code under PATH most similar to CODE (a Python snippet: the function
         you are about to write) or to TARGET (FILE::QUALNAME or FILE:START-END), best first,
         with similarity (0-1), kind (exact, renamed, near-miss) and location. Give CODE or
         TARGET."""
         return _tool(lambda: _similar(roots, cache_dir, code, target, path, top, min_similarity))
 
-    def plan(path: str = ".", max_groups: int = 20) -> dict[str, object]:
+    def plan(path: str = ".", max_groups: int = 20) -> ScanAnswer:
         """The refactoring plan for PATH: each clone group's verdict (consolidate, extract,
         leave-separate), reasons, the copy to keep, the proposed signature and the lines
         saved, highest priority first."""
@@ -171,7 +200,7 @@ def build_server(roots: Roots, cache_dir: str = "") -> MCPServer[Any]:
 def _similar(
     roots: Roots, cache_dir: str, code: str, target: str, path: str, top: int,
     min_similarity: float | None,
-) -> dict[str, object]:  # fmt: skip
+) -> JSONObject:  # fmt: skip
     if bool(code) == bool(target):
         raise UsageError(
             "give either code (a snippet) or target (FILE::QUALNAME or FILE:START-END)"
