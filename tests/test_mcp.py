@@ -285,6 +285,14 @@ def test_configuration_within_the_roots_is_read(nested: Path) -> None:
     assert _call(build_server(Roots([str(nested)])), "scan", {})["files_scanned"] == 3
 
 
+def test_a_bad_setting_within_the_roots_is_a_tool_error_naming_it(nested: Path) -> None:
+    (nested / "pyproject.toml").write_text("[tool.dupfind]\nmin-lines = 0\n")
+    with pytest.raises(ToolError) as refused:
+        _call(build_server(Roots([str(nested)])), "scan", {})
+    message = str(refused.value)
+    assert f"{nested / 'pyproject.toml'} [tool.dupfind]: min-lines: expected a whole" in message
+
+
 @pytest.mark.parametrize(
     "setting",
     ['executor = "dask"\nscheduler = "tcp://127.0.0.1:9"', 'cache-dir = "."', 'scheduler = "h:1"'],
