@@ -110,6 +110,19 @@ def test_diff_mode_catches_a_new_copy_of_unchanged_code(repo: Path) -> None:
     assert {m["path"] for m in group["members"]} == {"app/loader.py", "app/report.py"}
 
 
+def test_diff_mode_from_a_subdirectory(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """From docs/, app's files are spelled ../app/x.py by git and absolutely in reports."""
+    (repo / "app" / "options.py").write_text(OTHER.replace("summarise", "describe"))
+    git(repo, "commit", "-qam", "options is different now")
+    (repo / "docs").mkdir()
+    monkeypatch.chdir(repo / "docs")
+    (repo / "app" / "report.py").write_text("X = 1\n" + LOADER, encoding="utf-8")  # untracked
+    assert invoke("check", "../app", "--diff", "HEAD").exit_code == 1
+    (repo / "app" / "report.py").unlink()
+    (repo / "app" / "stats.py").write_text(OTHER + LOADER, encoding="utf-8")  # tracked, edited
+    assert invoke("check", "../app", "--diff", "HEAD").exit_code == 1
+
+
 def test_diff_mode_ignores_duplication_outside_the_change(repo: Path) -> None:
     stats = repo / "app" / "stats.py"
     stats.write_text(OTHER + "\n\ndef helper():\n    return None\n", encoding="utf-8")

@@ -18,7 +18,7 @@ import dupfind.similar
 from dupfind import Config, scan
 from dupfind.cache import FILENAME, AnalysisCache
 from dupfind.cli import app
-from dupfind.similar import CANDIDATES, SimilarResult, find_similar
+from dupfind.similar import CANDIDATES, SimilarResult, find_similar, split_target
 from tests.conftest import FIXTURES, LOADER, LOADER_RENAMED
 
 CASES = sorted(p for p in (FIXTURES / "similar").iterdir() if (p / "expected.json").is_file())
@@ -124,6 +124,51 @@ def test_a_snippet_on_stdin(shop: Path) -> None:
         "tokens": found["target"]["tokens"],
     }  # fmt: skip
     assert [m["qualname"] for m in found["matches"]] == ["invoice_amount", "order_total"]
+
+
+PARSED_PARTLY = (
+    "the code searched for could not be fully parsed (syntax error; the code containing it was "
+    "not analysed); fix it and search again for a complete answer"
+)
+
+
+def test_a_snippet_that_does_not_parse_says_so_with_the_line(shop: Path) -> None:
+    snippet = "total = 0\ndef basket_total(:\n    for item in items:\n        total += item\n"
+    document = json.loads(invoke("similar", "-", "--format", "json", stdin=snippet).stdout)
+    assert document["notes"] == [f"<stdin>:2: {PARSED_PARTLY}"]
+    terminal = invoke("similar", "-", stdin=snippet)
+    assert terminal.exit_code == 0
+    assert f"Note: <stdin>:2: {PARSED_PARTLY}" in terminal.stdout
+    clean = json.loads(invoke("similar", "-", "--format", "json", stdin=LOADER).stdout)
+    assert clean["notes"] == []
+
+
+def test_a_snippet_from_a_file_names_the_file_line_that_does_not_parse() -> None:
+    source = "x = compute(1)\ny = x + 2\ndef f(:\n    total = 0\n    return total\n"
+    target = dupfind.similar.snippet_target(source, CONFIG, "mod.py", 10)
+    assert target.note == f"mod.py:12: {PARSED_PARTLY}"
+
+
+@pytest.mark.parametrize(
+    ("spec", "parts"),
+    [
+        ("-", ("-", None, None)),
+        ("pkg/mod.py::Class.method", ("pkg/mod.py", "Class.method", None)),
+        ("a:b.py::f", ("a:b.py", "f", None)),
+        ("pkg/mod.py:10-42", ("pkg/mod.py", None, (10, 42))),
+        ("c:d.py:1-2", ("c:d.py", None, (1, 2))),
+        ("pkg/mod.py", ("pkg/mod.py", None, None)),
+        ("pkg/mod.py:10", ("pkg/mod.py:10", None, None)),
+        ("/etc/passwd", ("/etc/passwd", None, None)),
+    ],
+)
+def test_one_parser_splits_every_target(
+    spec: str, parts: tuple[str, str | None, tuple[int, int] | None]
+) -> None:
+    found = split_target(spec)
+    assert (found.file, found.qualname, found.lines) == parts
+    assert found.is_snippet == (spec == "-")
+    assert str(found) == spec
 
 
 def test_terminal_output_names_target_matches_and_totals(shop: Path) -> None:

@@ -93,9 +93,40 @@ def test_the_default_threshold_is_consolidate_similarity(repo: Path) -> None:
     assert 0.4 <= found["matches"][0]["similarity"] < 0.8
 
 
+def test_from_a_subdirectory_changes_elsewhere_in_the_repository_are_found(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Run from sub/ on ../app: the changed lines and the files searched are spelled
+    differently (../app/x.py, or absolute) but are the same files."""
+    (repo / "sub").mkdir()
+    (repo / "sub" / "keep.txt").write_text("", encoding="utf-8")
+    git(repo, "add", ".")
+    git(repo, "commit", "-qm", "sub")
+    monkeypatch.chdir(repo / "sub")
+    (repo / "app" / "options.py").write_text(LOADER_RENAMED, encoding="utf-8")  # untracked
+    code, document = _diff("../app")
+    assert code == 1
+    (found,) = document["results"]  # type: ignore[misc]
+    assert found["target"]["path"] == str((repo / "app" / "options.py").resolve())
+    assert [m["qualname"] for m in found["matches"]] == ["load_settings"]
+    (repo / "app" / "options.py").unlink()
+    stats = repo / "app" / "stats.py"  # tracked, edited
+    stats.write_text(OTHER + "\n" + LOADER.replace("load_settings", "load_stats"), "utf-8")
+    code, document = _diff("../app")
+    assert code == 1
+    (found,) = document["results"]  # type: ignore[misc]
+    assert found["target"]["qualname"] == "load_stats"
+
+
 def test_diff_needs_a_git_repository(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / "a.py").write_text(LOADER, encoding="utf-8")
     monkeypatch.chdir(tmp_path)
     result = invoke("similar", "--diff", "HEAD")
     assert result.exit_code == 2
-    assert "not a git repository" in result.stderr
+    message = " ".join(result.stderr.split())
+    assert f"similar --diff HEAD: {tmp_path} is not inside a git repository" in message
+    assert "not a git repository" in message  # git's own words
+    assert (
+        "run dupfind similar --diff from inside the repository, or search a TARGET instead"
+        in message
+    )

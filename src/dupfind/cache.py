@@ -137,7 +137,7 @@ class AnalysisCache:
         now = time.time()
         rows = [(key, pickle.dumps(value, protocol=5), now) for key, value in items]
         stale = now - MAX_AGE_DAYS * 86400
-        self._write(
+        self.write(
             ("INSERT OR REPLACE INTO analyses (key, value, used) VALUES (?, ?, ?)", rows),
             ("UPDATE analyses SET used = ? WHERE key = ?", [(now, key) for key in reused]),
             ("INSERT INTO runs (at, hits, misses) VALUES (?, ?, ?)", [(now, hits, misses)]),
@@ -146,8 +146,9 @@ class AnalysisCache:
             ("DELETE FROM runs WHERE id <= (SELECT max(id) FROM runs) - ?", [(KEPT_RUNS,)]),
         )
 
-    def _write(self, *statements: tuple[str, Sequence[tuple[object, ...]]]) -> None:
-        """Run each statement over its rows, all in one transaction (a failure is a note)."""
+    def write(self, *statements: tuple[str, Sequence[tuple[object, ...]]]) -> None:
+        """Run each statement over its rows, all in one transaction (a failure is a note): the
+        one way anything writes to the cache (sketch.py too)."""
         if self.connection is None:
             return
         try:
@@ -205,7 +206,7 @@ class AnalysisCache:
     def _put_blob(self, table: str, key: bytes, value: object) -> None:
         """Store ``value`` under ``key``; only the ``KEPT_BLOBS`` most recent are kept."""
         row = (key, pickle.dumps(value, protocol=5), time.time())
-        self._write(
+        self.write(
             (f"INSERT OR REPLACE INTO {table} (key, value, used) VALUES (?, ?, ?)", [row]),
             (
                 f"DELETE FROM {table} WHERE key NOT IN "
@@ -238,6 +239,7 @@ class AnalysisCache:
             self.connection.execute("DELETE FROM runs")
             self.connection.execute("DELETE FROM results")
             self.connection.execute("DELETE FROM memos")
+            self.connection.execute("DELETE FROM sketches")
         self.connection.execute("VACUUM")
         return count
 

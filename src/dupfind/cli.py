@@ -55,7 +55,6 @@ from dupfind.report.similar import FORMATS as SIMILAR_FORMATS
 from dupfind.report.similar import render_similar
 from dupfind.report.view import build_view
 from dupfind.similar import TARGET_FORMS, find_similar, similar_to_changes
-from dupfind.sketch import clear_sketches
 
 EXIT_CODES_HELP = (
     "Exit codes: 0 success; 1 actionable duplicates (dupfind check); "
@@ -315,7 +314,7 @@ def _similar(given: dict[str, object]) -> None:
         raise typer.Exit(int(ExitCode.DUPLICATES))
 
 
-def _serve(roots: list[str]) -> None:
+def _serve(roots: list[str], cache_dir: str) -> None:
     try:
         from dupfind.mcp_server import serve
     except ModuleNotFoundError as exc:
@@ -325,7 +324,7 @@ def _serve(roots: list[str]) -> None:
             "dupfind mcp needs the Model Context Protocol SDK, an optional extra: "
             "pip install 'dupfind[mcp]'"
         ) from None
-    serve(roots)
+    serve(roots, cache_dir)
 
 
 app.command("scan")(_command("scan"))
@@ -343,10 +342,10 @@ app.command("similar")(_declared(_similar_command, SIMILAR, SIMILAR_HELP))
 
 
 @app.command("mcp")
-def mcp_command(roots: McpRoots = None, debug: Debug = False) -> None:
+def mcp_command(roots: McpRoots = None, cache_dir: CacheDir = None, debug: Debug = False) -> None:
     """Serve dupfind to coding agents over the Model Context Protocol (stdio): read-only tools
     scan, similar and plan, confined to ROOTS. Needs the extra: pip install 'dupfind[mcp]'."""
-    _run(lambda: _serve(roots or ["."]), debug)
+    _run(lambda: _serve(roots or ["."], cache_dir or ""), debug)
 
 
 cache_app = typer.Typer(help="The incremental cache of per-file results.")
@@ -376,7 +375,6 @@ def cache_info(cache_dir: CacheDir = None) -> None:
 def cache_clear(cache_dir: CacheDir = None) -> None:
     """Delete every cached result."""
     cache = _open_cache(cache_dir)
-    clear_sketches(cache)
     removed = cache.clear()
     cache.close()
     typer.echo(f"dupfind: removed {removed} cached file analyses from {cache.path}")

@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -125,13 +125,21 @@ def _touches(group: CloneGroup, changed: dict[str, list[tuple[int, int]]]) -> bo
     return any(
         first <= member.end_line and member.start_line <= last
         for member in group.members
-        for first, last in changed.get(os.path.normpath(member.path), ())
+        for first, last in changed_spans(changed, member.path)
     )
+
+
+def changed_spans(
+    changed: Mapping[str, Sequence[tuple[int, int]]], path: str
+) -> Sequence[tuple[int, int]]:
+    """The changed lines (``changed_lines``) of ``path``, spelled any way (a display path is
+    relative to the working directory, or absolute outside it): both sides are real paths."""
+    return changed.get(os.path.realpath(path), ())
 
 
 def changed_lines(base: str, cwd: Path | None = None) -> dict[str, list[tuple[int, int]]]:
     """Lines changed since git ref ``base`` (committed or not) and all lines of untracked
-    files, keyed by path relative to the working directory."""
+    files, keyed by real path (look them up with ``changed_spans``)."""
     where = cwd or Path.cwd()
     root = Path(_git(where, "rev-parse", "--show-toplevel").strip())
     diff = _git(where, "diff", "--unified=0", "--no-color", "--no-ext-diff", base, "--")
@@ -143,10 +151,10 @@ def changed_lines(base: str, cwd: Path | None = None) -> dict[str, list[tuple[in
             if count:
                 spans.append((start, start + count - 1))
         if spans:
-            changed[_relative(root / path, where)] = spans
-    untracked = _git(where, "ls-files", "--others", "--exclude-standard", "-z", "--full-name")
+            changed[os.path.realpath(root / path)] = spans
+    untracked = _git(root, "ls-files", "--others", "--exclude-standard", "-z", "--full-name")
     for name in filter(None, untracked.split("\0")):
-        changed[_relative(root / name, where)] = [(1, 1 << 30)]
+        changed[os.path.realpath(root / name)] = [(1, 1 << 30)]
     return changed
 
 
@@ -158,10 +166,6 @@ def _files_in_diff(diff: str) -> list[tuple[str, str]]:
         if target:
             found.append((target.group(1), part))
     return found
-
-
-def _relative(path: Path, where: Path) -> str:
-    return os.path.normpath(os.path.relpath(path, where))
 
 
 def _git(where: Path, *args: str) -> str:

@@ -28,16 +28,17 @@ import os
 import re
 import textwrap
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from dupfind.cache import AnalysisCache, default_directory
 from dupfind.candidates import eligible_units
 from dupfind.config import Config
 from dupfind.discover import discover_files, display_path
-from dupfind.errors import TargetError
+from dupfind.errors import TargetError, UsageError
 from dupfind.fingerprint import digest, window
-from dupfind.gate import changed_lines
+from dupfind.gate import changed_lines, changed_spans
+from dupfind.history import run_git
 from dupfind.models import CloneKind, CodeUnit, FileAnalysis, SkippedFile, UnitKind
 from dupfind.parse import decode_source
 from dupfind.pipeline import Progress, analyse_source, cache_keys, cached_map
@@ -68,10 +69,46 @@ class Target:
     exact_digest: bytes
     shape_digest: bytes
     origin: str | None = None
+    note: str | None = None  # a snippet that could not be fully parsed says so
 
     @property
     def length(self) -> int:
         return len(self.tokens.shape)
+
+
+@dataclass(frozen=True, slots=True)
+class TargetSpec:
+    """A TARGET split into its parts (``split_target``): ``file`` (``-`` for a snippet) and,
+    for the two file forms, ``qualname`` (FILE::QUALNAME) or ``lines`` (FILE:START-END).
+    A TARGET of neither form has neither, and its ``file`` is the whole TARGET, so that what
+    names a path is always in ``file`` (the MCP server confines it)."""
+
+    file: str
+    qualname: str | None = None
+    lines: tuple[int, int] | None = None
+
+    @property
+    def is_snippet(self) -> bool:
+        return self.file == "-" and self.qualname is None and self.lines is None
+
+    def __str__(self) -> str:
+        if self.qualname is not None:
+            return f"{self.file}::{self.qualname}"
+        if self.lines is not None:
+            return f"{self.file}:{self.lines[0]}-{self.lines[1]}"
+        return self.file
+
+
+def split_target(spec: str) -> TargetSpec:
+    """TARGET ``spec`` in its parts: the one parser of TARGETs (the CLI's and the MCP
+    server's)."""
+    path, separator, qualname = spec.partition("::")
+    if separator:
+        return TargetSpec(path, qualname=qualname)
+    found = _RANGE.match(spec)
+    if found:
+        return TargetSpec(found["path"], lines=(int(found["start"]), int(found["end"])))
+    return TargetSpec(spec)
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,11 +217,12 @@ class Corpus:
         return tuple(matches[:top])
 
     def changed(self, changed: Mapping[str, Sequence[tuple[int, int]]]) -> list[Target]:
-        """Every function (meeting the size floor) touching the ``changed`` lines."""
-        paths = [path for path in self.files if os.path.normpath(path) in changed]
+        """Every function (meeting the size floor) touching the ``changed`` lines (keyed as
+        ``gate.changed_lines`` keys them)."""
+        spans_of = {path: changed_spans(changed, path) for path in self.files}
         targets = []
-        for path, analysis in self.load(paths).items():
-            spans = changed[os.path.normpath(path)]
+        for path, analysis in self.load([p for p, s in spans_of.items() if s]).items():
+            spans = spans_of[path]
             for ref in eligible_units([analysis], self.config):
                 unit = ref.unit
                 if unit.kind is UnitKind.FUNCTION and any(
@@ -253,7 +291,19 @@ def snippet_target(text: str, config: Config, path: str = SNIPPET, first_line: i
     )
     where = (path, first_line, first_line + max(analysis.lines, 1) - 1)
     origin = None if path == SNIPPET else os.path.realpath(path)
-    return _span_target(analysis, span, where, name, origin)
+    found = _span_target(analysis, span, where, name, origin)
+    return replace(found, note=_parse_note(analysis, path, first_line))
+
+
+def _parse_note(analysis: FileAnalysis, path: str, first_line: int) -> str | None:
+    """What to say of a snippet that could not be fully parsed (None if it could)."""
+    if analysis.problem is None:
+        return None
+    line = first_line + (analysis.problem.line or 1) - 1
+    return (
+        f"{path}:{line}: the code searched for could not be fully parsed "
+        f"({analysis.problem.reason}); fix it and search again for a complete answer"
+    )
 
 
 def _module_span(analysis: FileAnalysis) -> tuple[int, int] | None:
@@ -268,24 +318,22 @@ def _module_span(analysis: FileAnalysis) -> tuple[int, int] | None:
     return (min(s for s, _ in spans), max(e for _, e in spans)) if spans else None
 
 
-def resolve_target(spec: str, corpus: Corpus, snippet: str | None = None) -> Target:
+def resolve_target(spec: str | TargetSpec, corpus: Corpus, snippet: str | None = None) -> Target:
     """The target that TARGET ``spec`` names (``snippet`` is the text ``-`` stands for)."""
-    if spec == "-":
+    parts = split_target(spec) if isinstance(spec, str) else spec
+    if parts.is_snippet:
         return snippet_target(snippet or "", corpus.config)
-    path, separator, qualname = spec.partition("::")
-    if separator:
-        return _qualified_target(corpus, _existing(path, spec), qualname)
-    found = _RANGE.match(spec)
-    if found:
-        lines = (int(found["start"]), int(found["end"]))
-        return _range_target(corpus, _existing(found["path"], spec), lines)
-    raise TargetError(f"{spec!r}: TARGET must be {TARGET_FORMS}")
+    if parts.qualname is not None:
+        return _qualified_target(corpus, _existing(parts), parts.qualname)
+    if parts.lines is not None:
+        return _range_target(corpus, _existing(parts), parts.lines)
+    raise TargetError(f"{str(parts)!r}: TARGET must be {TARGET_FORMS}")
 
 
-def _existing(path: str, spec: str) -> str:
-    if not Path(path).is_file():
-        raise TargetError(f"{spec}: {path}: no such file. Check the path and try again.")
-    return display_path(path)
+def _existing(parts: TargetSpec) -> str:
+    if not Path(parts.file).is_file():
+        raise TargetError(f"{parts}: {parts.file}: no such file. Check the path and try again.")
+    return display_path(parts.file)
 
 
 def _qualified_target(corpus: Corpus, path: str, qualname: str) -> Target:
@@ -339,7 +387,7 @@ def _source_lines(path: str) -> list[str]:
 
 
 def find_similar(
-    spec: str, paths: Sequence[str], config: Config, *, top: int = 10,
+    spec: str | TargetSpec, paths: Sequence[str], config: Config, *, top: int = 10,
     min_similarity: float | None = None, snippet: str | None = None,
     progress: Progress | None = None,
 ) -> SimilarResult:  # fmt: skip
@@ -360,8 +408,21 @@ def similar_to_changes(
     least ``min_similarity`` (default: the configured ``consolidate-similarity``) similar; only
     the functions with matches are kept."""
     threshold = config.consolidate_similarity if min_similarity is None else min_similarity
-    changed = changed_lines(base)
+    changed = _changes_since(base)
     return _Search(top, threshold, base).run(paths, config, progress, lambda c: c.changed(changed))
+
+
+def _changes_since(base: str) -> dict[str, list[tuple[int, int]]]:
+    """``gate.changed_lines``, after checking that there is a repository to ask."""
+    where = Path.cwd()
+    done = run_git(where, "rev-parse", "--show-toplevel")
+    if done is not None and done.returncode != 0:
+        raise UsageError(
+            f"similar --diff {base}: {where} is not inside a git repository "
+            f"(git: {done.stderr.strip()}): run dupfind similar --diff from inside the "
+            "repository, or search a TARGET instead"
+        )
+    return changed_lines(base)
 
 
 @dataclass(frozen=True, slots=True)
@@ -385,8 +446,8 @@ class _Search:
         finally:
             if cache is not None:
                 cache.close()
+        notes = [t.note for t in found if t.note] + (cache.notes if cache is not None else [])
         return SimilarResult(
             tuple(f for f in findings if f.matches or self.base is None), len(found),
-            len(corpus.sketches), self.threshold, self.base, skipped,
-            tuple(cache.notes if cache is not None else ()),
+            len(corpus.sketches), self.threshold, self.base, skipped, tuple(notes),
         )  # fmt: skip

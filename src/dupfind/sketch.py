@@ -10,7 +10,8 @@ Design (decided for issue 6, "search before writing"):
   file's own analysis (unlike the near-miss index of candidates.py, which picks each unit's
   *rarest* shingles by corpus frequency and so changes whenever any file changes), so it can
   be stored once per file.
-* **Where.** A ``sketches`` table in the analysis cache's SQLite file, one row per file, keyed
+* **Where.** A ``sketches`` table in the analysis cache's SQLite file (cache.py owns its schema
+  and every write, ``AnalysisCache.write``), one row per file, keyed
   by the file's cache key (version, settings, path, content): written whenever the map stage
   has analysed files (``pipeline.cached_map``), so a normal ``dupfind scan`` warms it, and
   reused until the file changes. The value is a format number, five ``uint32`` arrays and the
@@ -53,7 +54,6 @@ from dupfind.models import FileAnalysis, UnitKind
 K = 32
 DIGEST = 16  # bytes of a unit's shape digest (fingerprint.digest)
 FORMAT = 1  # of the stored value; a row of another format counts as missing
-_SCHEMA = "CREATE TABLE IF NOT EXISTS sketches (key BLOB PRIMARY KEY, value BLOB NOT NULL)"
 _WANTED = "CREATE TEMP TABLE IF NOT EXISTS wanted (key BLOB PRIMARY KEY)"
 T = TypeVar("T")
 
@@ -182,55 +182,42 @@ class _Part(NamedTuple):
 def record_sketches(cache: AnalysisCache, analyses: Mapping[bytes, FileAnalysis]) -> None:
     """Store the sketches of the analyses (by cache key) that have none yet."""
 
-    def record(connection: sqlite3.Connection) -> None:
-        stored = {bytes(key) for (key,) in _select(connection, analyses, "key")}
-        rows = [(key, sketch_of(a).encode()) for key, a in analyses.items() if key not in stored]
-        if rows:
-            with connection:
-                connection.execute("BEGIN IMMEDIATE")
-                connection.executemany(
-                    "INSERT OR REPLACE INTO sketches (key, value) VALUES (?, ?)", rows
-                )
+    def stored(connection: sqlite3.Connection) -> set[bytes] | None:
+        return {bytes(key) for (key,) in _select(connection, analyses, "key")}
 
-    if analyses:
-        _safely(cache, "written", record, None)
+    known = _safely(cache, "read", stored, None) if analyses else None
+    if known is None:
+        return
+    rows = [(key, sketch_of(a).encode()) for key, a in analyses.items() if key not in known]
+    if rows:
+        cache.write(("INSERT OR REPLACE INTO sketches (key, value) VALUES (?, ?)", rows))
 
 
 def load_sketches(cache: AnalysisCache, keys: Iterable[bytes]) -> dict[bytes, FileSketch]:
     """The stored sketches among ``keys``; damaged rows are deleted (and so made again the
     next time their files' analyses pass through the map stage)."""
 
-    def load(connection: sqlite3.Connection) -> dict[bytes, FileSketch]:
-        rows = _select(connection, keys, "key, value")
-        found = {bytes(key): FileSketch.decode(bytes(value)) for key, value in rows}
-        damaged = [(key,) for key, sketch in found.items() if sketch is None]
-        if damaged:
-            with connection:
-                connection.executemany("DELETE FROM sketches WHERE key = ?", damaged)
-        return {key: sketch for key, sketch in found.items() if sketch is not None}
+    def load(connection: sqlite3.Connection) -> dict[bytes, FileSketch | None]:
+        return {
+            bytes(key): FileSketch.decode(bytes(value))
+            for key, value in _select(connection, keys, "key, value")
+        }
 
-    return _safely(cache, "read", load, {})
-
-
-def clear_sketches(cache: AnalysisCache) -> None:
-    """Delete every stored sketch (``dupfind cache clear``)."""
-
-    def clear(connection: sqlite3.Connection) -> None:
-        with connection:
-            connection.execute("DELETE FROM sketches")
-
-    _safely(cache, "cleared", clear, None)
+    found: dict[bytes, FileSketch | None] = _safely(cache, "read", load, {})
+    damaged = [(key,) for key, sketch in found.items() if sketch is None]
+    if damaged:
+        cache.write(("DELETE FROM sketches WHERE key = ?", damaged))
+    return {key: sketch for key, sketch in found.items() if sketch is not None}
 
 
 def _safely(
     cache: AnalysisCache, doing: str, action: Callable[[sqlite3.Connection], T], default: T
 ) -> T:
-    """``action`` on the cache's database (made ready for sketches); a cache that cannot be
-    used gives ``default`` and a note, never an error."""
+    """``action`` on the cache's database (whose schema, cache.py's, has the sketches table);
+    a cache that cannot be used gives ``default`` and a note, never an error."""
     if cache.connection is None:
         return default
     try:
-        cache.connection.execute(_SCHEMA)
         return action(cache.connection)
     except sqlite3.Error as exc:
         cache.notes.append(f"cache {cache.path}: sketches could not be {doing} ({exc})")

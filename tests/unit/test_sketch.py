@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import sqlite3
 from array import array
 from pathlib import Path
 
@@ -8,13 +9,14 @@ from dupfind.config import Config
 from dupfind.fingerprint import window
 from dupfind.models import FileAnalysis, UnitKind
 from dupfind.pipeline import analyse_source
-from dupfind.sketch import FileSketch, K, clear_sketches, load_sketches, record_sketches, sketch_of
+from dupfind.sketch import FileSketch, K, load_sketches, record_sketches, sketch_of
 from tests.conftest import LOADER, LOADER_RENAMED
 
 BIG = "\n".join(
     [LOADER, *(LOADER.replace("load_settings", f"load_{i}") for i in range(3)), "class Holder:\n"]
 ) + "".join(f"    def m{i}(self, x):\n        return x + {i} * self.field_{i}\n" for i in range(40))
 NO_SHAPE = bytes(16)
+READ_ONLY = "attempt to write a readonly database"
 COMMENTED = LOADER + "\n# def old(a, b):\n#     total = a + b\n#     return total * 2\n"
 
 
@@ -86,7 +88,7 @@ def test_the_store_keeps_one_row_per_key_and_fails_softly(tmp_path: Path) -> Non
     record_sketches(cache, {b"a": second, b"b": second})  # "a" is kept as it was
     stored = load_sketches(cache, [b"a", b"b", b"missing"])
     assert stored == {b"a": sketch_of(first), b"b": sketch_of(second)}
-    clear_sketches(cache)
+    cache.clear()  # the cache's own clear empties the sketches too
     assert load_sketches(cache, [b"a", b"b"]) == {}
     assert cache.connection is not None
     cache.connection.close()
@@ -94,8 +96,24 @@ def test_the_store_keeps_one_row_per_key_and_fails_softly(tmp_path: Path) -> Non
     record_sketches(cache, {b"c": first})
     assert [n.split(" (")[0] for n in cache.notes] == [
         f"cache {cache.path}: sketches could not be read",
-        f"cache {cache.path}: sketches could not be written",
+        f"cache {cache.path}: sketches could not be read",  # which are stored already
     ]
+
+
+def test_sketches_are_written_through_the_cache_and_a_failed_write_is_a_note(
+    tmp_path: Path,
+) -> None:
+    """A cache that can be read but not written: the search still gets the sketches it can
+    read, and each failed write (a new sketch, a damaged row deleted) is a note."""
+    cache = AnalysisCache(tmp_path)
+    record_sketches(cache, {b"a": _analysis(LOADER)})
+    assert cache.connection is not None
+    cache.connection.execute("INSERT INTO sketches VALUES (x'64', x'0102')")  # damaged
+    cache.connection.close()
+    cache.connection = sqlite3.connect(f"file:{cache.path}?mode=ro", uri=True, isolation_level=None)
+    record_sketches(cache, {b"b": _analysis(LOADER_RENAMED)})
+    assert set(load_sketches(cache, [b"a", b"b", b"d"])) == {b"a"}
+    assert cache.notes == [f"cache {cache.path} could not be written ({READ_ONLY})"] * 2
 
 
 def test_without_a_usable_cache_nothing_is_stored(tmp_path: Path) -> None:

@@ -16,7 +16,7 @@ are sorted and the output is deterministic.
 from __future__ import annotations
 
 import json
-from typing import TextIO
+from typing import TextIO, TypeAlias
 
 from rich.console import Console
 from rich.text import Text
@@ -29,9 +29,11 @@ from dupfind.similar import Finding, Match, SimilarResult, Target
 SCHEMA_VERSION = 1
 FORMATS = ("terminal", "json")
 KIND_STYLE = {"exact": "bold red", "renamed": "bold yellow", "near-miss": "bold cyan"}
+JSONValue: TypeAlias = "str | int | float | bool | list[JSONValue] | dict[str, JSONValue] | None"
+JSONObject: TypeAlias = "dict[str, JSONValue]"
 
 
-def similar_document(result: SimilarResult) -> dict[str, object]:
+def similar_document(result: SimilarResult) -> JSONObject:
     """The JSON document of a search."""
     return {
         "schema_version": SCHEMA_VERSION,
@@ -53,12 +55,12 @@ def similar_document(result: SimilarResult) -> dict[str, object]:
     }
 
 
-def _target(target: Target) -> dict[str, object]:
+def _target(target: Target) -> JSONObject:
     where = _where(target.path, target.start_line, target.end_line, target.qualname)
     return where | {"tokens": target.length}
 
 
-def _match(match: Match) -> dict[str, object]:
+def _match(match: Match) -> JSONObject:
     where = _where(match.path, match.start_line, match.end_line, match.qualname)
     return where | {
         "unit": match.unit.value,
@@ -67,7 +69,7 @@ def _match(match: Match) -> dict[str, object]:
     }
 
 
-def _where(path: str, start_line: int, end_line: int, qualname: str) -> dict[str, object]:
+def _where(path: str, start_line: int, end_line: int, qualname: str) -> JSONObject:
     return {"path": path, "start_line": start_line, "end_line": end_line, "qualname": qualname}
 
 
