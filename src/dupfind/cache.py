@@ -200,7 +200,7 @@ class AnalysisCache:
             value = pickle.loads(row[0])
         except Exception:
             return None
-        self._write((f"UPDATE {table} SET used = ? WHERE key = ?", [(time.time(), key)]))
+        self.write((f"UPDATE {table} SET used = ? WHERE key = ?", [(time.time(), key)]))
         return value
 
     def _put_blob(self, table: str, key: bytes, value: object) -> None:
