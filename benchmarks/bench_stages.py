@@ -24,28 +24,33 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from bench_scaling import SIZES, corpus
 from measure import time_parse
 
 from dupfind import pipeline
 from dupfind.candidates import (
+    COMMON,
     MAX_NEAR_MISS_TOKENS,
     POSTING_CAP,
+    _selected,
     count_shingles,
     eligible_units,
     exact_buckets,
     near_miss_pairs,
     statement_runs,
 )
+from dupfind.classify import Context
 from dupfind.config import Config
 from dupfind.group import build_groups
 from dupfind.models import FileAnalysis
+from dupfind.score import ScoreChunk
 
-T = TypeVar("T")
+X = TypeVar("X")
+Y = TypeVar("Y")
 KIB = 1024
 
 
@@ -103,19 +108,19 @@ class Step:
 
 
 class TimedMapper:
-    """A serial Mapper (executor.py) that keeps its results and how long it took."""
+    """A serial Mapper (executor.py) that times itself and counts the pairs it scored."""
 
     def __init__(self) -> None:
         self.seconds = 0.0
-        self.items = 0
-        self.results: list[Any] = []
+        self.pairs = 0
 
-    def __call__(self, function: Callable[[int], T], indexes: range) -> list[T]:
-        started = time.perf_counter()
-        results = [function(i) for i in indexes]
-        self.seconds += time.perf_counter() - started
-        self.items += len(indexes)
-        self.results = results
+    def __call__(self, function: Callable[[X], Y], items: Iterable[X]) -> list[Y]:
+        results = []
+        for item in items:  # building a chunk (slicing tokens) is not timed: only scoring
+            started = time.perf_counter()
+            results.append(function(item))
+            self.seconds += time.perf_counter() - started
+            self.pairs += len(item.pairs) if isinstance(item, ScoreChunk) else 1
         return results
 
 
@@ -177,15 +182,18 @@ def global_stages(analyses: list[FileAnalysis], frequency: Counter[int], config:
         units = eligible_units(analyses, config)
         buckets = exact_buckets(units)
     step.report(len(units), "units")
-    selecting = TimedMapper()
     with Step("near-miss index (select+postings)") as step:
-        pairs = near_miss_pairs(analyses, units, frequency, config.min_similarity, selecting)
-    window = sum(ref.unit.tokens for ref in units if ref.unit.tokens <= MAX_NEAR_MISS_TOKENS)
-    print(f"  of which selection {selecting.seconds:.2f}s = "
-          f"{selecting.items / selecting.seconds:,.0f} units/s = "
-          f"{window / selecting.seconds:,.0f} unit tokens/s")  # fmt: skip
+        pairs = near_miss_pairs(analyses, units, frequency, config.min_similarity)
     step.report(len(units), "units")
-    describe_postings(selecting.results, len(pairs))
+    # The selection alone, again, as near_miss_pairs does it (it has no hook to time it apart).
+    unshared = {s for s, count in frequency.items() if count == 1 or count > COMMON}
+    started = time.perf_counter()
+    selections = [_selected(analyses[r.file].shingles, r.unit, unshared, frequency) for r in units]
+    seconds = time.perf_counter() - started
+    window = sum(ref.unit.tokens for ref in units if ref.unit.tokens <= MAX_NEAR_MISS_TOKENS)
+    print(f"  of which selection {seconds:.2f}s = {len(units) / seconds:,.0f} units/s = "
+          f"{window / seconds:,.0f} unit tokens/s")  # fmt: skip
+    describe_postings(selections, len(pairs))
     with Step("statement runs") as step:
         runs = statement_runs(analyses)
     step.report(sum(len(a.windows) for a in analyses), "windows")
@@ -195,10 +203,12 @@ def global_stages(analyses: list[FileAnalysis], frequency: Counter[int], config:
     with Step("score and group") as step:
         found = build_groups(analyses, units, buckets, pairs, runs, config.min_similarity, scoring)
     print(f"  of which edge scoring {scoring.seconds:.2f}s = "
-          f"{scoring.items / scoring.seconds:,.0f} pairs/s ({scoring.items:,} edges)")  # fmt: skip
-    step.report(scoring.items, "edges")
+          f"{scoring.pairs / scoring.seconds:,.0f} pairs/s ({scoring.pairs:,} pairs)")  # fmt: skip
+    step.report(scoring.pairs, "pairs")
     with Step("classify") as step:
-        pipeline._classify(found, analyses, [], config)
+        history = pipeline._history([], config)
+        context = Context(config, pipeline._domains([], config), history, analyses)
+        pipeline._classify(found, context)
     step.report(len(found), "groups")
 
 
