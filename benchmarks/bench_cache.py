@@ -22,7 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench_scan import time_parse
+from measure import time_parse
 
 SKIP = shutil.ignore_patterns("site-packages", "__pycache__", "*.pyc")
 

@@ -24,8 +24,6 @@ import itertools
 import json
 import os
 import random
-import resource
-import subprocess
 import sys
 import tempfile
 import time
@@ -35,14 +33,12 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-import tree_sitter
-import tree_sitter_python
 from make_corpus import CLONE_TYPES, DEFAULT_PLANTS, DEFAULT_SEED, DEFAULT_SOURCE, build_corpus
+from measure import ParseStats, RunStats, run_dupfind, time_parse
 
 MIN_SIMILARITY = 0.5
 OVERLAP = 0.5  # a member must cover this fraction of a truth span
 SAMPLE_SIZE = 10
-POLL_SECONDS = 0.05
 SIMILARITY_BINS = (0.0, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
 
 
@@ -74,22 +70,6 @@ class Plant:
     similarity: float
     original: Member
     copy: Member
-
-
-@dataclass(frozen=True)
-class ParseStats:
-    files: int
-    lines: int
-    megabytes: float
-    seconds: float
-    with_errors: int
-
-
-@dataclass(frozen=True)
-class RunStats:
-    seconds: float
-    maxrss_mb: float  # largest single process (ru_maxrss of children)
-    tree_rss_mb: float  # sampled peak of the summed RSS of dupfind and its descendants
 
 
 @dataclass
@@ -125,72 +105,13 @@ def python_files(root: Path) -> list[Path]:
     return sorted(p for p in root.rglob("*.py") if p.is_file() and not p.is_symlink())
 
 
-def count_lines(data: bytes) -> int:
-    return data.count(b"\n") + (1 if data and not data.endswith(b"\n") else 0)
-
-
 # ------------------------------------------------------------------------- measurement
-
-
-def time_parse(files: list[Path]) -> ParseStats:
-    """Time tree-sitter parsing every file (after a warm-up read to fill the page cache)."""
-    parser = tree_sitter.Parser(tree_sitter.Language(tree_sitter_python.language()))
-    blobs = [f.read_bytes() for f in files]
-    lines = sum(count_lines(b) for b in blobs)
-    size = sum(len(b) for b in blobs)
-    del blobs
-    errors = 0
-    started = time.perf_counter()
-    for path in files:
-        errors += parser.parse(path.read_bytes()).root_node.has_error
-    elapsed = time.perf_counter() - started
-    return ParseStats(len(files), lines, size / 2**20, elapsed, errors)
-
-
-def tree_rss_kb(root_pid: int) -> int:
-    """Summed RSS (KiB) of root_pid and all its descendants, from /proc."""
-    children: dict[int, list[int]] = {}
-    rss: dict[int, int] = {}
-    page_kb = os.sysconf("SC_PAGE_SIZE") // 1024
-    for entry in os.scandir("/proc"):
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = Path(entry.path, "stat").read_text()
-        except OSError:
-            continue
-        fields = stat[stat.rindex(")") + 2 :].split()
-        children.setdefault(int(fields[1]), []).append(int(entry.name))
-        rss[int(entry.name)] = int(fields[21]) * page_kb
-    total, todo = 0, [root_pid]
-    while todo:
-        pid = todo.pop()
-        total += rss.get(pid, 0)
-        todo.extend(children.get(pid, []))
-    return total
 
 
 def dupfind_command(exe: Path, output: Path, jobs: int | None, min_sim: float) -> list[str]:
     cmd = [str(exe), "scan", ".", "--format", "json", "--output", str(output), "--no-cache"]
     cmd += ["--min-similarity", str(min_sim)]
     return cmd + (["--jobs", str(jobs)] if jobs else [])
-
-
-def run_dupfind(cmd: list[str], cwd: Path, log: Path) -> RunStats:
-    can_poll = Path("/proc/self/stat").exists()
-    peak = 0
-    with log.open("wb") as out:
-        started = time.perf_counter()
-        proc = subprocess.Popen(cmd, cwd=cwd, stdout=out, stderr=subprocess.STDOUT)
-        while proc.poll() is None:
-            peak = max(peak, tree_rss_kb(proc.pid) if can_poll else 0)
-            time.sleep(POLL_SECONDS)
-        elapsed = time.perf_counter() - started
-    if proc.returncode != 0:
-        sys.stdout.write(log.read_text(errors="replace")[-4000:])
-        raise SystemExit(f"dupfind exited with status {proc.returncode}: {' '.join(cmd)}")
-    maxrss_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return RunStats(elapsed, maxrss_kb / 1024, peak / 1024)
 
 
 def print_performance(parse: ParseStats, run: RunStats | None, report: dict[str, Any]) -> None:
@@ -419,7 +340,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.summary:
         metrics = summary(plants, groups, result)
         if run is not None:
-            metrics["performance"] = {"parse": asdict(parse), "dupfind": asdict(run)}
+            dupfind = {key: value for key, value in asdict(run).items() if key != "samples"}
+            metrics["performance"] = {"parse": asdict(parse), "dupfind": dupfind}
         args.summary.write_text(json.dumps(metrics, indent=1) + "\n", encoding="utf-8")
     return 0
 
