@@ -12,6 +12,7 @@ order, so the output is identical whatever ran it; cached files are not sent at 
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import itertools
 import os
@@ -19,7 +20,7 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager as ContextManager
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -68,6 +69,7 @@ from dupfind.suppress import is_suppressed, suppressed_ranges
 
 Progress = Callable[[int, int], None]
 POOL_MIN_FILES = 24
+GC_YOUNG_THRESHOLD = 50_000  # allocations between young-generation collections (default 700)
 
 
 BATCH_FILES = 32  # files per shipped batch (executor.py)
@@ -355,9 +357,10 @@ def _scan(
     scope = _scope_key(paths, config)
     scores, compared = cache.load_memos(scope) if cache is not None else (Memo(), Memo())
     memos = Memos(scope, scores, compared)
-    found, leftovers = commented_out(
-        find_groups(analyses, config, frequency, watch, remote or serial_map, scores)
-    )
+    with _collector_spared():
+        found, leftovers = commented_out(
+            find_groups(analyses, config, frequency, watch, remote or serial_map, scores)
+        )
     found, suppressed = _unsuppressed(found) if config.suppress else (found, 0)
     context = Context(config, _domains(paths, config), _history(paths, config), analyses)
     context.file_keys, context.memo = keys, compared
@@ -431,6 +434,22 @@ def _classify(
             "change-frequency rule did not look at the others"
         )
     return [classify(item, context) for item in found], notes
+
+
+@contextmanager
+def _collector_spared() -> Iterator[None]:
+    """The reduce allocates millions of small objects (selections, pairs, token lists) while
+    the analyses stay alive to the end: the cyclic garbage collector spent 15-65% of its
+    stages walking them again and again (measured at 2.4M lines). Freeze what exists (the
+    analyses) and collect the young generation less often; both are restored afterwards."""
+    thresholds = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(GC_YOUNG_THRESHOLD, *thresholds[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*thresholds)
+        gc.unfreeze()
 
 
 def _jobs(config: Config) -> int:
