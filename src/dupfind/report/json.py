@@ -55,6 +55,28 @@ INDENTED_UP_TO = 500  # groups; larger reports are written compact (the C encode
 def render_json(view: ReportView, out: TextIO) -> None:
     """Write the JSON report: indented for people, compact (one line) past
     ``INDENTED_UP_TO`` groups, where Python's indenting encoder takes seconds."""
-    indent = 2 if len(view.groups) <= INDENTED_UP_TO else None
-    out.write(json.dumps(document(view), indent=indent, sort_keys=True, ensure_ascii=False))
+    data = document(view)
+    if len(view.groups) <= INDENTED_UP_TO:
+        out.write(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False))
+    else:
+        write_compact(data, out)
     out.write("\n")
+
+
+def write_compact(data: dict[str, Any], out: TextIO) -> None:
+    """``json.dumps(data, sort_keys=True, ensure_ascii=False)``, byte for byte, written one
+    item of each top-level list at a time (each by the C encoder): the whole report as one
+    string cost about 150 MB more at 2.4M lines."""
+    encode = json.JSONEncoder(sort_keys=True, ensure_ascii=False).encode
+    out.write("{")
+    for position, key in enumerate(sorted(data)):
+        out.write(f"{', ' if position else ''}{encode(key)}: ")
+        value = data[key]
+        if not isinstance(value, list):
+            out.write(encode(value))
+            continue
+        out.write("[")
+        for index, item in enumerate(value):
+            out.write(f"{', ' if index else ''}{encode(item)}")
+        out.write("]")
+    out.write("}")
