@@ -8,6 +8,7 @@ import multiprocessing
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -179,9 +180,9 @@ def test_other_code_never_reads_this_codes_entries(
 
 
 def test_the_history_window_starts_at_the_start_of_a_day(tree: Path) -> None:
-    history = open_history(["pkg"], True, 10)
-    assert history.since.endswith("T00:00:00Z")
-    assert history.since == open_history(["pkg"], True, 10).since
+    today = datetime.now(UTC).date()
+    since = open_history(["pkg"], True, 10).since
+    assert since == f"{today - timedelta(days=10)}T00:00:00Z"  # not "now, 10 days ago"
 
 
 def test_an_unreadable_stored_result_is_computed_again(tree: Path) -> None:
@@ -263,11 +264,12 @@ def test_a_file_edited_during_the_scan_leaves_nothing_stale(tree: Path, restore:
     def progress(done: int, total: int) -> None:
         if done == 1:  # an editor saves a file while the scan runs
             edited.write_text("def unrelated():\n    return 1\n", encoding="utf-8")
+        if done == total - 1 and restore:  # read edited by now; undone before the scan ends
+            edited.write_text(original, encoding="utf-8")
 
     during = pipeline.scan(["pkg"], config, progress)
     assert any("changed while they were scanned" in note for note in during.notes)
-    if restore:  # the same bytes as when the scan started
-        edited.write_text(original, encoding="utf-8")
+    assert (edited.read_text(encoding="utf-8") == original) is restore
     again = scan(["pkg"], config)
     assert not _reused(again)
     assert again == scan(["pkg"], replace(config, cache=False))

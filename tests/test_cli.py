@@ -254,6 +254,15 @@ def test_version() -> None:
     assert result.stdout.strip() == f"dupfind {__version__}"
 
 
+def test_help_shows_bracketed_text_as_written() -> None:
+    scan_help = " ".join(invoke("scan", "--help").stdout.split())
+    assert "Honour .gitignore [on]." in scan_help  # not swallowed as rich markup
+    assert "Read [tool.dupfind] from this file." in scan_help
+    assert "pip install 'dupfind[dask]'" in scan_help
+    baseline_help = invoke("baseline", "write", "--help").stdout
+    assert "--format" not in baseline_help and "--output" not in baseline_help  # no report
+
+
 def test_help_documents_the_exit_codes() -> None:
     result = invoke("--help")
 

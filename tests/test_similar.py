@@ -121,7 +121,7 @@ def test_a_snippet_on_stdin(shop: Path) -> None:
     (found,) = json.loads(result.stdout)["results"]
     assert found["target"] == {
         "path": "<stdin>", "start_line": 1, "end_line": 9, "qualname": "basket_total",
-        "tokens": found["target"]["tokens"],
+        "tokens": 92,
     }  # fmt: skip
     assert [m["qualname"] for m in found["matches"]] == ["invoice_amount", "order_total"]
 

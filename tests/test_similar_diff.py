@@ -68,12 +68,21 @@ def test_only_functions_touching_changed_lines_are_targets(repo: Path) -> None:
 
 
 def test_new_code_unlike_anything_passes(repo: Path) -> None:
-    helper = 'def render(rows):\n    return "\\n".join(" | ".join(map(str, r)) for r in rows)\n'
-    (repo / "app" / "render.py").write_text(helper * 1, encoding="utf-8")
+    helper = (  # big enough to be searched (6 lines, 50 tokens), like nothing in the repo
+        "def render(rows, widths, out):\n"
+        "    for row in rows:\n"
+        "        cells = [str(cell).ljust(width) for cell, width in zip(row, widths)]\n"
+        "        line = ' | '.join(cells).rstrip()\n"
+        "        out.write(line + '\\n')\n"
+        "        out.write('-' * min(len(line), sum(widths) + 3 * len(widths)) + '\\n')\n"
+        "    return out\n"
+    )
+    (repo / "app" / "render.py").write_text(helper, encoding="utf-8")  # untracked: changed
+    code, document = _diff()
+    assert document["targets"] == 1  # render was searched for
+    assert (code, document["results"]) == (0, [])
     git(repo, "add", ".")
     git(repo, "commit", "-qm", "render")
-    code, document = _diff()
-    assert (code, document["results"]) == (0, [])
     result = invoke("similar", "--diff", "HEAD~1")
     assert result.exit_code == 0
     assert "0 at least 80% similar" in result.stdout

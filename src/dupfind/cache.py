@@ -27,15 +27,17 @@ import os
 import pickle
 import sqlite3
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
 
 from dupfind import __version__
+from dupfind.config import Config
 from dupfind.memo import Memo
-from dupfind.models import Compared, FileAnalysis, ScanResult
+from dupfind.models import Compared, FileAnalysis, ScanResult, SkippedFile
+from dupfind.parse import read_source
 
 FILENAME = "cache.sqlite3"
 _SCHEMA = (
@@ -215,10 +217,6 @@ class AnalysisCache:
             ),
         )
 
-    def record_run(self, hits: int, misses: int, reused: Iterable[bytes]) -> None:
-        """Record a run that analysed nothing new (its result was reused)."""
-        self.store((), hits, misses, reused)
-
     def info(self) -> CacheInfo:
         if self.connection is None:
             return CacheInfo(str(self.path), 0, 0, 0, 0)
@@ -275,6 +273,35 @@ def code_identity() -> str:
         except metadata.PackageNotFoundError:
             parsers.append(f"{name} unknown")
     return f"dupfind {__version__} ({hasher.hexdigest()}; {', '.join(parsers)})"
+
+
+class Keyed:
+    """The cache keys of a scan's files (read before the map), and the files found with other
+    contents when read again (by the map or by classification: ``check``): edited during the
+    scan, so nothing computed from them may be stored under their keys."""
+
+    def __init__(self, keys: Mapping[str, bytes], settings: str) -> None:
+        self.keys = keys
+        self.settings = settings
+        self.moved: set[str] = set()
+
+    @classmethod
+    def of(cls, files: Sequence[str], config: Config) -> Keyed:
+        """Each readable file's key (an unreadable one is reported by the map stage)."""
+        settings = config.analysis_key()
+        keys = {}
+        for path in files:
+            data = read_source(path)
+            if not isinstance(data, SkippedFile):
+                keys[path] = cache_key(settings, path, data)
+        return cls(keys, settings)
+
+    def check(self, path: str, data: bytes | SkippedFile) -> None:
+        """Note ``path`` as moved if ``data``, read now, is not what its key was made from."""
+        if isinstance(data, SkippedFile) or path not in self.keys:
+            return
+        if cache_key(self.settings, path, data) != self.keys[path]:
+            self.moved.add(path)
 
 
 def cache_key(settings_key: str, path: str, data: bytes) -> bytes:

@@ -134,8 +134,13 @@ def _best_partners(
     kept: set[tuple[int, int]] = set()
     for unit, found in partners.items():
         for _, other in sorted(found)[:MAX_PARTNERS]:
-            kept.add((unit, other) if unit < other else (other, unit))
+            kept.add(ordered(unit, other))
     return sorted(kept)
+
+
+def ordered(first: int, second: int) -> tuple[int, int]:
+    """A pair of indexes, smaller first (the one spelling of an unordered pair)."""
+    return (first, second) if first < second else (second, first)
 
 
 def _plausible(first: UnitRef, second: UnitRef, min_similarity: float) -> bool:

@@ -34,7 +34,7 @@ from __future__ import annotations
 import re
 import zlib
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
@@ -42,7 +42,7 @@ from itertools import chain, compress
 
 import pathspec
 
-from dupfind.cache import cache_key
+from dupfind.cache import Keyed
 from dupfind.config import Config
 from dupfind.differences import MemberTokens, differences, line_starts, member_tokens
 from dupfind.domains import DomainMap, is_test_path
@@ -75,18 +75,14 @@ class Context:
     domains: DomainMap
     history: History
     analyses: Sequence[FileAnalysis]
-    file_keys: Mapping[str, bytes] = field(default_factory=dict)  # content keys (cache.py)
+    keyed: Keyed | None = None  # the files' content keys (cache.py), when cached
     memo: Memo[Compared] = field(default_factory=Memo)  # differences by content (memo.py)
-    moved: set[str] = field(default_factory=set)  # files found changed since keyed
     _starts: dict[str, list[int]] = field(default_factory=dict)
     _sources: dict[str, bytes] = field(default_factory=dict)
 
     @cached_property
     def _hotspot_spec(self) -> pathspec.PathSpec[pathspec.Pattern]:
         return pathspec.GitIgnoreSpec.from_lines(self.config.hotspots)
-
-    def source(self, analysis: FileAnalysis) -> bytes:
-        return self.read(analysis.path)
 
     def read(self, path: str) -> bytes:
         """The UTF-8 bytes a file was parsed from (read once per scan)."""
@@ -95,9 +91,8 @@ class Context:
             if isinstance(data, SkippedFile):
                 self._sources[path] = b""
                 return b""
-            key = self.file_keys.get(path)
-            if key is not None and key != cache_key(self.config.analysis_key(), path, data):
-                self.moved.add(path)  # edited since it was analysed: the scan says so
+            if self.keyed is not None:
+                self.keyed.check(path, data)  # edited since it was analysed: not stored
             decoded = decode_source(path, data)
             self._sources[path] = decoded if isinstance(decoded, bytes) else b""
         return self._sources[path]
@@ -318,7 +313,7 @@ def _compared_key(found: FoundGroup, shown: Sequence[int], context: Context) -> 
     parts: list[bytes | str | int] = []
     for index in shown:
         member = found.group.members[index]
-        file_key = context.file_keys.get(member.path)
+        file_key = context.keyed.keys.get(member.path) if context.keyed is not None else None
         if file_key is None:
             return None
         _, start, end = found.spans[index]
@@ -331,7 +326,7 @@ def _member_tokens(found: FoundGroup, index: int, context: Context) -> MemberTok
     analysis, start, end = found.spans[index]
     return member_tokens(
         analysis,
-        context.source(analysis),
+        context.read(analysis.path),
         context.line_starts(analysis.path),
         (start, end),
         member.unit,

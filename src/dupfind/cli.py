@@ -67,6 +67,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     no_args_is_help=True,
     add_completion=False,
+    rich_markup_mode=None,  # help texts hold [defaults] and dupfind[extra]: not markup
 )
 
 
@@ -119,13 +120,9 @@ def _output(path: Path | None) -> Iterator[TextIO]:
     try:
         handle = path.open("w", encoding="utf-8", newline="\n")
     except OSError as exc:
-        raise DupfindUsage(f"{path}: cannot write the report: {exc.strerror}") from None
+        raise UsageError(f"{path}: cannot write the report: {exc.strerror}") from None
     with handle:
         yield handle
-
-
-class DupfindUsage(DupfindError):
-    exit_code = ExitCode.USAGE
 
 
 def _run(action: Callable[[], None], debug: bool) -> None:
@@ -154,12 +151,14 @@ def _command(mode: str) -> Callable[..., None]:
     """One command body for scan, plan, check and the baseline commands, with a signature
     typer reads."""
     extra = {"check": GATE, "baseline-write": BASELINE, "baseline-prune": BASELINE}
-    declared = COMMON + extra.get(mode, [])
+    report = ("output_format", "output")  # a baseline command writes the baseline, no report
+    common = [o for o in COMMON if not mode.startswith("baseline-") or o[0] not in report]
+    declared = common + extra.get(mode, [])
 
     def command(**given: object) -> None:
         options = {key: given[key] for key in SETTINGS}
         options["exclude"] = given["exclude"] or None
-        options["format"] = given["output_format"]
+        options["format"] = given.get("output_format")
         if given.get("no_suppress"):
             options["suppress"] = False
         targets = list(given["paths"] or ["."])  # type: ignore[call-overload]
@@ -196,6 +195,9 @@ def _report(
         result = run_scan(targets, settings, progress)
     finally:
         progress.stop()
+    if given["timings"]:
+        for stage, seconds in result.timings:
+            typer.echo(f"{seconds:8.3f}s  {stage}", err=True)
     if mode.startswith("baseline-"):
         _update_baseline(mode, result, given)
         return
@@ -205,9 +207,6 @@ def _report(
     output = given["output"]
     with _output(output if isinstance(output, Path) else None) as out:
         renderer(view, out)
-    if given["timings"]:
-        for stage, seconds in result.timings:
-            typer.echo(f"{seconds:8.3f}s  {stage}", err=True)
     if gate is not None:
         _finish_check(gate, given)
 
@@ -330,13 +329,12 @@ def _serve(roots: list[str], cache_dir: str) -> None:
 app.command("scan")(_command("scan"))
 app.command("plan")(_command("plan"))
 app.command("check")(_command("check"))
-baseline_app = typer.Typer(help="Record today's duplication so the gate fails only on new groups.")
-baseline_app.command("write", help="Record every current group in the baseline file.")(
-    _command("baseline-write")
+baseline_app = typer.Typer(
+    help="Record today's duplication so the gate fails only on new groups.",
+    rich_markup_mode=None,
 )
-baseline_app.command("prune", help="Drop baseline entries whose groups no longer exist.")(
-    _command("baseline-prune")
-)
+baseline_app.command("write")(_command("baseline-write"))
+baseline_app.command("prune")(_command("baseline-prune"))
 app.add_typer(baseline_app, name="baseline")
 app.command("similar")(_declared(_similar_command, SIMILAR, SIMILAR_HELP))
 
@@ -348,7 +346,7 @@ def mcp_command(roots: McpRoots = None, cache_dir: CacheDir = None, debug: Debug
     _run(lambda: _serve(roots or ["."], cache_dir or ""), debug)
 
 
-cache_app = typer.Typer(help="The incremental cache of per-file results.")
+cache_app = typer.Typer(help="The incremental cache of per-file results.", rich_markup_mode=None)
 app.add_typer(cache_app, name="cache")
 
 

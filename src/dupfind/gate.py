@@ -122,24 +122,23 @@ def _recommendations(result: ScanResult) -> Sequence[Recommendation]:
 
 
 def _touches(group: CloneGroup, changed: dict[str, list[tuple[int, int]]]) -> bool:
+    return any(touches(changed, m.path, m.start_line, m.end_line) for m in group.members)
+
+
+def touches(
+    changed: Mapping[str, Sequence[tuple[int, int]]], path: str, start: int, end: int
+) -> bool:
+    """Whether lines ``start..end`` of ``path`` overlap its changed lines (``changed_lines``);
+    the path may be spelled any way (a display path is relative to the working directory, or
+    absolute outside it): both sides are real paths."""
     return any(
-        first <= member.end_line and member.start_line <= last
-        for member in group.members
-        for first, last in changed_spans(changed, member.path)
+        first <= end and start <= last for first, last in changed.get(os.path.realpath(path), ())
     )
-
-
-def changed_spans(
-    changed: Mapping[str, Sequence[tuple[int, int]]], path: str
-) -> Sequence[tuple[int, int]]:
-    """The changed lines (``changed_lines``) of ``path``, spelled any way (a display path is
-    relative to the working directory, or absolute outside it): both sides are real paths."""
-    return changed.get(os.path.realpath(path), ())
 
 
 def changed_lines(base: str, cwd: Path | None = None) -> dict[str, list[tuple[int, int]]]:
     """Lines changed since git ref ``base`` (committed or not) and all lines of untracked
-    files, keyed by real path (look them up with ``changed_spans``)."""
+    files, keyed by real path (ask ``touches``)."""
     where = cwd or Path.cwd()
     root = Path(_git(where, "rev-parse", "--show-toplevel").strip())
     diff = _git(where, "diff", "--unified=0", "--no-color", "--no-ext-diff", base, "--")

@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from dupfind.candidates import RunMember, UnitRef
+from dupfind.candidates import RunMember, UnitRef, ordered
 from dupfind.executor import Mapper, serial_map
 from dupfind.fingerprint import digest
 from dupfind.memo import Memo, content_key
@@ -107,10 +107,6 @@ def _run_copy(files: Sequence[FileAnalysis], run: RunMember) -> _Copy:
 SCORE_CHUNK_PAIRS = 256  # pairs per shipped chunk (executor.py): milliseconds of work
 
 
-def _ordered(first: int, second: int) -> tuple[int, int]:
-    return (first, second) if first < second else (second, first)
-
-
 class _Scores:
     """Memoised pairwise similarity over a list of copies (and, through ``memo``, over the
     previous scan's pairs: memo.py)."""
@@ -119,34 +115,37 @@ class _Scores:
         self.copies = copies
         self.cutoff = cutoff
         self.memo = memo
+        self.cutoff_text = repr(cutoff)  # part of every memo key
         self.known: dict[tuple[int, int], float] = {}
 
     def prefill(self, pairs: Iterable[tuple[int, int]], mapper: Mapper) -> None:
         """Score many pairs at once: those decided by their members here, the others in chunks
         of ``SCORE_CHUNK_PAIRS`` through ``mapper`` (executor.py)."""
         todo: list[tuple[int, int]] = []
-        for key in dict.fromkeys(_ordered(*pair) for pair in pairs):
+        memo_keys: list[bytes] = []  # parallel to todo
+        for key in dict.fromkeys(ordered(*pair) for pair in pairs):
             if key not in self.known:
                 a, b = self.copies[key[0]], self.copies[key[1]]
                 if a.member.contains(b.member) or b.member.contains(a.member):
                     self.known[key] = 0.0  # a class and its own method are never copies
                 elif a.exact_digest == b.exact_digest:
                     self.known[key] = 1.0
-                elif (value := self.memo.get(self._memo_key(key))) is not None:
+                elif (value := self.memo.get(memo_key := self._memo_key(key))) is not None:
                     self.known[key] = value
                 else:
                     todo.append(key)
+                    memo_keys.append(memo_key)
         slices = [todo[i : i + SCORE_CHUNK_PAIRS] for i in range(0, len(todo), SCORE_CHUNK_PAIRS)]
         chunks = (self._chunk(keys) for keys in slices)
-        for keys, values in zip(slices, mapper(score_chunk, chunks), strict=True):
-            self.known.update(zip(keys, values, strict=True))
-            for key, value in zip(keys, values, strict=True):
-                self.memo.put(self._memo_key(key), value)
+        values = itertools.chain.from_iterable(mapper(score_chunk, chunks))
+        for key, memo_key, value in zip(todo, memo_keys, values, strict=True):
+            self.known[key] = value
+            self.memo.put(memo_key, value)
 
     def _memo_key(self, key: tuple[int, int]) -> bytes:
         a, b = self.copies[key[0]], self.copies[key[1]]
         first, second = sorted((a.exact_digest + a.shape_digest, b.exact_digest + b.shape_digest))
-        return content_key((first, second, repr(self.cutoff)))
+        return content_key((first, second, self.cutoff_text))
 
     def _chunk(self, keys: Sequence[tuple[int, int]]) -> ScoreChunk:
         local: dict[int, int] = {}
@@ -158,7 +157,7 @@ class _Scores:
         return ScoreChunk(tokens, pairs, self.cutoff)
 
     def __call__(self, first: int, second: int) -> float:
-        key = _ordered(first, second)
+        key = ordered(first, second)
         if key not in self.known:
             self.prefill([key], serial_map)
         return self.known[key]

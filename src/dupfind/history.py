@@ -134,7 +134,7 @@ def repository_state(paths: Iterable[str], enabled: bool) -> str:
     """What the change-frequency rule's answers depend on besides file contents: the
     repository, the commit checked out, what is staged or modified (``tracked``) and the day
     the window ends. Empty when history is not used."""
-    top = _ask_git(paths, enabled, "--show-toplevel")
+    top = _toplevel(paths, enabled)
     if not top:
         return "no repository" if enabled else ""
     head = git_output(Path(top), "rev-parse", "HEAD") or ""
@@ -150,15 +150,15 @@ def _today() -> str:
 
 def open_history(paths: Iterable[str], enabled: bool, days: int) -> History:
     """History of the git repository holding ``paths`` (none if disabled or not a repo)."""
-    top = _ask_git(paths, enabled, "--show-toplevel")
+    top = _toplevel(paths, enabled)
     return History(Path(top) if top else None, days)
 
 
-def _ask_git(paths: Iterable[str], enabled: bool, what: str) -> str:
-    """``git rev-parse WHAT`` in the directory of the first path ("" if disabled or no git)."""
+def _toplevel(paths: Iterable[str], enabled: bool) -> str:
+    """The top of the repository holding the first path ("" if disabled, no git or none)."""
     if not enabled or shutil.which("git") is None:
         return ""
     directory = Path(next(iter(paths), ".")).resolve()
     if not directory.is_dir():
         directory = directory.parent
-    return (git_output(directory, "rev-parse", what) or "").strip()
+    return (git_output(directory, "rev-parse", "--show-toplevel") or "").strip()

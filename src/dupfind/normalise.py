@@ -17,7 +17,6 @@ from __future__ import annotations
 import sys
 import zlib
 from array import array
-from collections.abc import Iterable
 from functools import lru_cache
 
 import tree_sitter
@@ -152,8 +151,3 @@ def named_codes(exact: array[int], shape: array[int]) -> array[int]:
 def identifier_code() -> int:
     """The shape code every identifier becomes."""
     return _codes()[0]
-
-
-def emit_all(sink: TokenSink, nodes: Iterable[tree_sitter.Node]) -> None:
-    for node in nodes:
-        sink.emit(node)

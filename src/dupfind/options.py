@@ -200,11 +200,13 @@ SimilarDiff = Annotated[
         "at least --min-similarity similar to existing code.",
     ),
 ]
+SimilarFormat = Annotated[str | None, typer.Option("--format", "-f", help="terminal or json.")]
 SIMILAR: list[tuple[str, object, object]] = [
     ("args", SimilarArgs, None), ("top", Top, 10), ("min_similarity", SimilarThreshold, None),
     ("diff", SimilarDiff, None), ("exit_zero", ExitZero, False),
+    ("output_format", SimilarFormat, None),
     *(o for o in COMMON if o[0] not in ("paths", "min_similarity", "history", "timings",
-                                        "executor", "scheduler")),
+                                        "executor", "scheduler", "output_format")),
 ]  # fmt: skip
 SIMILAR_HELP = (
     "Search before writing: the existing code most similar to TARGET, ranked, with similarity, "

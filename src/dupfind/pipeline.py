@@ -25,7 +25,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from dupfind.artifacts import commented_out, near_identical_siblings, versioned_files
-from dupfind.cache import AnalysisCache, cache_key, code_identity, default_directory
+from dupfind.cache import AnalysisCache, Keyed, code_identity, default_directory
 from dupfind.candidates import (
     count_shingles,
     eligible_units,
@@ -131,24 +131,6 @@ def _count_lines(source: bytes) -> int:
     return source.count(b"\n") + (0 if source.endswith(b"\n") else 1)
 
 
-class Keyed:
-    """The cache keys a scan expects its files to have (read before the map), and the files
-    found with other contents when read again: edited during the scan, so nothing computed
-    from them may be stored under the expected keys."""
-
-    def __init__(self, keys: Mapping[str, bytes], config: Config) -> None:
-        self.keys = keys
-        self.config = config
-        self.settings = config.analysis_key()
-        self.moved: set[str] = set()
-
-    def check(self, path: str, data: bytes | SkippedFile) -> None:
-        if isinstance(data, SkippedFile) or path not in self.keys:
-            return
-        if cache_key(self.settings, path, data) != self.keys[path]:
-            self.moved.add(path)
-
-
 def _batches(
     files: Sequence[str], config: Config, size: int, keyed: Keyed | None
 ) -> Iterator[FileBatch]:
@@ -210,18 +192,17 @@ def cached_map(
     config: Config,
     progress: Progress | None,
     cache: AnalysisCache | None,
-    keys: dict[str, bytes],
+    keyed: Keyed | None,
     remote: DaskMapper | None = None,
-    keyed: Keyed | None = None,
 ) -> Iterator[FileAnalysis | SkippedFile]:
-    """The map stage through the cache: cached files are not analysed again; results come in
-    ``files`` order whatever was cached. A file whose bytes no longer match its key when
-    analysed (``keyed.moved``) is not stored."""
-    if cache is None:
+    """The map stage through the cache (``keyed`` holds the files' keys, needed with a cache):
+    cached files are not analysed again; results come in ``files`` order whatever was cached.
+    A file whose bytes no longer match its key when analysed (``keyed.moved``) is not stored."""
+    if cache is None or keyed is None:
         yield from _map_files(files, config, progress, remote)
         return
-    keyed = keyed or Keyed(keys, config)
-    cached = cache.lookup(list(keys.values()))
+    keys = keyed.keys
+    cached = cache.lookup([keys[path] for path in files if path in keys])
     todo = [path for path in files if keys.get(path) not in cached]
     fresh = dict(zip(todo, _map_files(todo, config, progress, remote, keyed), strict=True))
     analysed = {
@@ -236,21 +217,8 @@ def cached_map(
         yield cached[key] if key is not None and key in cached else fresh[path]
 
 
-def cache_keys(files: Sequence[str], config: Config) -> dict[str, bytes]:
-    """Each readable file's cache key."""
-    keys = {}
-    settings = config.analysis_key()
-    for path in files:
-        try:
-            with open(path, "rb") as handle:
-                keys[path] = cache_key(settings, path, handle.read())
-        except OSError:
-            continue  # the map stage reports it
-    return keys
-
-
 def _result_key(
-    paths: Sequence[str], config: Config, discovery: Discovery, keys: dict[str, bytes]
+    paths: Sequence[str], config: Config, discovery: Discovery, keys: Mapping[str, bytes]
 ) -> bytes:
     """Everything a scan's result depends on: the code (``cache.code_identity``), the settings,
     where it runs from, which files were found (and skipped) with their contents, and the git
@@ -281,19 +249,19 @@ def scan(paths: Sequence[str], config: Config, progress: Progress | None = None)
             return _scan(paths, config, progress, discovery, watch, remote=remote)[0]
     cache = AnalysisCache(Path(config.cache_dir or default_directory()))
     try:
-        keys = cache_keys(discovery.files, config)
+        keyed = Keyed.of(discovery.files, config)
+        keys = keyed.keys
         key = _result_key(paths, config, discovery, keys)
         result = cache.load_result(key)
         if result is not None:
-            cache.record_run(len(discovery.files), 0, reused=keys.values())
+            cache.store((), len(discovery.files), 0, reused=keys.values())
             watch.lap("reuse the stored result (nothing changed)")
         else:
-            keyed = Keyed(keys, config)
             with cluster as remote:
                 result, memos = _scan(
                     paths, config, progress, discovery, watch, cache, keyed, remote
                 )
-            result = _store(cache, key, result, memos, keyed, discovery.files)
+            result = _store(cache, key, result, memos, keyed)
         return replace(result, notes=(*cache.notes, *result.notes), timings=tuple(watch.laps))
     finally:
         cache.close()
@@ -309,17 +277,12 @@ class Memos:
 
 
 def _store(
-    cache: AnalysisCache,
-    key: bytes,
-    result: ScanResult,
-    memos: Memos,
-    keyed: Keyed,
-    files: Sequence[str],
+    cache: AnalysisCache, key: bytes, result: ScanResult, memos: Memos, keyed: Keyed
 ) -> ScanResult:
-    """Store the result and the memos, unless a file changed while the scan read it (checked
-    again now: an edit made and undone during the scan is caught by ``keyed.moved``)."""
-    now = cache_keys(files, keyed.config)
-    moved = sorted(keyed.moved | {path for path in files if now.get(path) != keyed.keys.get(path)})
+    """Store the result and the memos, unless a file the scan read after keying it had other
+    contents (``keyed.moved``: checked when the map and classification read it). A file never
+    read again was used through its cached analysis, which matches its key: no second pass."""
+    moved = sorted(keyed.moved)
     if moved:
         note = (
             f"{len(moved)} file(s) changed while they were scanned (first: {moved[0]}); this "
@@ -344,8 +307,7 @@ def _scan(
     analyses: list[FileAnalysis] = []
     skipped = list(discovery.skipped)
     frequency: Counter[int] = Counter()
-    keys = dict(keyed.keys) if keyed is not None else {}
-    for result in cached_map(discovery.files, config, progress, cache, keys, remote, keyed):
+    for result in cached_map(discovery.files, config, progress, cache, keyed, remote):
         if isinstance(result, SkippedFile):
             skipped.append(result)
             continue
@@ -363,9 +325,7 @@ def _scan(
         )
     found, suppressed = _unsuppressed(found) if config.suppress else (found, 0)
     context = Context(config, _domains(paths, config), _history(paths, config), analyses)
-    context.file_keys, context.memo = keys, compared
-    if keyed is not None:
-        context.moved = keyed.moved  # files classification finds changed count too
+    context.keyed, context.memo = keyed, compared
     recommendations, notes = _classify(found, context)
     watch.lap("classify")
     groups = [item.group for item in found]

@@ -31,17 +31,17 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from dupfind.cache import AnalysisCache, default_directory
+from dupfind.cache import AnalysisCache, Keyed, default_directory
 from dupfind.candidates import eligible_units
 from dupfind.config import Config
 from dupfind.discover import discover_files, display_path
 from dupfind.errors import TargetError, UsageError
 from dupfind.fingerprint import digest, window
-from dupfind.gate import changed_lines, changed_spans
+from dupfind.gate import changed_lines, touches
 from dupfind.history import run_git
 from dupfind.models import CloneKind, CodeUnit, FileAnalysis, SkippedFile, UnitKind
 from dupfind.parse import decode_source
-from dupfind.pipeline import Progress, analyse_source, cache_keys, cached_map
+from dupfind.pipeline import Progress, analyse_source, cached_map
 from dupfind.score import Tokens, similarity
 from dupfind.sketch import FileSketch, load_sketches, sketch_of
 
@@ -157,14 +157,18 @@ class Corpus:
         self.files = discovery.files
         self.skipped = {item.path: item for item in discovery.skipped}
         self.analyses: dict[str, FileAnalysis] = {}
-        keys = cache_keys(self.files, config)
+        self.keyed = Keyed.of(self.files, config) if cache is not None else None
+        keys = self.keyed.keys if self.keyed is not None else {}
         stored = load_sketches(cache, keys.values()) if cache is not None else {}
         self.sketches: dict[str, FileSketch] = {
             path: stored[keys[path]] for path in self.files if keys.get(path) in stored
         }
-        missing = [path for path in self.files if path not in self.sketches]
-        for path, analysis in self.load(missing, progress).items():
-            self.sketches[path] = sketch_of(analysis)
+        missing = self.load([path for path in self.files if path not in self.sketches], progress)
+        if cache is not None:  # the map stage has just stored their sketches: read them back
+            stored = load_sketches(cache, [keys[p] for p in missing if p in keys])
+        for path, analysis in missing.items():
+            key = keys.get(path)
+            self.sketches[path] = stored[key] if key in stored else sketch_of(analysis)
 
     def load(
         self, paths: Sequence[str], progress: Progress | None = None
@@ -172,9 +176,8 @@ class Corpus:
         """The analyses of ``paths`` that can be had: from memory, the cache, or analysed now
         (files that cannot be analysed are recorded as skipped)."""
         todo = [p for p in dict.fromkeys(paths) if p not in self.analyses and p not in self.skipped]
-        keys = cache_keys(todo, self.config) if self.cache is not None else {}
         for path, result in zip(
-            todo, cached_map(todo, self.config, progress, self.cache, keys), strict=True
+            todo, cached_map(todo, self.config, progress, self.cache, self.keyed), strict=True
         ):
             if isinstance(result, SkippedFile):
                 self.skipped[path] = result
@@ -219,14 +222,13 @@ class Corpus:
     def changed(self, changed: Mapping[str, Sequence[tuple[int, int]]]) -> list[Target]:
         """Every function (meeting the size floor) touching the ``changed`` lines (keyed as
         ``gate.changed_lines`` keys them)."""
-        spans_of = {path: changed_spans(changed, path) for path in self.files}
+        touched = [path for path in self.files if touches(changed, path, 1, 1 << 30)]
         targets = []
-        for path, analysis in self.load([p for p, s in spans_of.items() if s]).items():
-            spans = spans_of[path]
+        for path, analysis in self.load(touched).items():
             for ref in eligible_units([analysis], self.config):
                 unit = ref.unit
-                if unit.kind is UnitKind.FUNCTION and any(
-                    first <= unit.end_line and unit.start_line <= last for first, last in spans
+                if unit.kind is UnitKind.FUNCTION and touches(
+                    changed, path, unit.start_line, unit.end_line
                 ):
                     targets.append(_unit_target(analysis, unit))
         return targets
@@ -235,7 +237,7 @@ class Corpus:
 def _match(
     target: Target, analysis: FileAnalysis, index: int, min_similarity: float
 ) -> Match | None:
-    if index >= len(analysis.units):  # the file changed between sketch and analysis
+    if index >= len(analysis.units):  # the file was edited during the search
         return None
     unit = analysis.units[index]
     if (

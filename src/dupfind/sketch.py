@@ -185,7 +185,7 @@ def record_sketches(cache: AnalysisCache, analyses: Mapping[bytes, FileAnalysis]
     def stored(connection: sqlite3.Connection) -> set[bytes] | None:
         return {bytes(key) for (key,) in _select(connection, analyses, "key")}
 
-    known = _safely(cache, "read", stored, None) if analyses else None
+    known = _safely(cache, stored, None) if analyses else None
     if known is None:
         return
     rows = [(key, sketch_of(a).encode()) for key, a in analyses.items() if key not in known]
@@ -203,16 +203,14 @@ def load_sketches(cache: AnalysisCache, keys: Iterable[bytes]) -> dict[bytes, Fi
             for key, value in _select(connection, keys, "key, value")
         }
 
-    found: dict[bytes, FileSketch | None] = _safely(cache, "read", load, {})
+    found: dict[bytes, FileSketch | None] = _safely(cache, load, {})
     damaged = [(key,) for key, sketch in found.items() if sketch is None]
     if damaged:
         cache.write(("DELETE FROM sketches WHERE key = ?", damaged))
     return {key: sketch for key, sketch in found.items() if sketch is not None}
 
 
-def _safely(
-    cache: AnalysisCache, doing: str, action: Callable[[sqlite3.Connection], T], default: T
-) -> T:
+def _safely(cache: AnalysisCache, action: Callable[[sqlite3.Connection], T], default: T) -> T:
     """``action`` on the cache's database (whose schema, cache.py's, has the sketches table);
     a cache that cannot be used gives ``default`` and a note, never an error."""
     if cache.connection is None:
@@ -220,7 +218,7 @@ def _safely(
     try:
         return action(cache.connection)
     except sqlite3.Error as exc:
-        cache.notes.append(f"cache {cache.path}: sketches could not be {doing} ({exc})")
+        cache.notes.append(f"cache {cache.path}: sketches could not be read ({exc})")
         return default
 
 
@@ -229,8 +227,7 @@ def _select(
 ) -> list[tuple[bytes, ...]]:
     """``columns`` of the sketches whose key is among ``keys``: the keys go to a temporary
     table and are joined, so any number of them is one query."""
-    connection.execute(_WANTED)
-    connection.execute("DELETE FROM temp.wanted")
+    connection.execute(_WANTED)  # emptied after every use
     try:
         connection.execute("BEGIN")
         connection.executemany("INSERT OR IGNORE INTO temp.wanted VALUES (?)", ((k,) for k in keys))

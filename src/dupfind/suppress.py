@@ -22,8 +22,10 @@ def suppressed_ranges(source: bytes, units: Sequence[CodeUnit]) -> tuple[tuple[i
     lines = source.split(b"\n")
     ranges: list[tuple[int, int]] = []
     region_start: int | None = None
+    line, counted = 1, 0  # line numbers counted on from the previous marker, not from the top
     for match in _MARKER.finditer(source):
-        line = source.count(b"\n", 0, match.start()) + 1
+        line += source.count(b"\n", counted, match.start())
+        counted = match.start()
         marker = match.group(1)
         if marker == b"ignore-start" and region_start is None:
             region_start = line

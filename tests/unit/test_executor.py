@@ -27,7 +27,7 @@ from dupfind.pipeline import (
     analyse_file,
     find_groups,
 )
-from dupfind.score import ScoreChunk, Tokens, score_chunk, similarity
+from dupfind.score import ScoreChunk, Tokens, score_chunk
 from tests.conftest import FIXTURES, LOADER, TreeWriter
 
 
@@ -175,7 +175,9 @@ def test_score_chunk_scores_each_pair_in_order() -> None:
     analyses, _ = _analyses(FIXTURES / "cases" / "near_miss_75", config)
     tokens = tuple(Tokens.whole(a.exact, a.shape) for a in analyses)
     pairs = ((0, 1), (1, 0), (0, 0))
-    chunk = ScoreChunk(tokens, pairs, 0.5)
-    assert score_chunk(chunk) == [similarity(tokens[a], tokens[b], 0.5) for a, b in pairs]
-    assert score_chunk(pickle.loads(pickle.dumps(chunk))) == score_chunk(chunk)
-    assert serial_map(score_chunk, [chunk]) == [score_chunk(chunk)]
+    chunk = ScoreChunk(tokens, pairs, 0.0)
+    first, backwards, itself = score_chunk(chunk)
+    assert 0.0 < first < 1.0  # two different files of a near-miss fixture: partly alike
+    assert (backwards, itself) == (first, 1.0)  # symmetric; identical code scores 1
+    assert score_chunk(pickle.loads(pickle.dumps(chunk))) == [first, backwards, itself]
+    assert serial_map(score_chunk, [chunk]) == [[first, backwards, itself]]

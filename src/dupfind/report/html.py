@@ -103,7 +103,7 @@ def _context(view: ReportView) -> dict[str, Any]:
 
 
 def _plan_item(rank: int, group: GroupView, tables: Iterator[int]) -> PlanItem:
-    canonical = group.canonical if 0 <= group.canonical < len(group.members) else 0
+    canonical = group.canonical  # always a member's index (build_view)
     others = [m for n, m in enumerate(group.members) if n != canonical]
     first = group.members[canonical]
     if not first.code:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from itertools import combinations
 
 from dupfind.models import union_length
-from dupfind.report.view import DirectoryView, GroupView, ReportView
+from dupfind.report.view import DirectoryView, GroupView, ReportView, plural
 
 MAX_DIRECTORIES = 25
 MAX_FILES = 60
@@ -88,10 +88,6 @@ def _shorten(text: str, limit: int = LABEL_CHARS) -> str:
     return text if len(text) <= limit else "…" + text[-(limit - 1) :]
 
 
-def _plural(count: int, noun: str) -> str:
-    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
-
-
 def directory_chart(view: ReportView) -> BarChart:
     """Duplicated share of each directory, the ``MAX_DIRECTORIES`` with most duplicated lines."""
     duplicated = [d for d in view.directories if d.duplicated_lines > 0]
@@ -112,7 +108,7 @@ def directory_chart(view: ReportView) -> BarChart:
 
 def _bar(directory: DirectoryView, y: int, bar_max: int) -> Bar:
     share = min(1.0, directory.duplicated_lines / directory.lines) if directory.lines else 0.0
-    value = f"{directory.duplicated_lines} of {_plural(directory.lines, 'line')} ({share:.1%})"
+    value = f"{directory.duplicated_lines} of {plural(directory.lines, 'line')} ({share:.1%})"
     return Bar(
         y=float(y),
         width=round(bar_max * share, 1),
@@ -157,7 +153,7 @@ def clone_graph(view: ReportView) -> Graph:
     biggest = max((lines[p] for p in kept), default=1)
     nodes = tuple(
         _node(path, n / len(kept), lines[path] / biggest, colours[domain[path]],
-              f"{_plural(lines[path], 'duplicated line')} (domain {domain[path] or '-'})")
+              f"{plural(lines[path], 'duplicated line')} (domain {domain[path] or '-'})")
         for n, path in enumerate(kept)
     )  # fmt: skip
     positions = {path: (node.x, node.y) for path, node in zip(kept, nodes, strict=True)}
@@ -191,5 +187,5 @@ def _edge(
         x1=start[0], y1=start[1], x2=end[0], y2=end[1],
         width=round(min(8.0, 1.5 + 1.5 * math.log2(weight)), 1),
         colour=VERDICT_COLOURS.get(verdict, OTHER_COLOUR),
-        title=f"{a} ↔ {b}: {_plural(weight, 'clone group')} (first: {verdict})",
+        title=f"{a} ↔ {b}: {plural(weight, 'clone group')} (first: {verdict})",
     )  # fmt: skip

@@ -22,13 +22,12 @@ from rich.console import Console
 from rich.text import Text
 
 from dupfind import __version__
-from dupfind.report.terminal import print_footer
-from dupfind.report.view import SkippedView
+from dupfind.report.terminal import KIND_STYLE, print_footer
+from dupfind.report.view import SkippedView, plural
 from dupfind.similar import Finding, Match, SimilarResult, Target
 
 SCHEMA_VERSION = 1
 FORMATS = ("terminal", "json")
-KIND_STYLE = {"exact": "bold red", "renamed": "bold yellow", "near-miss": "bold cyan"}
 JSONValue: TypeAlias = "str | int | float | bool | list[JSONValue] | dict[str, JSONValue] | None"
 JSONObject: TypeAlias = "dict[str, JSONValue]"
 
@@ -76,7 +75,10 @@ def _where(path: str, start_line: int, end_line: int, qualname: str) -> JSONObje
 def render_similar(result: SimilarResult, output_format: str, out: TextIO) -> None:
     """Write the report in ``output_format`` (one of ``FORMATS``)."""
     if output_format == "json":
-        out.write(json.dumps(similar_document(result), indent=2, sort_keys=True) + "\n")
+        out.write(
+            json.dumps(similar_document(result), indent=2, sort_keys=True, ensure_ascii=False)
+            + "\n"
+        )
         return
     console = Console(file=out, highlight=False, soft_wrap=True)
     for finding in result.findings:
@@ -112,7 +114,7 @@ def _matches(finding: Finding, threshold: float) -> Text:
 
 
 def _summary(result: SimilarResult) -> Text:
-    searched = f"{result.files_searched} file{'' if result.files_searched == 1 else 's'}"
+    searched = plural(result.files_searched, "file")
     if result.base is None:
         return Text(f"\nSearched {searched} for code at least {result.min_similarity:.0%} similar.")
     return Text(

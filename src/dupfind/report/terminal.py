@@ -9,7 +9,7 @@ from typing import TextIO
 from rich.console import Console
 from rich.text import Text
 
-from dupfind.report.view import GroupView, ReportView, SkippedView
+from dupfind.report.view import GroupView, ReportView, SkippedView, plural
 
 KIND_STYLE = {"exact": "bold red", "renamed": "bold yellow", "near-miss": "bold cyan"}
 VERDICT_STYLE = {"consolidate": "bold green", "extract": "bold magenta", "leave-separate": "dim"}
@@ -98,16 +98,12 @@ def _scorecard(view: ReportView) -> Text:
     )
 
 
-def _plural(count: int, noun: str) -> str:
-    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
-
-
 def _summary(view: ReportView) -> Text:
     return Text.assemble(
         ("\nSummary: ", "bold"),
-        f"{_plural(view.files_scanned, 'file')}, {_plural(view.lines_scanned, 'line')} scanned; "
-        f"{_plural(len(view.groups), 'clone group')}; "
-        f"{_plural(view.duplicated_lines, 'duplicated line')} ({view.duplicated_percent:.1f}%); "
-        f"{_plural(len(view.skipped), 'file')} skipped",
-        f"; {_plural(view.suppressed, 'group')} suppressed" if view.suppressed else "",
+        f"{plural(view.files_scanned, 'file')}, {plural(view.lines_scanned, 'line')} scanned; "
+        f"{plural(len(view.groups), 'clone group')}; "
+        f"{plural(view.duplicated_lines, 'duplicated line')} ({view.duplicated_percent:.1f}%); "
+        f"{plural(len(view.skipped), 'file')} skipped",
+        f"; {plural(view.suppressed, 'group')} suppressed" if view.suppressed else "",
     )

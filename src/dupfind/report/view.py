@@ -271,3 +271,8 @@ def build_view(
         mode=mode,
         suppressed=result.suppressed,
     )
+
+
+def plural(count: int, noun: str) -> str:
+    """``1 file``, ``2 files``: how every report counts."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
