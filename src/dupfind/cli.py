@@ -54,7 +54,7 @@ from dupfind.report import get_reporter
 from dupfind.report.similar import FORMATS as SIMILAR_FORMATS
 from dupfind.report.similar import render_similar
 from dupfind.report.view import build_view
-from dupfind.similar import TARGET_FORMS, find_similar, similar_to_changes
+from dupfind.similar import TARGET_FORMS, find_similar
 
 EXIT_CODES_HELP = (
     "Exit codes: 0 success; 1 actionable duplicates (dupfind check); "
@@ -284,28 +284,19 @@ def _similar(given: dict[str, object]) -> None:
     top = int(str(given["top"]))
     progress = _LazyProgress(Console(stderr=True))
     try:
-        if target is None:
-            result = similar_to_changes(
-                str(base),
-                paths or ["."],
-                settings,
-                top=top,
-                min_similarity=threshold,
-                progress=progress,
-            )
-        else:
-            snippet = sys.stdin.read() if target == "-" else None
-            result = find_similar(
-                target,
-                paths or ["."],
-                settings,
-                top=top,
-                min_similarity=threshold,
-                snippet=snippet,
-                progress=progress,
-            )
+        snippet = sys.stdin.read() if target == "-" else None
+        result = find_similar(
+            target,
+            paths or ["."],
+            settings,
+            top=top,
+            min_similarity=threshold,
+            snippet=snippet,
+            base=None if base is None else str(base),
+            progress=progress,
+        )
     finally:
-        progress.stop()  # fmt: skip
+        progress.stop()
     output = given["output"]
     with _output(output if isinstance(output, Path) else None) as out:
         render_similar(result, output_format, out)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import subprocess
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -136,11 +137,24 @@ def touches(
     )
 
 
-def changed_lines(base: str, cwd: Path | None = None) -> dict[str, list[tuple[int, int]]]:
+def changed_lines(
+    base: str,
+    cwd: Path | None = None,
+    command: str = "check",
+    instead: str = "drop --diff to gate every group",
+) -> dict[str, list[tuple[int, int]]]:
     """Lines changed since git ref ``base`` (committed or not) and all lines of untracked
-    files, keyed by real path (ask ``touches``)."""
+    files, keyed by real path (ask ``touches``). ``command`` and ``instead`` (what else the
+    user can do) word the error outside a repository."""
     where = cwd or Path.cwd()
-    root = Path(_git(where, "rev-parse", "--show-toplevel").strip())
+    done = _run(where, "rev-parse", "--show-toplevel")
+    if done.returncode != 0:
+        raise UsageError(
+            f"{command} --diff {base}: {where} is not inside a git repository (git: "
+            f"{done.stderr.strip()}): run dupfind {command} --diff from inside the repository, or "
+            f"{instead}"
+        )
+    root = Path(done.stdout.strip())
     diff = _git(where, "diff", "--unified=0", "--no-color", "--no-ext-diff", base, "--")
     changed: dict[str, list[tuple[int, int]]] = {}
     for path, text in _files_in_diff(diff):
@@ -167,10 +181,15 @@ def _files_in_diff(diff: str) -> list[tuple[str, str]]:
     return found
 
 
-def _git(where: Path, *args: str) -> str:
+def _run(where: Path, *args: str) -> subprocess.CompletedProcess[str]:
     done = run_git(where, *args)
     if done is None:
         raise UsageError("--diff needs git, which is not installed")
+    return done
+
+
+def _git(where: Path, *args: str) -> str:
+    done = _run(where, *args)
     if done.returncode != 0:
         raise UsageError(f"git {' '.join(args[:2])} failed: {done.stderr.strip()}")
     return done.stdout

@@ -27,7 +27,7 @@ import math
 import os
 import re
 import textwrap
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -38,7 +38,6 @@ from dupfind.discover import discover_files, display_path
 from dupfind.errors import TargetError, UsageError
 from dupfind.fingerprint import digest, window
 from dupfind.gate import changed_lines, touches
-from dupfind.history import run_git
 from dupfind.models import CloneKind, CodeUnit, FileAnalysis, SkippedFile, UnitKind
 from dupfind.parse import decode_source
 from dupfind.pipeline import Progress, analyse_source, cached_map
@@ -389,67 +388,36 @@ def _source_lines(path: str) -> list[str]:
 
 
 def find_similar(
-    spec: str | TargetSpec, paths: Sequence[str], config: Config, *, top: int = 10,
-    min_similarity: float | None = None, snippet: str | None = None,
+    spec: str | TargetSpec | None, paths: Sequence[str], config: Config, *, top: int = 10,
+    min_similarity: float | None = None, snippet: str | None = None, base: str | None = None,
     progress: Progress | None = None,
 ) -> SimilarResult:  # fmt: skip
-    """The code under ``paths`` most similar to TARGET ``spec`` (``min_similarity`` defaults to
-    the configured ``min-similarity``)."""
-    threshold = config.min_similarity if min_similarity is None else min_similarity
-    search = _Search(top, threshold, None)
-    return search.run(
-        paths, config, progress, lambda corpus: [resolve_target(spec, corpus, snippet)]
+    """The code under ``paths`` most similar to TARGET ``spec``; or, with git ref ``base``
+    (``spec`` None), to every function added or changed since ``base``, keeping only those with
+    matches. ``min_similarity`` defaults to the configured ``min-similarity``, with ``base`` to
+    ``consolidate-similarity`` (quiet enough for pre-commit)."""
+    if spec is None and base is None:
+        raise UsageError(f"dupfind similar needs a TARGET: {TARGET_FORMS}; or --diff BASE")
+    default = config.min_similarity if base is None else config.consolidate_similarity
+    threshold = default if min_similarity is None else min_similarity
+    changed = (
+        changed_lines(base, command="similar", instead="search a TARGET instead")
+        if base is not None
+        else {}
     )
-
-
-def similar_to_changes(
-    base: str, paths: Sequence[str], config: Config, *, top: int = 10,
-    min_similarity: float | None = None, progress: Progress | None = None,
-) -> SimilarResult:  # fmt: skip
-    """For every function added or changed since git ref ``base``, the code under ``paths`` at
-    least ``min_similarity`` (default: the configured ``consolidate-similarity``) similar; only
-    the functions with matches are kept."""
-    threshold = config.consolidate_similarity if min_similarity is None else min_similarity
-    changed = _changes_since(base)
-    return _Search(top, threshold, base).run(paths, config, progress, lambda c: c.changed(changed))
-
-
-def _changes_since(base: str) -> dict[str, list[tuple[int, int]]]:
-    """``gate.changed_lines``, after checking that there is a repository to ask."""
-    where = Path.cwd()
-    done = run_git(where, "rev-parse", "--show-toplevel")
-    if done is not None and done.returncode != 0:
-        raise UsageError(
-            f"similar --diff {base}: {where} is not inside a git repository "
-            f"(git: {done.stderr.strip()}): run dupfind similar --diff from inside the "
-            "repository, or search a TARGET instead"
+    cache = AnalysisCache(Path(config.cache_dir or default_directory())) if config.cache else None
+    try:
+        corpus = Corpus(paths, config, cache, progress)
+        found = (
+            [resolve_target(spec, corpus, snippet)] if spec is not None else corpus.changed(changed)
         )
-    return changed_lines(base)
-
-
-@dataclass(frozen=True, slots=True)
-class _Search:
-    top: int
-    threshold: float
-    base: str | None  # diff mode: keep only the targets with matches
-
-    def run(
-        self, paths: Sequence[str], config: Config, progress: Progress | None,
-        targets: Callable[[Corpus], list[Target]],
-    ) -> SimilarResult:  # fmt: skip
-        cache = (
-            AnalysisCache(Path(config.cache_dir or default_directory())) if config.cache else None
-        )
-        try:
-            corpus = Corpus(paths, config, cache, progress)
-            found = targets(corpus)
-            findings = [Finding(t, corpus.search(t, self.top, self.threshold)) for t in found]
-            skipped = tuple(sorted(corpus.skipped.values(), key=lambda s: s.path))
-        finally:
-            if cache is not None:
-                cache.close()
-        notes = [t.note for t in found if t.note] + (cache.notes if cache is not None else [])
-        return SimilarResult(
-            tuple(f for f in findings if f.matches or self.base is None), len(found),
-            len(corpus.sketches), self.threshold, self.base, skipped, tuple(notes),
-        )  # fmt: skip
+        findings = [Finding(t, corpus.search(t, top, threshold)) for t in found]
+        skipped = tuple(sorted(corpus.skipped.values(), key=lambda s: s.path))
+    finally:
+        if cache is not None:
+            cache.close()
+    notes = [t.note for t in found if t.note] + (cache.notes if cache is not None else [])
+    return SimilarResult(
+        tuple(f for f in findings if f.matches or base is None), len(found),
+        len(corpus.sketches), threshold, base, skipped, tuple(notes),
+    )  # fmt: skip
