@@ -78,6 +78,11 @@ class CacheInfo:
 class AnalysisCache:
     """One SQLite cache file; every failure to use it degrades to "no cache" plus a note."""
 
+    @classmethod
+    def at(cls, cache_dir: str | None) -> AnalysisCache:
+        """The cache in ``cache_dir`` (``--cache-dir``), or in the default location."""
+        return cls(Path(cache_dir) if cache_dir else default_directory())
+
     def __init__(self, directory: Path) -> None:
         self.path = directory / FILENAME
         self.notes: list[str] = []

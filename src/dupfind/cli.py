@@ -32,7 +32,7 @@ from rich.progress import (
 )
 
 from dupfind import __version__
-from dupfind.cache import AnalysisCache, default_directory
+from dupfind.cache import AnalysisCache
 from dupfind.config import load_config
 from dupfind.errors import DupfindError, ExitCode, UsageError
 from dupfind.gate import FAIL_ON, Baseline, GateResult, changed_lines, evaluate
@@ -341,14 +341,10 @@ cache_app = typer.Typer(help="The incremental cache of per-file results.", rich_
 app.add_typer(cache_app, name="cache")
 
 
-def _open_cache(cache_dir: str | None) -> AnalysisCache:
-    return AnalysisCache(Path(cache_dir) if cache_dir else default_directory())
-
-
 @cache_app.command("info")
 def cache_info(cache_dir: CacheDir = None) -> None:
     """Where the cache is, its entries and size, and the last run's hit rate."""
-    cache = _open_cache(cache_dir)
+    cache = AnalysisCache.at(cache_dir)
     info = cache.info()
     cache.close()
     for note in cache.notes:
@@ -363,7 +359,7 @@ def cache_info(cache_dir: CacheDir = None) -> None:
 @cache_app.command("clear")
 def cache_clear(cache_dir: CacheDir = None) -> None:
     """Delete every cached result."""
-    cache = _open_cache(cache_dir)
+    cache = AnalysisCache.at(cache_dir)
     removed = cache.clear()
     cache.close()
     typer.echo(f"dupfind: removed {removed} cached file analyses from {cache.path}")

@@ -25,7 +25,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from dupfind.artifacts import commented_out, near_identical_siblings, versioned_files
-from dupfind.cache import AnalysisCache, Keyed, code_identity, default_directory
+from dupfind.cache import AnalysisCache, Keyed, code_identity
 from dupfind.candidates import (
     count_shingles,
     eligible_units,
@@ -247,7 +247,7 @@ def scan(paths: Sequence[str], config: Config, progress: Progress | None = None)
     if not config.cache:
         with cluster as remote:
             return _scan(paths, config, progress, discovery, watch, remote=remote)[0]
-    cache = AnalysisCache(Path(config.cache_dir or default_directory()))
+    cache = AnalysisCache.at(config.cache_dir)
     try:
         keyed = Keyed.of(discovery.files, config)
         keys = keyed.keys

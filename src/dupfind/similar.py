@@ -31,7 +31,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from dupfind.cache import AnalysisCache, Keyed, default_directory
+from dupfind.cache import AnalysisCache, Keyed
 from dupfind.candidates import eligible_units
 from dupfind.config import Config
 from dupfind.discover import discover_files, display_path
@@ -405,7 +405,7 @@ def find_similar(
         if base is not None
         else {}
     )
-    cache = AnalysisCache(Path(config.cache_dir or default_directory())) if config.cache else None
+    cache = AnalysisCache.at(config.cache_dir) if config.cache else None
     try:
         corpus = Corpus(paths, config, cache, progress)
         found = (
