@@ -35,6 +35,7 @@ from pathlib import Path
 
 from dupfind import __version__
 from dupfind.config import Config
+from dupfind.corpus import Corpus
 from dupfind.memo import Memo
 from dupfind.models import Compared, FileAnalysis, ScanResult, SkippedFile
 from dupfind.parse import read_source
@@ -132,17 +133,17 @@ class AnalysisCache:
 
     def store(
         self,
-        items: Iterable[tuple[bytes, FileAnalysis]],
+        items: Iterable[tuple[bytes, bytes]],
         hits: int,
         misses: int,
         reused: Iterable[bytes] = (),
     ) -> None:
-        """Add new analyses, mark the ``reused`` ones as used now, record this run's hit rate
-        and drop what no scan used for ``MAX_AGE_DAYS``, in one transaction."""
+        """Add new analyses (``pack``ed), mark the ``reused`` ones as used now, record this
+        run's hit rate and drop what no scan used for ``MAX_AGE_DAYS``, in one transaction."""
         if self.connection is None:
             return
         now = time.time()
-        rows = [(key, pickle.dumps(value, protocol=5), now) for key, value in items]
+        rows = [(key, value, now) for key, value in items]
         stale = now - MAX_AGE_DAYS * 86400
         self.write(
             ("INSERT OR REPLACE INTO analyses (key, value, used) VALUES (?, ?, ?)", rows),
@@ -166,20 +167,24 @@ class AnalysisCache:
         except sqlite3.Error as exc:
             self.notes.append(f"cache {self.path} could not be written ({exc})")
 
-    def load_memos(self, scope: bytes) -> tuple[Memo[float], Memo[Compared]]:
-        """The memos (memo.py) the last scan of ``scope`` stored; empty ones if none."""
+    def load_memos(self, scope: bytes) -> tuple[Memo[float], Memo[Compared], Corpus | None]:
+        """The memos (memo.py) and corpus state (corpus.py) the last scan of ``scope`` stored;
+        empty ones if none."""
         value = self._blob("memos", scope)
         if (
             isinstance(value, tuple)
-            and len(value) == 2
-            and all(isinstance(part, dict) for part in value)
+            and len(value) == 3
+            and all(isinstance(part, dict) for part in value[:2])
+            and isinstance(value[2], Corpus | None)
         ):
-            return Memo(value[0]), Memo(value[1])
-        return Memo(), Memo()
+            return Memo(value[0]), Memo(value[1]), value[2]
+        return Memo(), Memo(), None
 
-    def store_memos(self, scope: bytes, scores: Memo[float], compared: Memo[Compared]) -> None:
+    def store_memos(
+        self, scope: bytes, scores: Memo[float], compared: Memo[Compared], corpus: Corpus | None
+    ) -> None:
         """Keep what this scan used, replacing the scope's earlier memos."""
-        self._put_blob("memos", scope, (scores.used, compared.used))
+        self._put_blob("memos", scope, (scores.used, compared.used, corpus))
 
     def load_result(self, key: bytes) -> ScanResult | None:
         """The stored result of a scan of exactly these inputs, if any (see pipeline.py)."""
@@ -249,6 +254,12 @@ class AnalysisCache:
     def close(self) -> None:
         if self.connection is not None:
             self.connection.close()
+
+
+def pack(analysis: FileAnalysis) -> bytes:
+    """An analysis as the cache stores it (made by the worker that analysed it when there is
+    one: pipeline.Packed)."""
+    return pickle.dumps(analysis, protocol=5)
 
 
 def _unpickled(rows: Iterable[tuple[bytes, bytes]]) -> Iterable[tuple[bytes, FileAnalysis]]:

@@ -77,23 +77,40 @@ def exact_buckets(units: Sequence[UnitRef]) -> list[list[int]]:
     return [members for members in buckets.values() if len(members) > 1]
 
 
-def near_miss_pairs(
+Selection = Sequence[int]  # a unit's selected shingles
+
+
+def select_shingles(
     files: Sequence[FileAnalysis],
     units: Sequence[UnitRef],
     frequency: Counter[int],
-    min_similarity: float,
-) -> list[tuple[int, int]]:
-    """Candidate pairs (indexes into ``units``) for near-miss scoring, sorted.
+    known: Sequence[Selection | None] | None = None,
+) -> list[Selection]:
+    """Each unit's selected shingles (parallel to ``units``), taken from ``known`` where it
+    has them (corpus.py: the previous scan's, where they cannot have changed).
 
-    ``frequency`` counts every shingle of every file (``count_shingles``), accumulated while
-    the map stage is still running.
+    ``frequency`` counts every shingle of every file (corpus.py).
     """
+    if known is None:
+        known = [None] * len(units)
+    reused = [selection for selection in known if selection is not None]
+    if len(reused) == len(units):
+        return reused
     # Shingles no other place has, or so common that they would never be among the rarest:
     # removed from every window by set difference (C), before the per-unit sort.
     unshared = {s for s, count in frequency.items() if count == 1 or count > COMMON}
-    selections = [
-        _selected(files[ref.file].shingles, ref.unit, unshared, frequency) for ref in units
+    return [
+        _selected(files[ref.file].shingles, ref.unit, unshared, frequency)
+        if selection is None
+        else selection
+        for ref, selection in zip(units, known, strict=True)
     ]
+
+
+def near_miss_pairs(
+    units: Sequence[UnitRef], selections: Sequence[Selection], min_similarity: float
+) -> list[tuple[int, int]]:
+    """Candidate pairs (indexes into ``units``) for near-miss scoring, sorted."""
     postings: dict[int, list[int]] = defaultdict(list)
     for index, selected in enumerate(selections):
         for shingle in selected:
@@ -103,11 +120,6 @@ def near_miss_pairs(
         if len(posting) <= POSTING_CAP:
             shared.update(itertools.combinations(posting, 2))
     return _best_partners(shared, units, min_similarity)
-
-
-def count_shingles(frequency: Counter[int], analysis: FileAnalysis) -> None:
-    """Add one file's shingles to the corpus-wide counts."""
-    frequency.update(analysis.shingles)
 
 
 def _selected(

@@ -60,11 +60,12 @@ from dupfind.models import (
 )
 from dupfind.normalise import HIGH_BIT, identifier_code
 from dupfind.parse import decode_source, read_source
+from dupfind.suppress import HOTSPOT
 
 # Canonical-member ranking: production, test references, references, -age, tokens, -index.
 Row = tuple[bool, int, int, int, int, int]
-HOTSPOT = re.compile(rb"#\s*dupfind:\s*hotspot\b")
 _HEADER = re.compile(rb"^\s*(async\s+def|def|class)\b")
+HEAD_LINES = 20  # a hotspot marker counts in a member's first lines, up to its def/class
 
 
 @dataclass
@@ -97,13 +98,18 @@ class Context:
             self._sources[path] = decoded if isinstance(decoded, bytes) else b""
         return self._sources[path]
 
-    def is_hotspot(self, member: Member) -> bool:
-        if self._hotspot_spec.match_file(member.path.replace("\\", "/")):
+    def is_hotspot(self, member: Member, analysis: FileAnalysis) -> bool:
+        """Marked by a ``hotspots`` glob, or by a marker in the member's first lines up to its
+        ``def``/``class`` line (the file is read only if a marker is in those lines)."""
+        if self.config.hotspots and self._hotspot_spec.match_file(member.path.replace("\\", "/")):
             return True
+        last = min(member.end_line, member.start_line + HEAD_LINES - 1)
+        if not any(member.start_line <= line <= last for line in analysis.hotspots):
+            return False
         starts, source = self.line_starts(member.path), self.read(member.path)
         first = starts[member.start_line - 1] if member.start_line <= len(starts) else len(source)
         lines = source[first:].split(b"\n", 20)[: member.end_line - member.start_line + 1]
-        for line in lines[:20]:
+        for line in lines[:HEAD_LINES]:
             if HOTSPOT.search(line):
                 return True
             if _HEADER.match(line):
@@ -125,8 +131,10 @@ class Context:
                 chain.from_iterable(compress(a.exact, map(ident.__eq__, a.shape)) for a in analyses)
             )
 
-        tests = [a for a in self.analyses if is_test_path(a.path)]
-        return names(self.analyses), names(tests)
+        tests = names(a for a in self.analyses if is_test_path(a.path))
+        everywhere = names(a for a in self.analyses if not is_test_path(a.path))
+        everywhere.update(tests)  # each file counted once
+        return everywhere, tests
 
 
 @dataclass(frozen=True)
@@ -340,7 +348,10 @@ def _facts(found: FoundGroup, context: Context) -> Facts:
         found=found,
         domains=tuple(context.domains.domain(m.path) for m in members),
         tests=tuple(is_test_path(m.path) for m in members),
-        hotspots=tuple(context.is_hotspot(m) for m in members),
+        hotspots=tuple(
+            context.is_hotspot(m, analysis)
+            for m, (analysis, _, _) in zip(members, found.spans, strict=True)
+        ),
         changes=tuple(context.history.changes(m) for m in members),
         config=context.config,
     )

@@ -10,6 +10,7 @@ input error, 3 internal error.
 
 from __future__ import annotations
 
+import gc
 import inspect
 import sys
 import time
@@ -49,6 +50,7 @@ from dupfind.options import (
     Debug,
     McpRoots,
 )
+from dupfind.pipeline import GC_YOUNG_THRESHOLD
 from dupfind.pipeline import scan as run_scan
 from dupfind.report import get_reporter
 from dupfind.report.similar import FORMATS as SIMILAR_FORMATS
@@ -366,5 +368,9 @@ def cache_clear(cache_dir: CacheDir = None) -> None:
 
 
 def main() -> None:
-    """Console-script entry point."""
+    """Console-script entry point. A scan is one short process building millions of small
+    objects that live to its end: collecting the young generation every 700 allocations made
+    the cyclic collector rescan them over and over (half the JSON report's time on the
+    stdlib), so this process collects it every ``GC_YOUNG_THRESHOLD`` instead."""
+    gc.set_threshold(GC_YOUNG_THRESHOLD, *gc.get_threshold()[1:])
     app()

@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import PurePosixPath
 
 import pathspec
@@ -25,8 +25,10 @@ from dupfind.config import Config
 TEST_DIRECTORIES = frozenset({"tests", "test", "testing"})
 
 
+@lru_cache(maxsize=1 << 16)
 def is_test_path(path: str) -> bool:
-    """Whether ``path`` is test code by the usual conventions."""
+    """Whether ``path`` is test code by the usual conventions (asked for every member of
+    every group: memoised)."""
     parts = PurePosixPath(path.replace(os.sep, "/")).parts
     name = parts[-1] if parts else ""
     return (

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import struct
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -27,7 +28,7 @@ from typing import TYPE_CHECKING
 from dupfind.candidates import RunMember, UnitRef, ordered
 from dupfind.executor import Mapper, serial_map
 from dupfind.fingerprint import digest
-from dupfind.memo import Memo, content_key
+from dupfind.memo import Memo
 from dupfind.models import CloneGroup, CloneKind, FileAnalysis, Member, UnitKind
 from dupfind.score import ScoreChunk, Tokens, score_chunk
 
@@ -115,7 +116,7 @@ class _Scores:
         self.copies = copies
         self.cutoff = cutoff
         self.memo = memo
-        self.cutoff_text = repr(cutoff)  # part of every memo key
+        self.cutoff_text = struct.pack("<d", cutoff)  # part of every memo key
         self.known: dict[tuple[int, int], float] = {}
 
     def prefill(self, pairs: Iterable[tuple[int, int]], mapper: Mapper) -> None:
@@ -143,9 +144,11 @@ class _Scores:
             self.memo.put(memo_key, value)
 
     def _memo_key(self, key: tuple[int, int]) -> bytes:
+        """Both copies' digests side by side, in order, and the cutoff: fixed-width parts, so
+        the concatenation is unambiguous and needs no hashing (one per candidate pair)."""
         a, b = self.copies[key[0]], self.copies[key[1]]
-        first, second = sorted((a.exact_digest + a.shape_digest, b.exact_digest + b.shape_digest))
-        return content_key((first, second, self.cutoff_text))
+        first, second = a.exact_digest + a.shape_digest, b.exact_digest + b.shape_digest
+        return (first + second if first <= second else second + first) + self.cutoff_text
 
     def _chunk(self, keys: Sequence[tuple[int, int]]) -> ScoreChunk:
         local: dict[int, int] = {}

@@ -187,6 +187,7 @@ class FileAnalysis(_Fields):
     shingles: array[int]
     windows: tuple[Window, ...]
     suppressed: tuple[tuple[int, int], ...] = ()  # line ranges under dupfind: ignore markers
+    hotspots: tuple[int, ...] = ()  # lines holding a dupfind: hotspot marker (suppress.py)
     problem: SkippedFile | None = None
 
 

@@ -179,8 +179,14 @@ class _Part(NamedTuple):
         return cls(start, end, values, max(len(pool), estimate))
 
 
-def record_sketches(cache: AnalysisCache, analyses: Mapping[bytes, FileAnalysis]) -> None:
-    """Store the sketches of the analyses (by cache key) that have none yet."""
+def record_sketches(
+    cache: AnalysisCache,
+    analyses: Mapping[bytes, FileAnalysis],
+    made: Mapping[bytes, bytes] | None = None,
+) -> None:
+    """Store the sketches of the analyses (by cache key) that have none yet (taking those
+    already ``made`` and encoded by the workers that analysed the files)."""
+    made = made or {}
 
     def stored(connection: sqlite3.Connection) -> set[bytes] | None:
         return {bytes(key) for (key,) in _select(connection, analyses, "key")}
@@ -188,7 +194,11 @@ def record_sketches(cache: AnalysisCache, analyses: Mapping[bytes, FileAnalysis]
     known = _safely(cache, stored, None) if analyses else None
     if known is None:
         return
-    rows = [(key, sketch_of(a).encode()) for key, a in analyses.items() if key not in known]
+    rows = [
+        (key, made[key] if key in made else sketch_of(a).encode())
+        for key, a in analyses.items()
+        if key not in known
+    ]
     if rows:
         cache.write(("INSERT OR REPLACE INTO sketches (key, value) VALUES (?, ?)", rows))
 

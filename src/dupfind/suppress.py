@@ -1,7 +1,12 @@
-"""Inline suppressions: ``# dupfind: ignore`` on a ``def``/``class`` line suppresses that
+"""Inline markers, found once per file in the map stage.
+
+Suppressions: ``# dupfind: ignore`` on a ``def``/``class`` line suppresses that
 unit; ``# dupfind: ignore-start`` … ``# dupfind: ignore-end`` suppresses a region (to the end of
 the file if never closed). A group with a member in suppressed code is not reported (it is
 known, intended duplication) unless ``--no-suppress`` (for audits); the summary counts them.
+
+Hotspots: the lines holding ``# dupfind: hotspot`` (``hotspot_lines``) are kept with the
+file's analysis, so classification reads a file's text only when a marker is near a member.
 """
 
 from __future__ import annotations
@@ -13,6 +18,21 @@ from dupfind.models import CodeUnit
 
 _MARKER = re.compile(rb"#\s*dupfind:\s*(ignore-start|ignore-end|ignore)\b")
 _HEADER = re.compile(rb"^\s*(?:@|async\s+def\b|def\b|class\b)")
+HOTSPOT = re.compile(rb"#\s*dupfind:\s*hotspot\b")
+
+
+def hotspot_lines(source: bytes) -> tuple[int, ...]:
+    """The lines (1-based) holding a ``# dupfind: hotspot`` marker."""
+    if b"dupfind:" not in source:
+        return ()
+    found: list[int] = []
+    line, counted = 1, 0
+    for match in HOTSPOT.finditer(source):
+        line += source.count(b"\n", counted, match.start())
+        counted = match.start()
+        if not found or found[-1] != line:
+            found.append(line)
+    return tuple(found)
 
 
 def suppressed_ranges(source: bytes, units: Sequence[CodeUnit]) -> tuple[tuple[int, int], ...]:

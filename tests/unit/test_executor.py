@@ -21,6 +21,7 @@ from dupfind.executor import DaskMapper, ProcessPoolMapper, ordered_window, seri
 from dupfind.models import FileAnalysis, SkippedFile
 from dupfind.pipeline import (
     FileBatch,
+    Packed,
     _batches,
     _map_files,
     analyse_batch,
@@ -28,6 +29,7 @@ from dupfind.pipeline import (
     find_groups,
 )
 from dupfind.score import ScoreChunk, Tokens, score_chunk
+from dupfind.sketch import sketch_of
 from tests.conftest import FIXTURES, LOADER, TreeWriter
 
 
@@ -107,11 +109,25 @@ def test_batches_hold_at_most_their_size_and_skip_unreadable_files(tmp_path: Pat
     paths = [str(tmp_path / name) for name in ("a.py", "b.py", "gone.py")]
     for path in paths[:2]:
         Path(path).write_text("x = 1\n", encoding="utf-8")
-    batches = list(_batches(paths, Config(), 2, None))
+    batches = list(_batches(paths, Config(), 2, None, False))
     assert [[path for path, _ in batch.files] for batch in batches] == [paths[:2], paths[2:]]
     (_, missing), = batches[1].files  # fmt: skip
     assert isinstance(missing, SkippedFile)
     assert analyse_batch(batches[1]) == [missing]
+
+
+def test_workers_pack_analyses_and_sketches_for_the_cache(tmp_path: Path) -> None:
+    source = tmp_path / "a.py"
+    source.write_text("def f(x):\n    return x + 1\n", encoding="utf-8")
+    paths = [str(source), str(tmp_path / "gone.py")]
+    (plain,) = list(_batches(paths, Config(), 2, None, False))
+    (packed,) = list(_batches(paths, Config(), 2, None, True))
+    analysis, missing = analyse_batch(plain)
+    assert isinstance(analysis, FileAnalysis)
+    made, skipped = analyse_batch(packed)
+    assert isinstance(made, Packed) and skipped == missing
+    assert pickle.loads(made.blob) == analysis
+    assert made.sketch == sketch_of(analysis).encode()
 
 
 def test_a_local_process_pool_keeps_input_order() -> None:

@@ -1,0 +1,148 @@
+"""The corpus state carried between scans (corpus.py): updated frequencies equal a fresh count,
+reused selections equal fresh ones, and a rescan after any kind of change gives exactly the
+result of a scan without the cache, while selecting afresh only what the change touched."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from dupfind import Config, scan
+from dupfind import candidates as candidates_module
+from dupfind.candidates import eligible_units, select_shingles
+from dupfind.corpus import Corpus, Selector, count, update
+from dupfind.models import CodeUnit, FileAnalysis
+from dupfind.pipeline import analyse_source
+from tests.conftest import FIXTURES
+
+CASES = ("near_miss_55", "near_miss_75", "near_miss_90", "class_clone", "three_copies",
+         "block_in_function", "module_level", "renamed_vars", "same_file")  # fmt: skip
+SOURCES = sorted(path for case in CASES for path in (FIXTURES / "cases" / case).rglob("*.py"))
+CONFIG = Config(jobs=1, history=False)
+
+
+def _analysis(path: str, source: bytes) -> FileAnalysis:
+    analysed = analyse_source(path, source, CONFIG)
+    assert isinstance(analysed, FileAnalysis)
+    return analysed
+
+
+def _key(analysis: FileAnalysis, source: bytes) -> bytes:
+    return hashlib.blake2b(analysis.path.encode() + b"\0" + source, digest_size=16).digest()
+
+
+POOL = [path.read_bytes() for path in SOURCES]
+Tree = dict[str, int]  # path -> index into POOL
+trees = st.dictionaries(st.sampled_from([f"p/m{i}.py" for i in range(8)]),
+                        st.integers(0, len(POOL) - 1), min_size=1)  # fmt: skip
+
+
+def _analysed(tree: Tree) -> tuple[list[FileAnalysis], dict[str, bytes]]:
+    analyses = [_analysis(path, POOL[index]) for path, index in sorted(tree.items())]
+    keys = {a.path: _key(a, POOL[tree[a.path]]) for a in analyses}
+    return analyses, keys
+
+
+@settings(max_examples=40, deadline=None)
+@given(before=trees, after=trees)
+def test_an_updated_corpus_equals_a_fresh_one(before: Tree, after: Tree) -> None:
+    old, old_keys = _analysed(before)
+    select = Selector(keys=old_keys)
+    select(old, eligible_units(old, CONFIG), count(old))
+    previous = select.corpus(count(old))
+    new, keys = _analysed(after)
+    stored = {old_keys[a.path]: a for a in old}
+    updated = update(previous, new, keys, lambda wanted: {k: stored[k] for k in wanted})
+    if updated is None:  # most files changed: a fresh count is cheaper
+        return
+    fresh = count(new)
+    assert updated.frequency == fresh
+    units = eligible_units(new, CONFIG)
+    reused = Selector(previous, updated.sensitive, keys)(new, units, updated.frequency)
+    assert [list(s) for s in reused] == [list(s) for s in select_shingles(new, units, fresh)]
+
+
+def test_a_corpus_survives_pickling_as_arrays() -> None:
+    import pickle
+
+    analyses, keys = _analysed({"p/a.py": 0, "p/b.py": 1})
+    select = Selector(keys=keys)
+    select(analyses, eligible_units(analyses, CONFIG), count(analyses))
+    corpus = select.corpus(count(analyses))
+    again = pickle.loads(pickle.dumps(corpus))
+    assert isinstance(again, Corpus)
+    assert (again.keys, again.frequency, again.selections) == (
+        corpus.keys, corpus.frequency, corpus.selections,
+    )  # fmt: skip
+
+
+def test_no_update_without_the_old_analyses_or_when_most_files_changed() -> None:
+    analyses, keys = _analysed({f"p/m{i}.py": i for i in range(8)})
+    previous = Selector(keys=keys).corpus(count(analyses))
+    changed = [_analysis("p/m0.py", POOL[9])]
+    changed_keys = keys | {"p/m0.py": b"new"}
+    assert update(previous, [*changed, *analyses[1:]], changed_keys, lambda wanted: {}) is None
+    assert update(previous, analyses[:1], keys, lambda wanted: {}) is None  # 7 of 8 gone
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    for case in CASES:
+        shutil.copytree(FIXTURES / "cases" / case, tmp_path / "src" / case,
+                        ignore=shutil.ignore_patterns("expected.json"))  # fmt: skip
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+@pytest.fixture
+def selected(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[CodeUnit]]:
+    """The units selected afresh (not reused from the previous scan)."""
+    calls: list[CodeUnit] = []
+    real = candidates_module._selected
+
+    def counting(shingles: object, unit: CodeUnit, *rest: object) -> list[int]:
+        calls.append(unit)
+        return real(shingles, unit, *rest)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(candidates_module, "_selected", counting)
+    yield calls
+
+
+def _edits(root: Path) -> Iterator[str]:
+    src = root / "src"
+    near = sorted((src / "near_miss_90").rglob("*.py"))
+    with near[0].open("a", encoding="utf-8") as handle:
+        handle.write("\n\nX = 1\n")
+    yield "a line appended to one file"
+    shutil.copy(near[0], src / "copied.py")
+    yield "a file copied: its shingles are now shared"
+    (src / "copied.py").unlink()
+    yield "the copy deleted again"
+    near[1].rename(src / "moved.py")
+    yield "a file moved"
+    text = (src / "three_copies").rglob("*.py").__next__()
+    text.write_text(text.read_text(encoding="utf-8").replace("return", "return  0 or"), "utf-8")
+    yield "every return of a file edited"
+
+
+def test_rescans_after_every_kind_of_change_equal_scans_without_the_cache(
+    project: Path, selected: list[CodeUnit]
+) -> None:
+    config = replace(CONFIG, cache_dir=str(project / "cache"))
+    scan(["src"], config)
+    everything = len(selected)
+    assert everything > 20
+    for change in _edits(project):
+        selected.clear()
+        rescan = scan(["src"], config)
+        afresh = len(selected)
+        assert rescan == scan(["src"], replace(config, cache=False)), change
+        if change.startswith("a line appended"):
+            assert 0 < afresh < everything / 4  # the changed file's units, not the others
