@@ -33,17 +33,16 @@ from __future__ import annotations
 
 import re
 import zlib
-from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
-from itertools import chain, compress
 
 import pathspec
 
 from dupfind.cache import Keyed
 from dupfind.config import Config
+from dupfind.corpus import References
 from dupfind.differences import MemberTokens, differences, line_starts, member_tokens
 from dupfind.domains import DomainMap, is_test_path
 from dupfind.group import FoundGroup
@@ -58,7 +57,7 @@ from dupfind.models import (
     UnitKind,
     Verdict,
 )
-from dupfind.normalise import HIGH_BIT, identifier_code
+from dupfind.normalise import HIGH_BIT
 from dupfind.parse import decode_source, read_source
 from dupfind.suppress import HOTSPOT
 
@@ -75,7 +74,7 @@ class Context:
     config: Config
     domains: DomainMap
     history: History
-    analyses: Sequence[FileAnalysis]
+    references: References  # identifier occurrences (corpus.py)
     keyed: Keyed | None = None  # the files' content keys (cache.py), when cached
     memo: Memo[Compared] = field(default_factory=Memo)  # differences by content (memo.py)
     _starts: dict[str, list[int]] = field(default_factory=dict)
@@ -120,21 +119,6 @@ class Context:
         if path not in self._starts:
             self._starts[path] = line_starts(self.read(path))
         return self._starts[path]
-
-    @cached_property
-    def references(self) -> tuple[Counter[int], Counter[int]]:
-        """Occurrences of every identifier: in all files, and in test files only."""
-        ident = identifier_code()
-
-        def names(analyses: Iterable[FileAnalysis]) -> Counter[int]:
-            return Counter(
-                chain.from_iterable(compress(a.exact, map(ident.__eq__, a.shape)) for a in analyses)
-            )
-
-        tests = names(a for a in self.analyses if is_test_path(a.path))
-        everywhere = names(a for a in self.analyses if not is_test_path(a.path))
-        everywhere.update(tests)  # each file counted once
-        return everywhere, tests
 
 
 @dataclass(frozen=True)
@@ -364,7 +348,7 @@ def _simple_name(member: Member) -> str:
 def _canonical(found: FoundGroup, context: Context) -> tuple[int, str]:
     """Which copy to keep: production code, then the most referenced from tests, the most
     referenced, the oldest in git, the most complete; with the reason that decided."""
-    everywhere, in_tests = context.references
+    everywhere, in_tests = context.references.everywhere, context.references.in_tests
     members = found.group.members
     rows: list[Row] = []
     for index, member in enumerate(members):

@@ -12,9 +12,13 @@ scope to the next and updated by what changed rather than recomputed.
    *sensitive* shingle: one whose count changed with the old or new count in that range (one C
    ``isdisjoint`` per file). Every other unit is selected afresh.
 
-Both are stored with the scope's memos (cache.py), so results are identical with or without
+3. **References**: every identifier's occurrences, in all files and in test files (which copy
+   of a group to keep: classify.py), updated like the frequencies.
+
+All are stored with the scope's memos (cache.py), so results are identical with or without
 them (tests compare). Why: counting and selecting were 4 s of a 10 s rescan of the standard
-library after one file changed; this makes them a few tenths of a second.
+library after one file changed, and counting references another 0.4 s; this makes them a few
+tenths of a second.
 """
 
 from __future__ import annotations
@@ -22,37 +26,51 @@ from __future__ import annotations
 from array import array
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from itertools import chain, compress
 
 from dupfind.candidates import COMMON, Selection, UnitRef, select_shingles
+from dupfind.domains import is_test_path
 from dupfind.models import FileAnalysis
+from dupfind.normalise import identifier_code
 
 Lookup = Callable[[Sequence[bytes]], Mapping[bytes, FileAnalysis]]
 RECOUNT_SHARE = 0.25  # past this share of files changed, counting afresh is cheaper
 
 
 @dataclass(frozen=True, slots=True)
+class References:
+    """Occurrences of every identifier (by its exact code): in all files, and in test files."""
+
+    everywhere: Counter[int]
+    in_tests: Counter[int]
+
+
+@dataclass(frozen=True, slots=True)
 class Corpus:
-    """One scan's state: each analysed file's content key by path, the shingle counts, and
-    each file's eligible units' selections in order (by file key)."""
+    """One scan's state: each analysed file's content key by path, the shingle counts, the
+    references, and each file's eligible units' selections in order (by file key)."""
 
     keys: Mapping[str, bytes]
     frequency: Counter[int]
+    references: References
     selections: Mapping[bytes, tuple[array[int], array[int]]]  # (lengths, values)
 
     def __reduce__(self) -> tuple[Callable[..., Corpus], tuple[object, ...]]:
-        counts = self.frequency
-        packed = (array("I", counts.keys()), array("I", counts.values()))
-        return _unpack, (dict(self.keys), *packed, dict(self.selections))
+        counters = (self.frequency, self.references.everywhere, self.references.in_tests)
+        packed = [(array("I", c.keys()), array("I", c.values())) for c in counters]
+        return _unpack, (dict(self.keys), packed, dict(self.selections))
 
 
 def _unpack(
     keys: dict[str, bytes],
-    shingles: array[int],
-    counts: array[int],
+    packed: list[tuple[array[int], array[int]]],
     selections: dict[bytes, tuple[array[int], array[int]]],
 ) -> Corpus:
-    return Corpus(keys, Counter(dict(zip(shingles, counts, strict=True))), selections)
+    frequency, everywhere, in_tests = (
+        Counter(dict(zip(values, counts, strict=True))) for values, counts in packed
+    )
+    return Corpus(keys, frequency, References(everywhere, in_tests), selections)
 
 
 def count(analyses: Iterable[FileAnalysis]) -> Counter[int]:
@@ -63,13 +81,29 @@ def count(analyses: Iterable[FileAnalysis]) -> Counter[int]:
     return frequency
 
 
-@dataclass
+def references(analyses: Sequence[FileAnalysis]) -> References:
+    """The references of ``analyses``, afresh (each file counted once)."""
+    in_tests = _identifiers(a for a in analyses if is_test_path(a.path))
+    everywhere = _identifiers(a for a in analyses if not is_test_path(a.path))
+    everywhere.update(in_tests)
+    return References(everywhere, in_tests)
+
+
+def _identifiers(analyses: Iterable[FileAnalysis]) -> Counter[int]:
+    ident = identifier_code()
+    return Counter(
+        chain.from_iterable(compress(a.exact, map(ident.__eq__, a.shape)) for a in analyses)
+    )
+
+
+@dataclass(frozen=True, slots=True)
 class Update:
-    """The frequencies of this scan's files, and the shingles whose change can alter a
-    selection (``sensitive``), from the previous scan's state."""
+    """This scan's frequencies and references from the previous scan's, and the shingles
+    whose change can alter a selection (``sensitive``)."""
 
     frequency: Counter[int]
-    sensitive: set[int] = field(default_factory=set)
+    references: References
+    sensitive: set[int]
 
 
 def update(
@@ -84,15 +118,15 @@ def update(
     )
     if len(new) + len(gone) > RECOUNT_SHARE * max(1, len(analyses)):
         return None
-    old = lookup(gone)
+    old = list(lookup(gone).values())
     if len(old) != len(gone):
         return None
     frequency = previous.frequency.copy()
     before: dict[int, int] = {}
-    for analysis in (*old.values(), *new):
+    for analysis in (*old, *new):
         for shingle in set(analysis.shingles) - before.keys():
             before[shingle] = frequency[shingle]
-    for analysis in old.values():
+    for analysis in old:
         frequency.subtract(Counter(analysis.shingles))
     for analysis in new:
         frequency.update(analysis.shingles)
@@ -103,7 +137,22 @@ def update(
             del frequency[shingle]
         if now != was and (2 <= was <= COMMON or 2 <= now <= COMMON):
             sensitive.add(shingle)
-    return Update(frequency, sensitive)
+    return Update(frequency, _updated(previous.references, old, new), sensitive)
+
+
+def _updated(
+    previous: References, old: Sequence[FileAnalysis], new: Sequence[FileAnalysis]
+) -> References:
+    everywhere, in_tests = previous.everywhere.copy(), previous.in_tests.copy()
+    for analyses, sign in ((old, -1), (new, 1)):
+        for analysis in analyses:
+            changed = (everywhere, in_tests) if is_test_path(analysis.path) else (everywhere,)
+            for code, times in _identifiers([analysis]).items():
+                for counter in changed:
+                    counter[code] += sign * times
+                    if counter[code] <= 0:
+                        del counter[code]
+    return References(everywhere, in_tests)
 
 
 class Selector:
@@ -147,8 +196,8 @@ class Selector:
                 known[index] = selection
         return known
 
-    def corpus(self, frequency: Counter[int]) -> Corpus:
-        """This scan's state (with its ``frequency``), for the next scan of the scope."""
+    def corpus(self, frequency: Counter[int], counted: References) -> Corpus:
+        """This scan's state (with its ``frequency`` and references), for the next scan."""
         selections: dict[bytes, tuple[array[int], array[int]]] = {}
         for file_index, indexes in _by_file(self.units).items():
             key = self.keys.get(self.files[file_index].path)
@@ -158,7 +207,7 @@ class Selector:
                 values = array("I", [value for selection in chosen for value in selection])
                 selections[key] = (lengths, values)
         keys = {a.path: self.keys[a.path] for a in self.files if a.path in self.keys}
-        return Corpus(keys, frequency, selections)
+        return Corpus(keys, frequency, counted, selections)
 
 
 def _by_file(units: Sequence[UnitRef]) -> dict[int, list[int]]:

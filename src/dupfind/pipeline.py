@@ -37,7 +37,7 @@ from dupfind.candidates import (
 )
 from dupfind.classify import Context, classify
 from dupfind.config import Config
-from dupfind.corpus import Corpus, Selector, count, update
+from dupfind.corpus import Corpus, References, Selector, count, references, update
 from dupfind.discover import Discovery, discover_files, display_path
 from dupfind.domains import DomainMap, domain_map
 from dupfind.executor import (
@@ -361,7 +361,7 @@ def _scan(
         if result.problem is not None:
             skipped.append(result.problem)
     keys = keyed.keys if keyed is not None else {}
-    frequency, select = _corpus(memos.corpus, analyses, keys, cache, frequency)
+    frequency, counted, select = _corpus(memos.corpus, analyses, keys, cache, frequency)
     watch.lap("map (read, parse, extract, fingerprint)")
     with _collector_spared():
         found, leftovers = commented_out(
@@ -370,9 +370,9 @@ def _scan(
             )
         )
     if keyed is not None:
-        memos = replace(memos, corpus=select.corpus(frequency))
+        memos = replace(memos, corpus=select.corpus(frequency, counted))
     found, suppressed = _unsuppressed(found) if config.suppress else (found, 0)
-    context = Context(config, _domains(paths, config), _history(paths, config), analyses)
+    context = Context(config, _domains(paths, config), _history(paths, config), counted)
     context.keyed, context.memo = keyed, memos.compared
     recommendations, notes = _classify(found, context)
     watch.lap("classify")
@@ -405,15 +405,16 @@ def _corpus(
     keys: Mapping[str, bytes],
     cache: AnalysisCache | None,
     counted: Counter[int],
-) -> tuple[Counter[int], Selector]:
+) -> tuple[Counter[int], References, Selector]:
     """The shingle frequencies (``counted`` during the map when there was no previous corpus
-    state) and the selector of this scan, from the previous scan's state (corpus.py)."""
+    state), the references and the selector of this scan, from the previous scan's state
+    when there is one (corpus.py)."""
     if previous is None or cache is None:
-        return counted, Selector(keys=keys)
+        return counted, references(analyses), Selector(keys=keys)
     updated = update(previous, analyses, keys, cache.lookup)
     if updated is None:
-        return count(analyses), Selector(keys=keys)
-    return updated.frequency, Selector(previous, updated.sensitive, keys)
+        return count(analyses), references(analyses), Selector(keys=keys)
+    return updated.frequency, updated.references, Selector(previous, updated.sensitive, keys)
 
 
 def _unsuppressed(found: Sequence[FoundGroup]) -> tuple[list[FoundGroup], int]:
