@@ -310,14 +310,14 @@ def _group_id(copies: Sequence[_Copy]) -> str:
 def _maximal(found: list[FoundGroup]) -> list[FoundGroup]:
     """Drop groups nested in another group, and duplicates of the same member set."""
     groups = [item.group for item in found]
-    by_path: dict[str, list[tuple[Member, int]]] = defaultdict(list)
+    spans: dict[str, list[tuple[int, int, int]]] = defaultdict(list)  # (start, end, group)
     for index, group in enumerate(groups):
         for member in group.members:
-            by_path[member.path].append((member, index))
+            spans[member.path].append((member.start_line, member.end_line, index))
     kept: list[FoundGroup] = []
     seen: set[tuple[Member, ...]] = set()
     for index, group in enumerate(groups):
-        if group.members in seen or _nested(index, group, by_path, groups):
+        if group.members in seen or _nested(index, group, spans, groups):
             continue
         seen.add(group.members)
         kept.append(found[index])
@@ -327,28 +327,26 @@ def _maximal(found: list[FoundGroup]) -> list[FoundGroup]:
 def _nested(
     index: int,
     group: CloneGroup,
-    by_path: dict[str, list[tuple[Member, int]]],
+    spans: dict[str, list[tuple[int, int, int]]],
     groups: Sequence[CloneGroup],
 ) -> bool:
+    """Every member lies inside a member of one other group: strictly larger, or the same
+    span found by an earlier (unit-level) group."""
     containers: set[int] | None = None
     for member in group.members:
+        start, end = member.start_line, member.end_line
         holders = {
             other
-            for candidate, other in by_path[member.path]
-            if other != index and _encloses(candidate, member, other < index)
+            for first, last, other in spans[member.path]
+            if first <= start
+            and end <= last
+            and other != index
+            and (other < index or first != start or last != end)
         }
         containers = holders if containers is None else containers & holders
         if not containers:
             return False
     return any(len(groups[other].members) >= 2 for other in containers or ())
-
-
-def _encloses(candidate: Member, member: Member, earlier: bool) -> bool:
-    """Strictly larger, or the same span found by an earlier (unit-level) group."""
-    if not candidate.contains(member):
-        return False
-    same = (candidate.start_line, candidate.end_line) == (member.start_line, member.end_line)
-    return earlier or not same
 
 
 def sort_groups(found: Sequence[FoundGroup]) -> list[FoundGroup]:
