@@ -20,6 +20,7 @@ Three indexes, each a dict built in one pass:
 
 from __future__ import annotations
 
+import heapq
 import itertools
 from array import array
 from collections import Counter, defaultdict
@@ -38,6 +39,7 @@ POSTING_CAP = 64
 MAX_PARTNERS = 6
 COMMON = 200
 MAX_NEAR_MISS_TOKENS = 6000
+FEW = 8  # fewer than one unit in this many to select: look up only their shingles' counts
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,8 +99,14 @@ def select_shingles(
     if len(reused) == len(units):
         return reused
     # Shingles no other place has, or so common that they would never be among the rarest:
-    # removed from every window by set difference (C), before the per-unit sort.
-    unshared = {s for s, count in frequency.items() if count == 1 or count > COMMON}
+    # removed from every window by set difference (C), before the per-unit sort. Looked up
+    # among the shingles of the units to select only, when they are few (a rescan).
+    todo = [ref for ref, selection in zip(units, known, strict=True) if selection is None]
+    if len(todo) * FEW < len(units):
+        pool = set().union(*(_window(files, ref) for ref in todo))
+        unshared = {s for s in pool if (count := frequency[s]) == 1 or count > COMMON}
+    else:
+        unshared = {s for s, count in frequency.items() if count == 1 or count > COMMON}
     return [
         _selected(files[ref.file].shingles, ref.unit, unshared, frequency)
         if selection is None
@@ -120,6 +128,10 @@ def near_miss_pairs(
         if len(posting) <= POSTING_CAP:
             shared.update(itertools.combinations(posting, 2))
     return _best_partners(shared, units, min_similarity)
+
+
+def _window(files: Sequence[FileAnalysis], ref: UnitRef) -> set[int]:
+    return window(files[ref.file].shingles, ref.unit.tok_start, ref.unit.tok_end)
 
 
 def _selected(
@@ -145,8 +157,8 @@ def _best_partners(
             partners[second].append((-count, first))
     kept: set[tuple[int, int]] = set()
     for unit, found in partners.items():
-        for _, other in sorted(found)[:MAX_PARTNERS]:
-            kept.add(ordered(unit, other))
+        best = heapq.nsmallest(MAX_PARTNERS, found) if len(found) > MAX_PARTNERS else found
+        kept.update((unit, other) if unit < other else (other, unit) for _, other in best)
     return sorted(kept)
 
 
@@ -156,14 +168,15 @@ def ordered(first: int, second: int) -> tuple[int, int]:
 
 
 def _plausible(first: UnitRef, second: UnitRef, min_similarity: float) -> bool:
+    """Not one inside the other (a class and its own method), and lengths that allow the
+    threshold (normalised similarity ≤ shorter / longer)."""
     a, b = first.unit, second.unit
     if first.file == second.file and (
         (a.start_line <= b.start_line and b.end_line <= a.end_line)
         or (b.start_line <= a.start_line and a.end_line <= b.end_line)
     ):
         return False
-    shorter, longer = sorted((a.tokens, b.tokens))
-    return shorter >= min_similarity * longer
+    return min(a.tokens, b.tokens) >= min_similarity * max(a.tokens, b.tokens)
 
 
 def run_windows(lists: Sequence[StatementList], config: Config) -> tuple[Window, ...]:
