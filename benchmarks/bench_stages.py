@@ -24,7 +24,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TypeVar
 
@@ -33,18 +33,17 @@ from measure import time_parse
 
 from dupfind import pipeline
 from dupfind.candidates import (
-    COMMON,
     MAX_NEAR_MISS_TOKENS,
     POSTING_CAP,
-    _selected,
-    count_shingles,
     eligible_units,
     exact_buckets,
     near_miss_pairs,
+    select_shingles,
     statement_runs,
 )
 from dupfind.classify import Context
 from dupfind.config import Config
+from dupfind.corpus import count, references
 from dupfind.group import build_groups
 from dupfind.models import FileAnalysis
 from dupfind.score import ScoreChunk
@@ -133,10 +132,8 @@ def map_stage(paths: list[str], config: Config) -> tuple[list[FileAnalysis], Cou
                 analyses.append(result)
     lines = sum(a.lines for a in analyses)
     step.report(lines, "lines")
-    frequency: Counter[int] = Counter()
     with Step("map: count shingles (main process)") as step:
-        for analysis in analyses:
-            count_shingles(frequency, analysis)
+        frequency = count(analyses)
     step.report(sum(len(a.shingles) for a in analyses), "shingles")
     counter = sys.getsizeof(frequency) + sum(  # the dict, its keys, and counts not cached
         sys.getsizeof(key) + (sys.getsizeof(count) if count > 256 else 0)
@@ -182,17 +179,16 @@ def global_stages(analyses: list[FileAnalysis], frequency: Counter[int], config:
         units = eligible_units(analyses, config)
         buckets = exact_buckets(units)
     step.report(len(units), "units")
-    with Step("near-miss index (select+postings)") as step:
-        pairs = near_miss_pairs(analyses, units, frequency, config.min_similarity)
+    with Step("near-miss index: selection") as step:
+        started = time.perf_counter()
+        selections = select_shingles(analyses, units, frequency)
+        seconds = time.perf_counter() - started
     step.report(len(units), "units")
-    # The selection alone, again, as near_miss_pairs does it (it has no hook to time it apart).
-    unshared = {s for s, count in frequency.items() if count == 1 or count > COMMON}
-    started = time.perf_counter()
-    selections = [_selected(analyses[r.file].shingles, r.unit, unshared, frequency) for r in units]
-    seconds = time.perf_counter() - started
     window = sum(ref.unit.tokens for ref in units if ref.unit.tokens <= MAX_NEAR_MISS_TOKENS)
-    print(f"  of which selection {seconds:.2f}s = {len(units) / seconds:,.0f} units/s = "
-          f"{window / seconds:,.0f} unit tokens/s")  # fmt: skip
+    print(f"  {window / seconds:,.0f} unit tokens/s")
+    with Step("near-miss index: postings and pairs") as step:
+        pairs = near_miss_pairs(units, selections, config.min_similarity)
+    step.report(len(units), "units")
     describe_postings(selections, len(pairs))
     with Step("statement runs") as step:
         runs = statement_runs(analyses)
@@ -207,12 +203,12 @@ def global_stages(analyses: list[FileAnalysis], frequency: Counter[int], config:
     step.report(scoring.pairs, "pairs")
     with Step("classify") as step:
         history = pipeline._history([], config)
-        context = Context(config, pipeline._domains([], config), history, analyses)
+        context = Context(config, pipeline._domains([], config), history, references(analyses))
         pipeline._classify(found, context)
     step.report(len(found), "groups")
 
 
-def describe_postings(selections: list[list[int]], pairs: int) -> None:
+def describe_postings(selections: Sequence[Sequence[int]], pairs: int) -> None:
     postings: Counter[int] = Counter()
     for selected in selections:
         postings.update(selected)

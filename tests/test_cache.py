@@ -22,7 +22,7 @@ from dupfind.cache import FILENAME, AnalysisCache, code_identity
 from dupfind.cli import app
 from dupfind.differences import MemberTokens
 from dupfind.history import open_history
-from dupfind.models import Compared
+from dupfind.models import Compared, SkippedFile
 from dupfind.score import ScoreChunk
 from tests.conftest import LOADER, LOADER_RENAMED, TreeWriter, git
 
@@ -302,3 +302,18 @@ def test_cache_commands_and_no_cache(tree: Path) -> None:
     cleared = invoke("cache", "clear", "--cache-dir", where)
     assert cleared.exit_code == 0 and "removed 30" in cleared.stdout
     assert "entries: 0" in invoke("cache", "info", "--cache-dir", where).stdout
+
+
+def test_a_file_readable_now_but_not_when_keyed_or_the_other_way_round_moved(
+    tree: Path,
+) -> None:
+    keyed = cache_module.Keyed.of(["pkg/m0.py", "pkg/m2.py"], Config(history=False))
+    data = (tree / "pkg" / "m0.py").read_bytes()
+    keyed.check("pkg/m0.py", data)
+    keyed.check("pkg/gone.py", SkippedFile("pkg/gone.py", "cannot read file"))
+    assert keyed.moved == set()  # the same bytes; unreadable then and now
+    keyed.check("pkg/m1.py", (tree / "pkg" / "m1.py").read_bytes())  # no key: unreadable then
+    keyed.check("pkg/m0.py", SkippedFile("pkg/m0.py", "cannot read file"))  # readable then
+    assert keyed.moved == {"pkg/m0.py", "pkg/m1.py"}
+    keyed.check("pkg/m2.py", (tree / "pkg" / "m2.py").read_bytes() + b"\n")  # edited
+    assert keyed.moved == {"pkg/m0.py", "pkg/m1.py", "pkg/m2.py"}

@@ -6,20 +6,23 @@ from __future__ import annotations
 
 import hashlib
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dupfind import Config, scan
+from dupfind import Config, pipeline, scan
 from dupfind import candidates as candidates_module
+from dupfind.cache import AnalysisCache, Keyed
 from dupfind.candidates import eligible_units, select_shingles
-from dupfind.corpus import Corpus, Selector, count, references, update
+from dupfind.corpus import Corpus, Selector, Update, count, references, update
 from dupfind.models import CodeUnit, FileAnalysis
-from dupfind.pipeline import analyse_source
+from dupfind.pipeline import Packed, analyse_source
+from dupfind.sketch import load_sketches
 from tests.conftest import FIXTURES
 
 CASES = ("near_miss_55", "near_miss_75", "near_miss_90", "class_clone", "three_copies",
@@ -87,11 +90,22 @@ def test_a_corpus_survives_pickling_as_arrays() -> None:
 
 def test_no_update_without_the_old_analyses_or_when_most_files_changed() -> None:
     analyses, keys = _analysed({f"p/m{i}.py": i for i in range(8)})
-    previous = Selector(keys=keys).corpus(count(analyses), references(analyses))
-    changed = [_analysis("p/m0.py", POOL[9])]
+    select = Selector(keys=keys)
+    select(analyses, eligible_units(analyses, CONFIG), count(analyses))
+    previous = select.corpus(count(analyses), references(analyses))
+    stored = {keys[a.path]: a for a in analyses}
+
+    def lookup(wanted: Sequence[bytes]) -> dict[bytes, FileAnalysis]:
+        return {key: stored[key] for key in wanted}
+
+    changed = [_analysis("p/m0.py", POOL[9]), *analyses[1:]]
     changed_keys = keys | {"p/m0.py": b"new"}
-    assert update(previous, [*changed, *analyses[1:]], changed_keys, lambda wanted: {}) is None
-    assert update(previous, analyses[:1], keys, lambda wanted: {}) is None  # 7 of 8 gone
+    assert update(previous, changed, changed_keys, lookup) is not None
+    assert update(previous, changed, changed_keys, lambda wanted: {}) is None  # evicted
+    assert update(previous, analyses[:7], keys, lookup) is not None  # 1 of 8 gone
+    assert update(previous, analyses[:1], keys, lookup) is None  # 7 of 8 gone: count afresh
+    inflated = replace(previous, frequency=previous.frequency - count(analyses[:1]))
+    assert update(inflated, analyses[1:], keys, lookup) is None  # counts that do not add up
 
 
 @pytest.fixture
@@ -125,8 +139,8 @@ def _edits(root: Path) -> Iterator[str]:
     yield "a line appended to one file"
     shutil.copy(near[0], src / "copied.py")
     yield "a file copied: its shingles are now shared"
-    (src / "copied.py").unlink()
-    yield "the copy deleted again"
+    near[0].unlink()
+    yield "the original deleted: the copy stands alone"
     near[1].rename(src / "moved.py")
     yield "a file moved"
     text = (src / "three_copies").rglob("*.py").__next__()
@@ -135,16 +149,51 @@ def _edits(root: Path) -> Iterator[str]:
 
 
 def test_rescans_after_every_kind_of_change_equal_scans_without_the_cache(
-    project: Path, selected: list[CodeUnit]
+    project: Path, selected: list[CodeUnit], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    updates: list[Update | None] = []
+
+    def recording(*args: Any) -> Update | None:
+        updates.append(update(*args))
+        return updates[-1]
+
+    monkeypatch.setattr(pipeline, "update", recording)
     config = replace(CONFIG, cache_dir=str(project / "cache"))
     scan(["src"], config)
     everything = len(selected)
     assert everything > 20
     for change in _edits(project):
         selected.clear()
+        updates.clear()
         rescan = scan(["src"], config)
         afresh = len(selected)
+        assert len(updates) == 1 and updates[0] is not None, change  # updated, not recounted
         assert rescan == scan(["src"], replace(config, cache=False)), change
         if change.startswith("a line appended"):
             assert 0 < afresh < everything / 4  # the changed file's units, not the others
+
+
+def test_worker_packed_analyses_give_the_same_results_and_sketches(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shutil.copytree(project / "src", project / "more")  # past POOL_MIN_FILES: a process pool
+    packed: list[int] = []
+    real = pipeline._unpacked
+
+    def counting(result: Packed) -> FileAnalysis:
+        packed.append(1)
+        return real(result)
+
+    monkeypatch.setattr(pipeline, "_unpacked", counting)
+    config = Config(jobs=2, history=False, cache_dir=str(project / "cache"))
+    files = len(list(project.rglob("*.py")))
+    assert files >= pipeline.POOL_MIN_FILES
+    cold = scan(["src", "more"], config)
+    assert len(packed) == files
+    assert cold == scan(["src", "more"], replace(config, cache=False, jobs=1))
+    cache = AnalysisCache.at(str(project / "cache"))
+    try:
+        keys = Keyed.of(sorted(str(p.relative_to(project)) for p in project.rglob("*.py")), config)
+        assert set(load_sketches(cache, keys.keys.values())) == set(keys.keys.values())
+    finally:
+        cache.close()

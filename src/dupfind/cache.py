@@ -313,10 +313,10 @@ class Keyed:
         return cls(keys, settings)
 
     def check(self, path: str, data: bytes | SkippedFile) -> None:
-        """Note ``path`` as moved if ``data``, read now, is not what its key was made from."""
-        if isinstance(data, SkippedFile) or path not in self.keys:
-            return
-        if cache_key(self.settings, path, data) != self.keys[path]:
+        """Note ``path`` as moved if ``data``, read now, is not what its key was made from
+        (including a file unreadable when keyed and readable now, or the other way round)."""
+        key = None if isinstance(data, SkippedFile) else cache_key(self.settings, path, data)
+        if key != self.keys.get(path):
             self.moved.add(path)
 
 

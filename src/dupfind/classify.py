@@ -88,11 +88,11 @@ class Context:
         """The UTF-8 bytes a file was parsed from (read once per scan)."""
         if path not in self._sources:
             data = read_source(path)
+            if self.keyed is not None:
+                self.keyed.check(path, data)  # edited since it was analysed: not stored
             if isinstance(data, SkippedFile):
                 self._sources[path] = b""
                 return b""
-            if self.keyed is not None:
-                self.keyed.check(path, data)  # edited since it was analysed: not stored
             decoded = decode_source(path, data)
             self._sources[path] = decoded if isinstance(decoded, bytes) else b""
         return self._sources[path]
@@ -107,7 +107,7 @@ class Context:
             return False
         starts, source = self.line_starts(member.path), self.read(member.path)
         first = starts[member.start_line - 1] if member.start_line <= len(starts) else len(source)
-        lines = source[first:].split(b"\n", 20)[: member.end_line - member.start_line + 1]
+        lines = source[first:].split(b"\n", HEAD_LINES)[: member.end_line - member.start_line + 1]
         for line in lines[:HEAD_LINES]:
             if HOTSPOT.search(line):
                 return True

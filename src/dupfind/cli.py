@@ -368,9 +368,10 @@ def cache_clear(cache_dir: CacheDir = None) -> None:
 
 
 def main() -> None:
-    """Console-script entry point. A scan is one short process building millions of small
-    objects that live to its end: collecting the young generation every 700 allocations made
-    the cyclic collector rescan them over and over (half the JSON report's time on the
-    stdlib), so this process collects it every ``GC_YOUNG_THRESHOLD`` instead."""
+    """Console-script entry point. A command builds millions of small objects that live to
+    its end (a scan's analyses, groups and report): collecting the young generation every 700
+    allocations made the cyclic collector rescan them over and over (half the JSON report's
+    time on the stdlib), so dupfind's processes, the MCP server's included, collect it every
+    ``GC_YOUNG_THRESHOLD`` allocations instead."""
     gc.set_threshold(GC_YOUNG_THRESHOLD, *gc.get_threshold()[1:])
     app()

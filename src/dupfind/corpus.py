@@ -1,11 +1,11 @@
-"""Corpus state: the near-miss index's two corpus-wide inputs, carried from one scan of a
-scope to the next and updated by what changed rather than recomputed.
+"""Corpus state: what the near-miss index and classification compute over the whole corpus,
+carried from one scan of a scope to the next and updated by what changed, not recomputed.
 
 1. **Shingle frequencies** (every shingle's count over all analysed files). The previous
    scan's counts, minus the shingles of the files gone or changed (their old analyses are read
    back from the cache by key), plus those of the files new or changed, are exactly a fresh
-   count. When an old analysis is no longer cached, or most files changed, they are counted
-   afresh instead (the same numbers, only slower).
+   count. When an old analysis is no longer cached, or more than ``RECOUNT_SHARE`` of the files
+   changed, they are counted afresh instead (the same numbers, only slower).
 2. **Each unit's selected shingles** (candidates.select_shingles). A selection reads only its
    own shingles' counts, and only through whether each lies in ``[2, COMMON]`` and their order
    there. So a unit of an unchanged file keeps its previous selection unless its file holds a
@@ -67,15 +67,19 @@ def _unpack(
     packed: list[tuple[array[int], array[int]]],
     selections: dict[bytes, tuple[array[int], array[int]]],
 ) -> Corpus:
-    frequency, everywhere, in_tests = (
-        Counter(dict(zip(values, counts, strict=True))) for values, counts in packed
-    )
+    counters: list[Counter[int]] = []
+    for values, counts in packed:
+        counter: Counter[int] = Counter()
+        dict.update(counter, zip(values, counts, strict=True))  # C, not Counter.update's loop
+        counters.append(counter)
+    frequency, everywhere, in_tests = counters
     return Corpus(keys, frequency, References(everywhere, in_tests), selections)
 
 
-def count(analyses: Iterable[FileAnalysis]) -> Counter[int]:
-    """Every shingle's count over ``analyses``, afresh."""
-    frequency: Counter[int] = Counter()
+def count(analyses: Iterable[FileAnalysis], into: Counter[int] | None = None) -> Counter[int]:
+    """Every shingle's count over ``analyses``, afresh (added to ``into`` if given: the map
+    stage counts each file as it comes)."""
+    frequency: Counter[int] = Counter() if into is None else into
     for analysis in analyses:
         frequency.update(analysis.shingles)
     return frequency
@@ -110,7 +114,8 @@ def update(
     previous: Corpus, analyses: Sequence[FileAnalysis], keys: Mapping[str, bytes], lookup: Lookup
 ) -> Update | None:
     """``previous`` brought up to ``analyses`` (with their content ``keys``); None when a fresh
-    count is needed (an old analysis is gone from the cache, or most files changed)."""
+    count is needed: an old analysis is gone from the cache, more than ``RECOUNT_SHARE`` of the
+    files changed, or the counts do not add up (a negative count)."""
     new = [a for a in analyses if previous.keys.get(a.path) != keys.get(a.path)]
     current = {a.path for a in analyses}
     gone = sorted(
@@ -121,7 +126,19 @@ def update(
     old = list(lookup(gone).values())
     if len(old) != len(gone):
         return None
-    frequency = previous.frequency.copy()
+    counted = _recounted(previous.frequency, old, new)
+    if counted is None:
+        return None
+    frequency, sensitive = counted
+    return Update(frequency, _updated(previous.references, old, new), sensitive)
+
+
+def _recounted(
+    previous: Counter[int], old: Sequence[FileAnalysis], new: Sequence[FileAnalysis]
+) -> tuple[Counter[int], set[int]] | None:
+    """The counts without ``old`` and with ``new``, and the sensitive shingles among those
+    whose count changed; None if a count would fall below zero."""
+    frequency = previous.copy()
     before: dict[int, int] = {}
     for analysis in (*old, *new):
         for shingle in set(analysis.shingles) - before.keys():
@@ -133,11 +150,13 @@ def update(
     sensitive = set()
     for shingle, was in before.items():
         now = frequency[shingle]
-        if now <= 0:
+        if now < 0:
+            return None
+        if now == 0:
             del frequency[shingle]
         if now != was and (2 <= was <= COMMON or 2 <= now <= COMMON):
             sensitive.add(shingle)
-    return Update(frequency, _updated(previous.references, old, new), sensitive)
+    return frequency, sensitive
 
 
 def _updated(
@@ -169,29 +188,30 @@ class Selector:
         self.sensitive = sensitive if sensitive is not None else set()
         self.keys = keys or {}
         self.files: Sequence[FileAnalysis] = ()
-        self.units: Sequence[UnitRef] = ()
+        self.by_file: dict[int, list[int]] = {}  # file index -> its units' indexes
         self.chosen: list[Selection] = []
+        self.reused: dict[bytes, tuple[array[int], array[int]]] = {}  # whole files, by key
 
     def __call__(
         self, files: Sequence[FileAnalysis], units: Sequence[UnitRef], frequency: Counter[int]
     ) -> list[Selection]:
-        self.files, self.units = files, units
-        self.chosen = select_shingles(files, units, frequency, self._known(files, units))
+        self.files, self.by_file = files, _by_file(units)
+        self.chosen = select_shingles(files, units, frequency, self._known(len(units)))
         return self.chosen
 
-    def _known(
-        self, files: Sequence[FileAnalysis], units: Sequence[UnitRef]
-    ) -> list[Selection | None]:
-        known: list[Selection | None] = [None] * len(units)
+    def _known(self, count: int) -> list[Selection | None]:
+        known: list[Selection | None] = [None] * count
         if self.previous is None:
             return known
-        for file_index, indexes in _by_file(units).items():
-            analysis = files[file_index]
-            stored = self.previous.selections.get(self.keys.get(analysis.path, b""))
+        for file_index, indexes in self.by_file.items():
+            analysis = self.files[file_index]
+            key = self.keys.get(analysis.path, b"")
+            stored = self.previous.selections.get(key)
             if stored is None or len(stored[0]) != len(indexes):
                 continue
             if self.sensitive and not self.sensitive.isdisjoint(analysis.shingles):
                 continue
+            self.reused[key] = stored
             for index, selection in zip(indexes, _split(*stored), strict=True):
                 known[index] = selection
         return known
@@ -199,15 +219,20 @@ class Selector:
     def corpus(self, frequency: Counter[int], counted: References) -> Corpus:
         """This scan's state (with its ``frequency`` and references), for the next scan."""
         selections: dict[bytes, tuple[array[int], array[int]]] = {}
-        for file_index, indexes in _by_file(self.units).items():
+        for file_index, indexes in self.by_file.items():
             key = self.keys.get(self.files[file_index].path)
-            if key is not None:
-                chosen = [self.chosen[index] for index in indexes]
-                lengths = array("I", map(len, chosen))
-                values = array("I", [value for selection in chosen for value in selection])
-                selections[key] = (lengths, values)
+            if key is None:
+                continue
+            selections[key] = self.reused.get(key) or _packed(self.chosen, indexes)
         keys = {a.path: self.keys[a.path] for a in self.files if a.path in self.keys}
         return Corpus(keys, frequency, counted, selections)
+
+
+def _packed(chosen: Sequence[Selection], indexes: Sequence[int]) -> tuple[array[int], array[int]]:
+    """Some units' selections as (lengths, values), the stored form."""
+    lengths = array("I", [len(chosen[index]) for index in indexes])
+    values = array("I", [value for index in indexes for value in chosen[index]])
+    return lengths, values
 
 
 def _by_file(units: Sequence[UnitRef]) -> dict[int, list[int]]:

@@ -196,8 +196,8 @@ class FileAnalysis(_Fields):
     shingles: array[int]
     windows: tuple[Window, ...]
     suppressed: tuple[tuple[int, int], ...] = ()  # line ranges under dupfind: ignore markers
-    hotspots: tuple[int, ...] = ()  # lines holding a dupfind: hotspot marker (suppress.py)
     problem: SkippedFile | None = None
+    hotspots: tuple[int, ...] = ()  # lines holding a dupfind: hotspot marker (suppress.py)
 
 
 @dataclass(frozen=True, slots=True, order=True)

@@ -105,12 +105,12 @@ Analysed = FileAnalysis | SkippedFile
 
 def analyse_batch(batch: FileBatch) -> list[Analysed | Packed]:
     """The per-file stages over one batch, in order (run by every executor)."""
-    results = [
+    results: list[Analysed | Packed] = [
         data if isinstance(data, SkippedFile) else analyse_source(path, data, batch.config)
         for path, data in batch.files
     ]
     if not batch.pack:
-        return list(results)
+        return results
     return [
         Packed(pack(result), sketch_of(result).encode())
         if isinstance(result, FileAnalysis)
@@ -226,32 +226,43 @@ def cached_map(
     """The map stage through the cache (``keyed`` holds the files' keys, needed with a cache):
     cached files are not analysed again; results come in ``files`` order whatever was cached.
     A file whose bytes no longer match its key when analysed (``keyed.moved``) is not stored."""
-    if cache is None or keyed is None:
-        for result in _map_files(files, config, progress, remote):
-            yield result if not isinstance(result, Packed) else _unpacked(result)
+    if cache is None or keyed is None:  # nothing is packed without keys
+        yield from cast(Iterator[Analysed], _map_files(files, config, progress, remote))
         return
     keys = keyed.keys
     cached = cache.lookup([keys[path] for path in files if path in keys])
     todo = [path for path in files if keys.get(path) not in cached]
-    fresh: dict[str, Analysed] = {}
-    analysed: dict[bytes, FileAnalysis] = {}  # the fresh analyses to store, by key
-    blobs: dict[bytes, bytes] = {}
-    sketches: dict[bytes, bytes] = {}
+    fresh = _Fresh(keyed)
     for path, result in zip(todo, _map_files(todo, config, progress, remote, keyed), strict=True):
-        analysis = fresh[path] = _unpacked(result) if isinstance(result, Packed) else result
-        key = keys.get(path)
-        if key is None or path in keyed.moved or not isinstance(analysis, FileAnalysis):
-            continue
-        analysed[key] = analysis
-        if isinstance(result, Packed):
-            blobs[key], sketches[key] = result.blob, result.sketch
-        else:
-            blobs[key] = pack(analysis)
-    cache.store(blobs.items(), len(files) - len(todo), len(todo), reused=cached)
-    record_sketches(cache, cached | analysed, sketches)  # what `dupfind similar` searches
+        fresh.add(path, result)
+    cache.store(fresh.blobs.items(), len(files) - len(todo), len(todo), reused=cached)
+    record_sketches(cache, cached | fresh.stored, fresh.sketches)  # what `similar` searches
     for path in files:
         key = keys.get(path)
-        yield cached[key] if key is not None and key in cached else fresh[path]
+        yield cached[key] if key is not None and key in cached else fresh.results[path]
+
+
+class _Fresh:
+    """The map's fresh results, and what of them the cache stores: each file's packed analysis
+    and sketch (made by its worker when one analysed it), unless it moved (``Keyed.check``)."""
+
+    def __init__(self, keyed: Keyed) -> None:
+        self.keyed = keyed
+        self.results: dict[str, Analysed] = {}
+        self.stored: dict[bytes, FileAnalysis] = {}
+        self.blobs: dict[bytes, bytes] = {}
+        self.sketches: dict[bytes, bytes] = {}
+
+    def add(self, path: str, result: Analysed | Packed) -> None:
+        analysis = self.results[path] = _unpacked(result) if isinstance(result, Packed) else result
+        key = self.keyed.keys.get(path)
+        if key is None or path in self.keyed.moved or not isinstance(analysis, FileAnalysis):
+            return
+        self.stored[key] = analysis
+        if isinstance(result, Packed):
+            self.blobs[key], self.sketches[key] = result.blob, result.sketch
+        else:
+            self.blobs[key] = pack(analysis)
 
 
 def _unpacked(result: Packed) -> FileAnalysis:
@@ -357,7 +368,7 @@ def _scan(
             continue
         analyses.append(result)
         if memos.corpus is None:  # overlaps the reduce's first step with the map
-            frequency.update(result.shingles)
+            count([result], into=frequency)
         if result.problem is not None:
             skipped.append(result.problem)
     keys = keyed.keys if keyed is not None else {}
