@@ -3,9 +3,10 @@
 Three indexes, each a dict built in one pass:
 
 1. **Exact buckets** (Type-1/2): units grouped by their shape digest. O(units).
-2. **Near-miss index**: every unit is represented by its rarest shingles (``SELECTED``, plus
-   one per ``SELECTED_PER_TOKENS`` tokens: a longer unit can lose more of them to edits) among
-   those occurring at least twice in the whole corpus (a shingle seen once cannot be shared).
+2. **Near-miss index**: every unit (but records: ``is_record``) is represented by its rarest
+   shingles (``SELECTED``, plus one per ``SELECTED_PER_TOKENS`` tokens: a longer unit can lose
+   more of them to edits) among those occurring at least twice in the whole corpus (a shingle
+   seen once cannot be shared).
    A copy shares its rare shingles with its original, so both tend to select them: the same idea
    as prefix filtering, with corpus frequency as the global order. Units sharing at least
    ``MIN_SHARED`` selected shingles become candidates; posting lists longer than ``POSTING_CAP``
@@ -20,6 +21,7 @@ Three indexes, each a dict built in one pass:
 
 from __future__ import annotations
 
+import hashlib
 import heapq
 import itertools
 from array import array
@@ -29,7 +31,8 @@ from dataclasses import dataclass
 
 from dupfind.config import Config
 from dupfind.fingerprint import digest, window
-from dupfind.models import CodeUnit, FileAnalysis, StatementList, Window
+from dupfind.models import CodeUnit, FileAnalysis, StatementList, UnitKind, Window
+from dupfind.normalise import class_keyword
 
 SELECTED = 10
 SELECTED_PER_TOKENS = 25  # one more selected shingle per this many tokens
@@ -71,12 +74,33 @@ def eligible_units(files: Sequence[FileAnalysis], config: Config) -> list[UnitRe
     ]
 
 
-def exact_buckets(units: Sequence[UnitRef]) -> list[list[int]]:
-    """Indexes into ``units`` sharing a shape digest, for buckets of two or more."""
+def exact_buckets(
+    files: Sequence[FileAnalysis], units: Sequence[UnitRef], records: bool = False
+) -> list[list[int]]:
+    """Indexes into ``units`` sharing a shape digest, for buckets of two or more. Without
+    ``records``, records (``is_record``) share a bucket only when their tokens are the same
+    but for the class's name: two records of the same shape with other field names are
+    different records, not renamed copies."""
     buckets: dict[bytes, list[int]] = defaultdict(list)
     for index, ref in enumerate(units):
-        buckets[ref.unit.shape_digest].append(index)
+        unit = ref.unit
+        key = unit.shape_digest
+        if not records and is_record(unit):
+            key = _record_key(files[ref.file], unit)
+        buckets[key].append(index)
     return [members for members in buckets.values() if len(members) > 1]
+
+
+def _record_key(analysis: FileAnalysis, unit: CodeUnit) -> bytes:
+    """A digest of a class's exact tokens without its name (the token after ``class``)."""
+    start, end = unit.tok_start, unit.tok_end
+    try:
+        at = analysis.shape.index(class_keyword(), start, end)  # after any decorators
+    except ValueError:  # pragma: no cover - every class unit holds its keyword
+        return b"record" + unit.exact_digest
+    hasher = hashlib.blake2b(analysis.exact[start : at + 1].tobytes(), digest_size=16)
+    hasher.update(analysis.exact[at + 2 : end].tobytes())
+    return b"record" + hasher.digest()
 
 
 Selection = Sequence[int]  # a unit's selected shingles
@@ -87,14 +111,19 @@ def select_shingles(
     units: Sequence[UnitRef],
     frequency: Counter[int],
     known: Sequence[Selection | None] | None = None,
+    records: bool = False,
 ) -> list[Selection]:
     """Each unit's selected shingles (parallel to ``units``), taken from ``known`` where it
-    has them (corpus.py: the previous scan's, where they cannot have changed).
+    has them (corpus.py: the previous scan's, where they cannot have changed). Without
+    ``records``, a record (``is_record``) selects none: it is matched only as an exact or
+    renamed copy.
 
     ``frequency`` counts every shingle of every file (corpus.py).
     """
     if known is None:
         known = [None] * len(units)
+    if not records:
+        known = [[] if is_record(ref.unit) else s for ref, s in zip(units, known, strict=True)]
     reused = [selection for selection in known if selection is not None]
     if len(reused) == len(units):
         return reused
@@ -113,6 +142,14 @@ def select_shingles(
         else selection
         for ref, selection in zip(units, known, strict=True)
     ]
+
+
+def is_record(unit: CodeUnit) -> bool:
+    """A class that is mostly data: less than half of its tokens are in its methods (and
+    nested classes). Dataclasses, enums, models and named tuples whose fields merely look
+    alike are the near-miss look-alikes reviewers reject; their methods stay units of their
+    own, matched as usual, and an exact or renamed copy of the whole class is still found."""
+    return unit.kind is UnitKind.CLASS and 2 * unit.nested < unit.tokens
 
 
 def near_miss_pairs(
@@ -182,7 +219,7 @@ def _plausible(first: UnitRef, second: UnitRef, min_similarity: float) -> bool:
 def run_windows(lists: Sequence[StatementList], config: Config) -> tuple[Window, ...]:
     """Per file (map stage): every shortest run meeting the size floor, keyed by its shapes."""
     return tuple(
-        (digest(statements.shape_hashes, first, last + 1), list_index, first, last)
+        (digest(statements.run_hashes, first, last + 1), list_index, first, last)
         for list_index, statements in enumerate(lists)
         for first, last in _windows(statements, config)
     )
@@ -259,7 +296,7 @@ def _shared_hash(lists: Sequence[StatementList], positions: Sequence[int]) -> bo
     for statements, position in zip(lists, positions, strict=True):
         if position < 0 or position >= len(statements) or statements.boilerplate[position]:
             return False
-        values.add(statements.shape_hashes[position])
+        values.add(statements.run_hashes[position])
     return len(values) == 1
 
 

@@ -44,6 +44,7 @@ class Config:
     ignore_imports: bool = True
     ignore_all_lists: bool = True
     ignore_stubs: bool = True
+    ignore_records: bool = True
     ignore_overloads: bool = True
     format: str = "terminal"
     domains: tuple[tuple[str, tuple[str, ...]], ...] = ()
@@ -95,6 +96,7 @@ class Config:
             self.ignore_all_lists,
             self.ignore_stubs,
             self.ignore_overloads,
+            self.ignore_records,
         )
         return hashlib.blake2b(repr(relevant).encode(), digest_size=8).hexdigest()
 
@@ -196,6 +198,7 @@ _VALIDATORS: dict[str, Callable[[object], object]] = {
     "ignore_imports": _boolean,
     "ignore_all_lists": _boolean,
     "ignore_stubs": _boolean,
+    "ignore_records": _boolean,
     "ignore_overloads": _boolean,
     "format": _one_of(FORMATS),
     "domains": _domains,

@@ -183,8 +183,10 @@ class Selector:
         previous: Corpus | None = None,
         sensitive: set[int] | None = None,
         keys: Mapping[str, bytes] | None = None,
+        records: bool = False,
     ) -> None:
         self.previous = previous
+        self.records = records  # whether records are near-miss candidates (candidates.py)
         self.sensitive = sensitive if sensitive is not None else set()
         self.keys = keys or {}
         self.files: Sequence[FileAnalysis] = ()
@@ -196,7 +198,8 @@ class Selector:
         self, files: Sequence[FileAnalysis], units: Sequence[UnitRef], frequency: Counter[int]
     ) -> list[Selection]:
         self.files, self.by_file = files, _by_file(units)
-        self.chosen = select_shingles(files, units, frequency, self._known(len(units)))
+        known = self._known(len(units))
+        self.chosen = select_shingles(files, units, frequency, known, self.records)
         return self.chosen
 
     def _known(self, count: int) -> list[Selection | None]:

@@ -10,7 +10,10 @@ Boilerplate that is never duplication worth reporting is flagged here, each kind
 imports (also under ``if TYPE_CHECKING:`` and ``try: import … except ImportError``), ``__all__``
 assignments, stub bodies (``...``, ``pass``, ``raise NotImplementedError``) and ``@overload``
 stubs. Boilerplate statements and definitions split statement runs; boilerplate definitions are
-not units.
+not units. A class counts the tokens of its methods and nested classes (``CodeUnit.nested``), so
+the near-miss index can pass over records whose fields merely look alike (candidates.py); and,
+with ``ignore_records``, the statements of a class body (field declarations, constants) join
+runs only with exact copies of themselves.
 Units and statements containing a syntax error are dropped (the file is reported partly parsed).
 """
 
@@ -94,21 +97,23 @@ class _Columns:
     start_lines: array[int] = field(default_factory=lambda: array("I"))
     end_lines: array[int] = field(default_factory=lambda: array("I"))
     boilerplate: bytearray = field(default_factory=bytearray)
-    shape_hashes: array[int] = field(default_factory=lambda: array("Q"))
+    run_hashes: array[int] = field(default_factory=lambda: array("Q"))
 
-    def add(self, sink: TokenSink, start: int, node: tree_sitter.Node, boilerplate: bool) -> None:
+    def add(
+        self, sink: TokenSink, start: int, node: tree_sitter.Node, boilerplate: bool, exact: bool
+    ) -> None:
         end = len(sink.shape)
         self.tok_starts.append(start)
         self.tok_ends.append(end)
         self.start_lines.append(node.start_point[0] + 1)
         self.end_lines.append(_line_end(node))
         self.boilerplate.append(boilerplate)
-        self.shape_hashes.append(hash64(sink.shape, start, end))
+        self.run_hashes.append(hash64(sink.exact if exact else sink.shape, start, end))
 
     def freeze(self, qualname: str) -> StatementList:
         return StatementList(
             qualname, self.tok_starts, self.tok_ends, self.start_lines, self.end_lines,
-            bytes(self.boilerplate), self.shape_hashes,
+            bytes(self.boilerplate), self.run_hashes,
         )  # fmt: skip
 
 
@@ -119,10 +124,15 @@ class _Walker:
         self.out = Extraction()
         self.runs: list[list[int]] = []
 
-    def body(self, nodes: list[tree_sitter.Node], scope: str, docstring: bool) -> None:
+    def body(
+        self, nodes: list[tree_sitter.Node], scope: str, docstring: bool, exact: bool = False
+    ) -> int:
+        """Walk a body's statements; return how many of its tokens are in definitions. With
+        ``exact``, its statements join runs only with exact copies (``_Columns.add``)."""
         kinds, sink = self.kinds, self.out.sink
         columns = _Columns()
         run: list[int] | None = None
+        nested = 0
         for node in nodes:
             if node.kind_id in kinds.comment:
                 run = self._comment(node, run)
@@ -134,9 +144,12 @@ class _Walker:
             docstring = False
             start = len(sink.shape)
             boilerplate = self.statement(node, scope) or node.has_error
-            columns.add(sink, start, node, boilerplate)
+            columns.add(sink, start, node, boilerplate, exact)
+            if node.kind_id in kinds.definitions:
+                nested += len(sink.shape) - start
         if columns.tok_starts:
             self.out.lists.append(columns.freeze(scope.removesuffix(".<locals>")))
+        return nested
 
     def _comment(self, node: tree_sitter.Node, run: list[int] | None) -> list[int]:
         """Extend the current run of comment lines with ``node``, or start a new one."""
@@ -199,10 +212,13 @@ class _Walker:
         name = (name_node.text or b"?").decode("utf-8", "replace") if name_node else "?"
         qualname = _qualify(scope, name)
         body = target.child_by_field_name("body")
+        nested = 0
         for child in target.children:
             if body is not None and child.id == body.id:
                 sink.pseudo(INDENT)
-                self.body(child.children, qualname + (".<locals>" if is_function else ""), True)
+                scoped = qualname + (".<locals>" if is_function else "")
+                exact = not is_function and self.config.ignore_records  # a class's data
+                nested = self.body(child.children, scoped, True, exact)
                 sink.pseudo(DEDENT)
             elif child.kind_id not in self.kinds.comment:
                 sink.emit(child)
@@ -216,6 +232,7 @@ class _Walker:
                 CodeUnit(
                     kind, qualname, node.start_point[0] + 1, _line_end(node), start, end,
                     digest(sink.exact, start, end), digest(sink.shape, start, end),
+                    0 if is_function else nested,
                 )
             )  # fmt: skip
 

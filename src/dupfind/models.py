@@ -92,8 +92,9 @@ class StatementList(_Fields):
     are cheap to build, to keep and to send between processes. Statement ``i`` is the token
     slice ``[tok_starts[i], tok_ends[i])`` spanning lines ``start_lines[i]..end_lines[i]``;
     ``boilerplate[i]`` is 1 for statements that never join a run: boilerplate (imports,
-    ``__all__``, stubs) and definitions (units of their own), and
-    and ``shape_hashes[i]`` is a 64-bit hash of its Type-2 tokens.
+    ``__all__``, stubs) and definitions (units of their own); and ``run_hashes[i]``, what runs
+    are matched by, is a 64-bit hash of its Type-2 tokens, or of its Type-1 tokens in a class
+    body (field declarations match only as exact copies: extract.py).
     """
 
     qualname: str
@@ -102,7 +103,7 @@ class StatementList(_Fields):
     start_lines: array[int]
     end_lines: array[int]
     boilerplate: bytes
-    shape_hashes: array[int]
+    run_hashes: array[int]
 
     def __len__(self) -> int:
         return len(self.tok_starts)
@@ -121,7 +122,7 @@ class StatementTable(_Fields):
     start_lines: array[int]
     end_lines: array[int]
     boilerplate: bytes
-    shape_hashes: array[int]
+    run_hashes: array[int]
 
     @classmethod
     def from_lists(cls, lists: Sequence[StatementList]) -> StatementTable:
@@ -133,12 +134,12 @@ class StatementTable(_Fields):
             table.tok_ends.extend(item.tok_ends)
             table.start_lines.extend(item.start_lines)
             table.end_lines.extend(item.end_lines)
-            table.shape_hashes.extend(item.shape_hashes)
+            table.run_hashes.extend(item.run_hashes)
             boilerplate.extend(item.boilerplate)
             table.bounds.append(len(table.tok_starts))
         qualnames = tuple(item.qualname for item in lists)
         return cls(qualnames, table.bounds, table.tok_starts, table.tok_ends, table.start_lines,
-                   table.end_lines, bytes(boilerplate), table.shape_hashes)  # fmt: skip
+                   table.end_lines, bytes(boilerplate), table.run_hashes)  # fmt: skip
 
     def __len__(self) -> int:
         return len(self.qualnames)
@@ -148,7 +149,7 @@ class StatementTable(_Fields):
         return StatementList(
             self.qualnames[index], self.tok_starts[start:end], self.tok_ends[start:end],
             self.start_lines[start:end], self.end_lines[start:end], self.boilerplate[start:end],
-            self.shape_hashes[start:end],
+            self.run_hashes[start:end],
         )  # fmt: skip
 
 
@@ -158,7 +159,9 @@ Window = tuple[bytes, int, int, int]
 
 @dataclass(frozen=True, slots=True)
 class CodeUnit(_Fields):
-    """A function or class: a slice ``[tok_start, tok_end)`` of its file's token arrays."""
+    """A function or class: a slice ``[tok_start, tok_end)`` of its file's token arrays.
+    ``nested``: how many of a class's tokens are in the definitions of its own body (methods,
+    nested classes): the rest is its header and data (extract.py)."""
 
     kind: UnitKind
     qualname: str
@@ -168,6 +171,7 @@ class CodeUnit(_Fields):
     tok_end: int
     exact_digest: bytes
     shape_digest: bytes
+    nested: int = 0
 
     @property
     def tokens(self) -> int:

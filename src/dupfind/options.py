@@ -54,6 +54,14 @@ IgnoreStubs = Annotated[
         help="Never report stub bodies (..., pass, raise NotImplementedError) [on].",
     ),
 ]
+IgnoreRecords = Annotated[
+    bool | None,
+    typer.Option(
+        "--ignore-records/--report-records",
+        help="Match classes that are mostly data (dataclasses, enums, models: under half "
+        "methods) only as exact or renamed copies, never as near-misses [on].",
+    ),
+]
 IgnoreOverloads = Annotated[
     bool | None,
     typer.Option("--ignore-overloads/--report-overloads", help="Never report @overload [on]."),
@@ -148,7 +156,8 @@ COMMON: list[tuple[str, object, object]] = [
     ("follow_symlinks", FollowSymlinks, None), ("max_file_size", MaxFileSize, None),
     ("ignore_imports", IgnoreImports, None), ("ignore_all_lists", IgnoreAllLists, None),
     ("ignore_stubs", IgnoreStubs, None), ("ignore_overloads", IgnoreOverloads, None),
-    ("history", History, None), ("cache", CacheSwitch, None), ("cache_dir", CacheDir, None),
+    ("ignore_records", IgnoreRecords, None), ("history", History, None),
+    ("cache", CacheSwitch, None), ("cache_dir", CacheDir, None),
     ("jobs", Jobs, None), ("executor", ExecutorOption, None), ("scheduler", Scheduler, None),
     ("output_format", Format, None),
     ("output", Output, None), ("config", ConfigFile, None), ("debug", Debug, False),
@@ -162,7 +171,8 @@ GATE: list[tuple[str, object, object]] = [
 SETTINGS = (
     "min_lines", "min_tokens", "min_similarity", "exclude", "gitignore", "include_pyi",
     "follow_symlinks", "max_file_size", "ignore_imports", "ignore_all_lists", "ignore_stubs",
-    "ignore_overloads", "history", "cache", "cache_dir", "jobs", "executor", "scheduler",
+    "ignore_overloads", "ignore_records", "history", "cache", "cache_dir", "jobs", "executor",
+    "scheduler",
 )  # fmt: skip
 
 

@@ -372,7 +372,7 @@ def _scan(
         if result.problem is not None:
             skipped.append(result.problem)
     keys = keyed.keys if keyed is not None else {}
-    frequency, counted, select = _corpus(memos.corpus, analyses, keys, cache, frequency)
+    frequency, counted, select = _corpus(memos.corpus, analyses, keys, cache, frequency, config)
     watch.lap("map (read, parse, extract, fingerprint)")
     with _collector_spared():
         found, leftovers = commented_out(
@@ -416,16 +416,19 @@ def _corpus(
     keys: Mapping[str, bytes],
     cache: AnalysisCache | None,
     counted: Counter[int],
+    config: Config,
 ) -> tuple[Counter[int], References, Selector]:
     """The shingle frequencies (``counted`` during the map when there was no previous corpus
     state), the references and the selector of this scan, from the previous scan's state
     when there is one (corpus.py)."""
+    records = not config.ignore_records
     if previous is None or cache is None:
-        return counted, references(analyses), Selector(keys=keys)
+        return counted, references(analyses), Selector(keys=keys, records=records)
     updated = update(previous, analyses, keys, cache.lookup)
     if updated is None:
-        return count(analyses), references(analyses), Selector(keys=keys)
-    return updated.frequency, updated.references, Selector(previous, updated.sensitive, keys)
+        return count(analyses), references(analyses), Selector(keys=keys, records=records)
+    select = Selector(previous, updated.sensitive, keys, records)
+    return updated.frequency, updated.references, select
 
 
 def _unsuppressed(found: Sequence[FoundGroup]) -> tuple[list[FoundGroup], int]:
@@ -507,8 +510,9 @@ def find_groups(
     ``select``, which may reuse the previous scan's: corpus.py)."""
     watch = watch or _Stopwatch()
     units = eligible_units(analyses, config)
-    buckets = exact_buckets(units)
-    selections = (select or Selector())(analyses, units, frequency)
+    records = not config.ignore_records
+    buckets = exact_buckets(analyses, units, records)
+    selections = (select or Selector(records=records))(analyses, units, frequency)
     pairs = near_miss_pairs(units, selections, config.min_similarity)
     watch.lap("candidates: near-miss index")
     runs = statement_runs(analyses)

@@ -2,11 +2,13 @@ from __future__ import annotations
 
 import textwrap
 
+from dupfind.candidates import is_record
 from dupfind.config import Config
 from dupfind.extract import Extraction, extract
-from dupfind.models import UnitKind
+from dupfind.models import FileAnalysis, UnitKind
 from dupfind.normalise import DEDENT, INDENT
 from dupfind.parse import ParsedSource, parse_source
+from dupfind.pipeline import analyse_source
 
 
 def _extract(source: str, config: Config | None = None) -> Extraction:
@@ -162,3 +164,27 @@ def test_commented_code_becomes_commented_units_but_prose_does_not() -> None:
     assert [(u.qualname, u.start_line, u.end_line) for u in commented] == [
         ("<commented>.total", 7, 11)
     ]
+
+
+def test_a_class_counts_the_tokens_of_its_methods() -> None:
+    source = (
+        b"class Point:\n"
+        b"    x: int = 0\n"
+        b"    y: int = 0\n"
+        b"    z: int = 0\n"
+        b"    label: str = ''\n"
+        b"    def norm(self):\n"
+        b"        return abs(self.x) + abs(self.y)\n"
+        b"class Tool:\n"
+        b"    name = 'tool'\n"
+        b"    def run(self, items):\n"
+        b"        for item in items:\n"
+        b"            print(self.name, item, len(items), sorted(items))\n"
+    )
+    analysis = analyse_source("m.py", source, Config(min_lines=1, min_tokens=1))
+    assert isinstance(analysis, FileAnalysis)
+    units = {unit.qualname: unit for unit in analysis.units}
+    method, point = units["Point.norm"], units["Point"]
+    assert point.nested == method.tokens and method.nested == 0
+    assert is_record(point)  # four fields outweigh one short method
+    assert not is_record(units["Tool"]) and not is_record(method)
