@@ -12,8 +12,9 @@ assignments, stub bodies (``...``, ``pass``, ``raise NotImplementedError``) and 
 stubs. Boilerplate statements and definitions split statement runs; boilerplate definitions are
 not units. A class counts the tokens of its methods and nested classes (``CodeUnit.nested``), so
 the near-miss index can pass over records whose fields merely look alike (candidates.py); and,
-with ``ignore_records``, the statements of a class body (field declarations, constants) join
-runs only with exact copies of themselves.
+with ``ignore_records``, data joins runs only with exact copies of itself: every statement of a
+class body (field declarations, class attributes) and module-level constants (``NAME =
+literal``). Two tables of other names are not a renamed copy of each other.
 Units and statements containing a syntax error are dropped (the file is reported partly parsed).
 """
 
@@ -49,6 +50,8 @@ class _Kinds:
     stub_statements: frozenset[int]
     if_statement: frozenset[int]
     try_statement: frozenset[int]
+    literals: frozenset[int]
+    containers: frozenset[int]
 
 
 @lru_cache(maxsize=1)
@@ -71,6 +74,13 @@ def _kinds() -> _Kinds:
         stub_statements=ids_of("pass_statement", "raise_statement", "ellipsis"),
         if_statement=ids_of("if_statement"),
         try_statement=ids_of("try_statement"),
+        literals=ids_of(
+            "string", "concatenated_string", "integer", "float", "true", "false", "none",
+        ),
+        containers=ids_of(
+            "tuple", "list", "set", "dictionary", "pair", "unary_operator",
+            "parenthesized_expression", "expression_list",
+        ),
     )  # fmt: skip
 
 
@@ -125,10 +135,11 @@ class _Walker:
         self.runs: list[list[int]] = []
 
     def body(
-        self, nodes: list[tree_sitter.Node], scope: str, docstring: bool, exact: bool = False
+        self, nodes: list[tree_sitter.Node], scope: str, docstring: bool, data: bool = False
     ) -> int:
-        """Walk a body's statements; return how many of its tokens are in definitions. With
-        ``exact``, its statements join runs only with exact copies (``_Columns.add``)."""
+        """Walk a body's statements; return how many of its tokens are in definitions. In a
+        ``data`` body (a class's), as for module-level constants, statements join runs only
+        with exact copies when records are ignored (``_Columns.add``)."""
         kinds, sink = self.kinds, self.out.sink
         columns = _Columns()
         run: list[int] | None = None
@@ -144,12 +155,35 @@ class _Walker:
             docstring = False
             start = len(sink.shape)
             boilerplate = self.statement(node, scope) or node.has_error
-            columns.add(sink, start, node, boilerplate, exact)
+            exact = data or (scope == "<module>" and self._is_constant(node))
+            columns.add(sink, start, node, boilerplate, exact and self.config.ignore_records)
             if node.kind_id in kinds.definitions:
                 nested += len(sink.shape) - start
         if columns.tok_starts:
             self.out.lists.append(columns.freeze(scope.removesuffix(".<locals>")))
         return nested
+
+    def _is_constant(self, node: tree_sitter.Node) -> bool:
+        """``NAME = literal`` or ``NAME: type [= literal]`` (literals: numbers, strings,
+        ``True``/``False``/``None`` and containers of them)."""
+        if node.kind_id not in self.kinds.expression_statement or node.named_child_count != 1:
+            return False
+        child = node.named_child(0)
+        if child is None or child.type != "assignment":
+            return False
+        left, right = child.child_by_field_name("left"), child.child_by_field_name("right")
+        return (
+            left is not None
+            and left.type == "identifier"
+            and (right is None or self._is_literal(right))
+        )
+
+    def _is_literal(self, node: tree_sitter.Node) -> bool:
+        if node.kind_id in self.kinds.literals:
+            return True
+        return node.kind_id in self.kinds.containers and all(
+            self._is_literal(child) for child in node.named_children
+        )
 
     def _comment(self, node: tree_sitter.Node, run: list[int] | None) -> list[int]:
         """Extend the current run of comment lines with ``node``, or start a new one."""
@@ -217,8 +251,7 @@ class _Walker:
             if body is not None and child.id == body.id:
                 sink.pseudo(INDENT)
                 scoped = qualname + (".<locals>" if is_function else "")
-                exact = not is_function and self.config.ignore_records  # a class's data
-                nested = self.body(child.children, scoped, True, exact)
+                nested = self.body(child.children, scoped, True, not is_function)
                 sink.pseudo(DEDENT)
             elif child.kind_id not in self.kinds.comment:
                 sink.emit(child)

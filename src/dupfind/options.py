@@ -58,8 +58,8 @@ IgnoreRecords = Annotated[
     bool | None,
     typer.Option(
         "--ignore-records/--report-records",
-        help="Match classes that are mostly data (dataclasses, enums, models: under half "
-        "methods) only as exact or renamed copies, never as near-misses [on].",
+        help="Match data only as copies of the same data: records (classes under half "
+        "methods) equal but for their name, class attributes and module constants exactly [on].",
     ),
 ]
 IgnoreOverloads = Annotated[
