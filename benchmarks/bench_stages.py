@@ -177,11 +177,11 @@ def deep_size(value: object, seen: set[int] | None = None) -> int:
 def global_stages(analyses: list[FileAnalysis], frequency: Counter[int], config: Config) -> None:
     with Step("eligible units, exact buckets") as step:
         units = eligible_units(analyses, config)
-        buckets = exact_buckets(analyses, units)
+        buckets = exact_buckets(analyses, units, not config.ignore_records)
     step.report(len(units), "units")
     with Step("near-miss index: selection") as step:
         started = time.perf_counter()
-        selections = select_shingles(analyses, units, frequency)
+        selections = select_shingles(analyses, units, frequency, None, not config.ignore_records)
         seconds = time.perf_counter() - started
     step.report(len(units), "units")
     window = sum(ref.unit.tokens for ref in units if ref.unit.tokens <= MAX_NEAR_MISS_TOKENS)

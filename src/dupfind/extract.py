@@ -13,8 +13,8 @@ stubs. Boilerplate statements and definitions split statement runs; boilerplate 
 not units. A class counts the tokens of its methods and nested classes (``CodeUnit.nested``), so
 the near-miss index can pass over records whose fields merely look alike (candidates.py); and,
 with ``ignore_records``, data joins runs only with exact copies of itself: every statement of a
-class body (field declarations, class attributes) and module-level constants (``NAME =
-literal``). Two tables of other names are not a renamed copy of each other.
+class body (field declarations, class attributes) and top-level module constants (``NAME =
+literal``, upper-case names). Two tables of other names are not a renamed copy of each other.
 Units and statements containing a syntax error are dropped (the file is reported partly parsed).
 """
 
@@ -78,7 +78,7 @@ def _kinds() -> _Kinds:
             "string", "concatenated_string", "integer", "float", "true", "false", "none",
         ),
         containers=ids_of(
-            "tuple", "list", "set", "dictionary", "pair", "unary_operator",
+            "tuple", "list", "set", "dictionary", "pair", "unary_operator", "binary_operator",
             "parenthesized_expression", "expression_list",
         ),
     )  # fmt: skip
@@ -107,6 +107,7 @@ class _Columns:
     start_lines: array[int] = field(default_factory=lambda: array("I"))
     end_lines: array[int] = field(default_factory=lambda: array("I"))
     boilerplate: bytearray = field(default_factory=bytearray)
+    shape_hashes: array[int] = field(default_factory=lambda: array("Q"))
     run_hashes: array[int] = field(default_factory=lambda: array("Q"))
 
     def add(
@@ -118,12 +119,14 @@ class _Columns:
         self.start_lines.append(node.start_point[0] + 1)
         self.end_lines.append(_line_end(node))
         self.boilerplate.append(boilerplate)
-        self.run_hashes.append(hash64(sink.exact if exact else sink.shape, start, end))
+        shape = hash64(sink.shape, start, end)
+        self.shape_hashes.append(shape)
+        self.run_hashes.append(hash64(sink.exact, start, end) if exact else shape)
 
     def freeze(self, qualname: str) -> StatementList:
         return StatementList(
             qualname, self.tok_starts, self.tok_ends, self.start_lines, self.end_lines,
-            bytes(self.boilerplate), self.run_hashes,
+            bytes(self.boilerplate), self.shape_hashes, self.run_hashes,
         )  # fmt: skip
 
 
@@ -135,11 +138,17 @@ class _Walker:
         self.runs: list[list[int]] = []
 
     def body(
-        self, nodes: list[tree_sitter.Node], scope: str, docstring: bool, data: bool = False
+        self,
+        nodes: list[tree_sitter.Node],
+        scope: str,
+        docstring: bool,
+        data: bool = False,
+        constants: bool = False,
     ) -> int:
-        """Walk a body's statements; return how many of its tokens are in definitions. In a
-        ``data`` body (a class's), as for module-level constants, statements join runs only
-        with exact copies when records are ignored (``_Columns.add``)."""
+        """Walk a body's statements; return how many of its tokens are in definitions (also
+        inside its compound statements). With records ignored, the statements of a ``data``
+        body (a class's, and its nested blocks) and, in a ``constants`` body (a module's top
+        level), its constants join runs only with exact copies (``_Columns.add``)."""
         kinds, sink = self.kinds, self.out.sink
         columns = _Columns()
         run: list[int] | None = None
@@ -154,18 +163,18 @@ class _Walker:
                 continue
             docstring = False
             start = len(sink.shape)
-            boilerplate = self.statement(node, scope) or node.has_error
-            exact = data or (scope == "<module>" and self._is_constant(node))
-            columns.add(sink, start, node, boilerplate, exact and self.config.ignore_records)
-            if node.kind_id in kinds.definitions:
-                nested += len(sink.shape) - start
+            boilerplate, defined = self.statement(node, scope, data)
+            exact = data or (constants and self._is_constant(node))
+            columns.add(sink, start, node, boilerplate or node.has_error,
+                        exact and self.config.ignore_records)  # fmt: skip
+            nested += defined
         if columns.tok_starts:
             self.out.lists.append(columns.freeze(scope.removesuffix(".<locals>")))
         return nested
 
     def _is_constant(self, node: tree_sitter.Node) -> bool:
-        """``NAME = literal`` or ``NAME: type [= literal]`` (literals: numbers, strings,
-        ``True``/``False``/``None`` and containers of them)."""
+        """``NAME = literal`` or ``NAME: type [= literal]``: an upper-case name (the
+        convention for constants; ``total = 0`` in a script is a variable) and a literal."""
         if node.kind_id not in self.kinds.expression_statement or node.named_child_count != 1:
             return False
         child = node.named_child(0)
@@ -175,15 +184,20 @@ class _Walker:
         return (
             left is not None
             and left.type == "identifier"
+            and _CONSTANT_NAME.fullmatch(left.text or b"") is not None
             and (right is None or self._is_literal(right))
         )
 
     def _is_literal(self, node: tree_sitter.Node) -> bool:
-        if node.kind_id in self.kinds.literals:
-            return True
-        return node.kind_id in self.kinds.containers and all(
+        """Numbers, strings without interpolation, ``True``/``False``/``None``, and
+        containers and arithmetic of them (comments inside are ignored)."""
+        kinds = self.kinds
+        if node.kind_id in kinds.literals:
+            return not any(child.type == "interpolation" for child in node.named_children)
+        return node.kind_id in kinds.containers and all(
             self._is_literal(child) for child in node.named_children
-        )
+            if child.kind_id not in kinds.comment
+        )  # fmt: skip
 
     def _comment(self, node: tree_sitter.Node, run: list[int] | None) -> list[int]:
         """Extend the current run of comment lines with ``node``, or start a new one."""
@@ -201,33 +215,38 @@ class _Walker:
         child = node.named_child(0)
         return child is not None and child.kind_id in self.kinds.strings
 
-    def statement(self, node: tree_sitter.Node, scope: str) -> bool:
-        """Emit one statement's tokens; return whether it stays out of statement runs.
+    def statement(self, node: tree_sitter.Node, scope: str, data: bool) -> tuple[bool, int]:
+        """Emit one statement's tokens; return whether it stays out of statement runs, and
+        how many of its tokens are in definitions.
 
-        Definitions always do: they are units of their own, reported by name.
+        Definitions always stay out: they are units of their own, reported by name.
         """
-        kind = node.kind_id
+        kind, sink = node.kind_id, self.out.sink
         if kind in self.kinds.definitions:
+            start = len(sink.shape)
             self.definition(node, scope)
-            return True
+            return True, len(sink.shape) - start
         if kind in self.kinds.compound:
-            self.compound(node, scope)
-            return self._boilerplate_compound(node)
-        self.out.sink.emit(node)
-        return self._boilerplate_simple(node)
+            defined = self.compound(node, scope, data)
+            return self._boilerplate_compound(node), defined
+        sink.emit(node)
+        return self._boilerplate_simple(node), 0
 
-    def compound(self, node: tree_sitter.Node, scope: str) -> None:
+    def compound(self, node: tree_sitter.Node, scope: str, data: bool) -> int:
+        """Emit a compound statement; return how many of its tokens are in definitions."""
         kinds, sink = self.kinds, self.out.sink
+        defined = 0
         for child in node.children:
             kind = child.kind_id
             if kind in kinds.block:
                 sink.pseudo(INDENT)
-                self.body(child.children, scope, docstring=False)
+                defined += self.body(child.children, scope, docstring=False, data=data)
                 sink.pseudo(DEDENT)
             elif kind in kinds.compound:
-                self.compound(child, scope)
+                defined += self.compound(child, scope, data)
             elif kind not in kinds.comment:
                 sink.emit(child)
+        return defined
 
     def definition(self, node: tree_sitter.Node, scope: str) -> None:
         sink = self.out.sink
@@ -322,6 +341,9 @@ class _Walker:
         return False
 
 
+_CONSTANT_NAME = re.compile(rb"_*[A-Z][A-Z0-9_]*")
+
+
 def _qualify(scope: str, name: str) -> str:
     return name if scope == "<module>" else f"{scope}.{name}"
 
@@ -329,7 +351,7 @@ def _qualify(scope: str, name: str) -> str:
 def extract(tree: tree_sitter.Tree, config: Config) -> Extraction:
     """Walk one parsed file."""
     walker = _Walker(config)
-    walker.body(tree.root_node.children, "<module>", docstring=True)
+    walker.body(tree.root_node.children, "<module>", docstring=True, constants=True)
     walker.out.comments = [
         (run[0], run[1], run[2], run[3])
         for run in walker.runs

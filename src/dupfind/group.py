@@ -100,7 +100,7 @@ def _run_copy(files: Sequence[FileAnalysis], run: RunMember) -> _Copy:
         member,
         analysis,
         (start, end),
-        digest(table.run_hashes, first, last + 1),
+        digest(table.shape_hashes, first, last + 1),
         digest(analysis.exact, start, end),
     )
 

@@ -92,9 +92,10 @@ class StatementList(_Fields):
     are cheap to build, to keep and to send between processes. Statement ``i`` is the token
     slice ``[tok_starts[i], tok_ends[i])`` spanning lines ``start_lines[i]..end_lines[i]``;
     ``boilerplate[i]`` is 1 for statements that never join a run: boilerplate (imports,
-    ``__all__``, stubs) and definitions (units of their own); and ``run_hashes[i]``, what runs
-    are matched by, is a 64-bit hash of its Type-2 tokens, or of its Type-1 tokens in a class
-    body (field declarations match only as exact copies: extract.py).
+    ``__all__``, stubs) and definitions (units of their own). ``shape_hashes[i]`` is a 64-bit
+    hash of its Type-2 tokens (a run's group id is made from them) and ``run_hashes[i]``, what
+    runs are matched by, the same, or the hash of its Type-1 tokens for data: the statements
+    of class bodies and top-level constants, with records ignored (extract.py).
     """
 
     qualname: str
@@ -103,6 +104,7 @@ class StatementList(_Fields):
     start_lines: array[int]
     end_lines: array[int]
     boilerplate: bytes
+    shape_hashes: array[int]
     run_hashes: array[int]
 
     def __len__(self) -> int:
@@ -122,24 +124,27 @@ class StatementTable(_Fields):
     start_lines: array[int]
     end_lines: array[int]
     boilerplate: bytes
+    shape_hashes: array[int]
     run_hashes: array[int]
 
     @classmethod
     def from_lists(cls, lists: Sequence[StatementList]) -> StatementTable:
         table = cls((), array("I", [0]), array("I"), array("I"), array("I"), array("I"), b"",
-                    array("Q"))  # fmt: skip
+                    array("Q"), array("Q"))  # fmt: skip
         boilerplate = bytearray()
         for item in lists:
             table.tok_starts.extend(item.tok_starts)
             table.tok_ends.extend(item.tok_ends)
             table.start_lines.extend(item.start_lines)
             table.end_lines.extend(item.end_lines)
+            table.shape_hashes.extend(item.shape_hashes)
             table.run_hashes.extend(item.run_hashes)
             boilerplate.extend(item.boilerplate)
             table.bounds.append(len(table.tok_starts))
         qualnames = tuple(item.qualname for item in lists)
         return cls(qualnames, table.bounds, table.tok_starts, table.tok_ends, table.start_lines,
-                   table.end_lines, bytes(boilerplate), table.run_hashes)  # fmt: skip
+                   table.end_lines, bytes(boilerplate), table.shape_hashes,
+                   table.run_hashes)  # fmt: skip
 
     def __len__(self) -> int:
         return len(self.qualnames)
@@ -149,7 +154,7 @@ class StatementTable(_Fields):
         return StatementList(
             self.qualnames[index], self.tok_starts[start:end], self.tok_ends[start:end],
             self.start_lines[start:end], self.end_lines[start:end], self.boilerplate[start:end],
-            self.run_hashes[start:end],
+            self.shape_hashes[start:end], self.run_hashes[start:end],
         )  # fmt: skip
 
 

@@ -154,6 +154,12 @@ def class_keyword() -> int:
     return min(ids_of("class"))
 
 
+@lru_cache(maxsize=1)
+def def_keyword() -> int:
+    """The code of the ``def`` keyword."""
+    return min(ids_of("def"))
+
+
 def identifier_code() -> int:
     """The shape code every identifier becomes."""
     return _codes()[0]
