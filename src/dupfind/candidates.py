@@ -181,10 +181,13 @@ def near_miss_pairs(
     for index, selected in enumerate(selections):
         for shingle in selected:
             postings[shingle].append(index)
-    shared: Counter[tuple[int, int]] = Counter()
-    for posting in postings.values():
-        if len(posting) <= POSTING_CAP:
-            shared.update(itertools.combinations(posting, 2))
+    shared: Counter[tuple[int, int]] = Counter(  # one C count over every posting's pairs
+        itertools.chain.from_iterable(
+            itertools.combinations(posting, 2)
+            for posting in postings.values()
+            if 1 < len(posting) <= POSTING_CAP
+        )
+    )
     return _best_partners(shared, units, min_similarity)
 
 
@@ -208,9 +211,11 @@ def _best_partners(
     shared: Counter[tuple[int, int]], units: Sequence[UnitRef], min_similarity: float
 ) -> list[tuple[int, int]]:
     """Keep, for each unit, its ``MAX_PARTNERS`` partners sharing the most selected shingles."""
+    plausible = _Plausible(units, min_similarity)
     partners: dict[int, list[tuple[int, int]]] = defaultdict(list)
-    for (first, second), count in shared.items():
-        if count >= MIN_SHARED and _plausible(units[first], units[second], min_similarity):
+    candidates = [(pair, count) for pair, count in shared.items() if count >= MIN_SHARED]
+    for (first, second), count in candidates:
+        if plausible(first, second):
             partners[first].append((-count, second))
             partners[second].append((-count, first))
     kept: set[tuple[int, int]] = set()
@@ -225,16 +230,27 @@ def ordered(first: int, second: int) -> tuple[int, int]:
     return (first, second) if first < second else (second, first)
 
 
-def _plausible(first: UnitRef, second: UnitRef, min_similarity: float) -> bool:
-    """Not one inside the other (a class and its own method), and lengths that allow the
-    threshold (normalised similarity ≤ shorter / longer)."""
-    a, b = first.unit, second.unit
-    if first.file == second.file and (
-        (a.start_line <= b.start_line and b.end_line <= a.end_line)
-        or (b.start_line <= a.start_line and a.end_line <= b.end_line)
-    ):
-        return False
-    return min(a.tokens, b.tokens) >= min_similarity * max(a.tokens, b.tokens)
+class _Plausible:
+    """Whether two units can be near-miss copies: not one inside the other (a class and its
+    own method), and lengths that allow the threshold (normalised similarity ≤ shorter /
+    longer). Columns of plain lists: asked for every pair sharing selected shingles."""
+
+    def __init__(self, units: Sequence[UnitRef], min_similarity: float) -> None:
+        self.files = [ref.file for ref in units]
+        self.starts = [ref.unit.start_line for ref in units]
+        self.ends = [ref.unit.end_line for ref in units]
+        self.tokens = [ref.unit.tokens for ref in units]
+        self.min_similarity = min_similarity
+
+    def __call__(self, a: int, b: int) -> bool:
+        starts, ends = self.starts, self.ends
+        if self.files[a] == self.files[b] and (
+            (starts[a] <= starts[b] and ends[b] <= ends[a])
+            or (starts[b] <= starts[a] and ends[a] <= ends[b])
+        ):
+            return False
+        shorter, longer = sorted((self.tokens[a], self.tokens[b]))
+        return shorter >= self.min_similarity * longer
 
 
 def run_windows(lists: Sequence[StatementList], config: Config) -> tuple[Window, ...]:
