@@ -22,7 +22,6 @@ Three indexes, each a dict built in one pass:
 from __future__ import annotations
 
 import hashlib
-import heapq
 import itertools
 from array import array
 from collections import Counter, defaultdict
@@ -176,19 +175,22 @@ def is_record(unit: CodeUnit) -> bool:
 def near_miss_pairs(
     units: Sequence[UnitRef], selections: Sequence[Selection], min_similarity: float
 ) -> list[tuple[int, int]]:
-    """Candidate pairs (indexes into ``units``) for near-miss scoring, sorted."""
-    postings: dict[int, list[int]] = defaultdict(list)
-    for index, selected in enumerate(selections):
-        for shingle in selected:
-            postings[shingle].append(index)
-    shared: Counter[tuple[int, int]] = Counter(  # one C count over every posting's pairs
-        itertools.chain.from_iterable(
-            itertools.combinations(posting, 2)
-            for posting in postings.values()
-            if 1 < len(posting) <= POSTING_CAP
-        )
+    """Candidate pairs (indexes into ``units``) for near-miss scoring, sorted: units sharing
+    ``MIN_SHARED`` selected shingles in postings of at most ``POSTING_CAP`` units, plausible
+    (not one inside the other; lengths that allow the threshold), each unit's
+    ``MAX_PARTNERS`` partners sharing the most (pairs.py computes it on arrays)."""
+    from dupfind.pairs import UnitColumns, candidate_pairs  # numpy: only scans need it
+
+    columns = UnitColumns(
+        (ref.file for ref in units),
+        (ref.unit.start_line for ref in units),
+        (ref.unit.end_line for ref in units),
+        (ref.unit.tokens for ref in units),
     )
-    return _best_partners(shared, units, min_similarity)
+    return candidate_pairs(
+        selections, columns, min_similarity,
+        cap=POSTING_CAP, min_shared=MIN_SHARED, partners=MAX_PARTNERS,
+    )  # fmt: skip
 
 
 def _window(files: Sequence[FileAnalysis], ref: UnitRef) -> set[int]:
@@ -207,50 +209,9 @@ def _selected(
     return sorted(sorted(selectable), key=frequency.__getitem__)[:keep]
 
 
-def _best_partners(
-    shared: Counter[tuple[int, int]], units: Sequence[UnitRef], min_similarity: float
-) -> list[tuple[int, int]]:
-    """Keep, for each unit, its ``MAX_PARTNERS`` partners sharing the most selected shingles."""
-    plausible = _Plausible(units, min_similarity)
-    partners: dict[int, list[tuple[int, int]]] = defaultdict(list)
-    candidates = [(pair, count) for pair, count in shared.items() if count >= MIN_SHARED]
-    for (first, second), count in candidates:
-        if plausible(first, second):
-            partners[first].append((-count, second))
-            partners[second].append((-count, first))
-    kept: set[tuple[int, int]] = set()
-    for unit, found in partners.items():
-        best = heapq.nsmallest(MAX_PARTNERS, found) if len(found) > MAX_PARTNERS else found
-        kept.update((unit, other) if unit < other else (other, unit) for _, other in best)
-    return sorted(kept)
-
-
 def ordered(first: int, second: int) -> tuple[int, int]:
     """A pair of indexes, smaller first (the one spelling of an unordered pair)."""
     return (first, second) if first < second else (second, first)
-
-
-class _Plausible:
-    """Whether two units can be near-miss copies: not one inside the other (a class and its
-    own method), and lengths that allow the threshold (normalised similarity ≤ shorter /
-    longer). Columns of plain lists: asked for every pair sharing selected shingles."""
-
-    def __init__(self, units: Sequence[UnitRef], min_similarity: float) -> None:
-        self.files = [ref.file for ref in units]
-        self.starts = [ref.unit.start_line for ref in units]
-        self.ends = [ref.unit.end_line for ref in units]
-        self.tokens = [ref.unit.tokens for ref in units]
-        self.min_similarity = min_similarity
-
-    def __call__(self, a: int, b: int) -> bool:
-        starts, ends = self.starts, self.ends
-        if self.files[a] == self.files[b] and (
-            (starts[a] <= starts[b] and ends[b] <= ends[a])
-            or (starts[b] <= starts[a] and ends[a] <= ends[b])
-        ):
-            return False
-        shorter, longer = sorted((self.tokens[a], self.tokens[b]))
-        return shorter >= self.min_similarity * longer
 
 
 def run_windows(lists: Sequence[StatementList], config: Config) -> tuple[Window, ...]:

@@ -1,0 +1,70 @@
+"""pairs.py (arrays) against the rule written plainly with dicts and a Counter."""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+from collections import Counter, defaultdict
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from dupfind.pairs import UnitColumns, candidate_pairs
+
+Unit = tuple[int, int, int, int]  # file, start line, end line, tokens
+
+
+def reference(
+    selections: list[list[int]], units: list[Unit], min_similarity: float, cap: int
+) -> list[tuple[int, int]]:
+    postings: dict[int, list[int]] = defaultdict(list)
+    for index, selected in enumerate(selections):
+        for shingle in selected:
+            postings[shingle].append(index)
+    shared: Counter[tuple[int, int]] = Counter()
+    for posting in postings.values():
+        if len(posting) <= cap:
+            shared.update(itertools.combinations(posting, 2))
+    partners: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    for (a, b), count in shared.items():
+        (fa, sa, ea, ta), (fb, sb, eb, tb) = units[a], units[b]
+        nested = fa == fb and ((sa <= sb and eb <= ea) or (sb <= sa and ea <= eb))
+        if count >= 2 and not nested and min(ta, tb) >= min_similarity * max(ta, tb):
+            partners[a].append((-count, b))
+            partners[b].append((-count, a))
+    kept = set()
+    for unit, found in partners.items():
+        for _, other in heapq.nsmallest(3, found):
+            kept.add((min(unit, other), max(unit, other)))
+    return sorted(kept)
+
+
+units_and_selections = st.integers(0, 40).flatmap(
+    lambda n: st.tuples(
+        st.lists(
+            st.tuples(
+                st.integers(0, 3), st.integers(1, 30), st.integers(0, 30), st.integers(50, 200)
+            ),
+            min_size=n,
+            max_size=n,
+        ),
+        st.lists(st.sets(st.integers(0, 25), max_size=8).map(sorted), min_size=n, max_size=n),
+    )
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(data=units_and_selections, min_similarity=st.sampled_from([0.0, 0.5, 0.8]))
+def test_array_pairs_follow_the_rule(
+    data: tuple[list[Unit], list[list[int]]], min_similarity: float
+) -> None:
+    raw, selections = data
+    units = [(f, s, s + length, t) for f, s, length, t in raw]
+    columns = (
+        UnitColumns(*(list(column) for column in zip(*units, strict=True)))
+        if units
+        else (UnitColumns([], [], [], []))
+    )
+    found = candidate_pairs(selections, columns, min_similarity, cap=4, min_shared=2, partners=3)
+    assert found == reference(selections, units, min_similarity, cap=4)
+    assert all(type(a) is int and type(b) is int for a, b in found)
