@@ -51,8 +51,11 @@ _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS memos (key BLOB PRIMARY KEY, value BLOB NOT NULL, "
     "used REAL NOT NULL)",
     "CREATE TABLE IF NOT EXISTS sketches (key BLOB PRIMARY KEY, value BLOB NOT NULL)",
+    # Expiry reads "used" on every scan: an index, not a pass over every row of the cache.
+    "CREATE INDEX IF NOT EXISTS analyses_used ON analyses (used)",
 )
 MAX_AGE_DAYS = 30  # an analysis no scan used for this long is deleted
+TOUCH_SECONDS = 3600  # an analysis's last use is recorded to this precision
 KEPT_RUNS = 100  # hit-rate records
 KEPT_BLOBS = 16  # whole-scan results, and memos, kept (one per tree, settings, git state)
 
@@ -147,7 +150,10 @@ class AnalysisCache:
         stale = now - MAX_AGE_DAYS * 86400
         self.write(
             ("INSERT OR REPLACE INTO analyses (key, value, used) VALUES (?, ?, ?)", rows),
-            ("UPDATE analyses SET used = ? WHERE key = ?", [(now, key) for key in reused]),
+            (  # marked used at most once an hour: expiry counts in days (no rewrite per rescan)
+                "UPDATE analyses SET used = ? WHERE key = ? AND used < ?",
+                [(now, key, now - TOUCH_SECONDS) for key in reused],
+            ),
             ("INSERT INTO runs (at, hits, misses) VALUES (?, ?, ?)", [(now, hits, misses)]),
             ("DELETE FROM analyses WHERE used < ?", [(stale,)]),
             ("DELETE FROM sketches WHERE key NOT IN (SELECT key FROM analyses)", [()]),
