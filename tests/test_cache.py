@@ -317,3 +317,41 @@ def test_a_file_readable_now_but_not_when_keyed_or_the_other_way_round_moved(
     assert keyed.moved == {"pkg/m0.py", "pkg/m1.py"}
     keyed.check("pkg/m2.py", (tree / "pkg" / "m2.py").read_bytes() + b"\n")  # edited
     assert keyed.moved == {"pkg/m0.py", "pkg/m1.py", "pkg/m2.py"}
+
+
+def test_a_cache_locked_by_another_writer_is_left_alone(
+    tree: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    where = tree / "cache"
+    config = Config(jobs=1, history=False, cache_dir=str(where))
+    cold = scan(["pkg"], config)
+    holder = sqlite3.connect(where / FILENAME, isolation_level=None)
+    holder.execute("DROP INDEX analyses_used")  # an older cache: opening creates the index
+    holder.execute("BEGIN EXCLUSIVE")  # another process is writing
+    monkeypatch.setattr(cache_module, "LOCK_TIMEOUT", 0.1)
+    try:
+        during = scan(["pkg"], config)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert during.groups == cold.groups
+    assert any("another dupfind may be updating it" in note for note in during.notes)
+    assert _runs(where) == (0, 30)  # the file and its entries are still there
+    assert not any("rebuilt" in note for note in scan(["pkg"], config).notes)
+
+
+def test_a_rescan_within_the_hour_does_not_rewrite_last_use(tree: Path) -> None:
+    where = tree / "cache"
+    config = Config(jobs=1, history=False, cache_dir=str(where))
+    scan(["pkg"], config)
+
+    def last_use() -> list[float]:
+        with sqlite3.connect(where / FILENAME) as connection:
+            return [row[0] for row in connection.execute("SELECT used FROM analyses ORDER BY key")]
+
+    before = last_use()
+    (tree / "pkg" / "m0.py").write_text(LOADER + "\n\nX = 1\n", encoding="utf-8")
+    scan(["pkg"], config)
+    after = last_use()
+    assert len(after) == len(before) + 1  # the changed file's new analysis
+    assert sorted(after)[: len(before)] == sorted(before)  # the others not rewritten

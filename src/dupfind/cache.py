@@ -56,6 +56,7 @@ _SCHEMA = (
 )
 MAX_AGE_DAYS = 30  # an analysis no scan used for this long is deleted
 TOUCH_SECONDS = 3600  # an analysis's last use is recorded to this precision
+LOCK_TIMEOUT = 30.0  # seconds to wait for another process's write before giving up
 KEPT_RUNS = 100  # hit-rate records
 KEPT_BLOBS = 16  # whole-scan results, and memos, kept (one per tree, settings, git state)
 
@@ -96,19 +97,31 @@ class AnalysisCache:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             return self._connect()
+        except sqlite3.OperationalError as exc:
+            if not _in_use(exc):
+                return self._rebuilt(exc)
+            self.notes.append(
+                f"cache {self.path} could not be opened ({exc}): another dupfind may be "
+                "updating it, or it is read-only; scanning without it"
+            )
         except sqlite3.DatabaseError as exc:
-            self.notes.append(f"cache {self.path} was unreadable ({exc}); rebuilt it")
-            try:
-                self.path.unlink(missing_ok=True)
-                return self._connect()
-            except (OSError, sqlite3.Error) as again:
-                self.notes.append(f"cache {self.path} is unusable ({again}); scanning without")
+            return self._rebuilt(exc)
         except OSError as exc:
             self.notes.append(f"cache {self.path} is unusable ({exc}); scanning without")
         return None
 
+    def _rebuilt(self, exc: sqlite3.DatabaseError) -> sqlite3.Connection | None:
+        """A corrupt or unreadable cache file, replaced by an empty one (with a note)."""
+        self.notes.append(f"cache {self.path} was unreadable ({exc}); rebuilt it")
+        try:
+            self.path.unlink(missing_ok=True)
+            return self._connect()
+        except (OSError, sqlite3.Error) as again:
+            self.notes.append(f"cache {self.path} is unusable ({again}); scanning without")
+        return None
+
     def _connect(self) -> sqlite3.Connection:
-        connection = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        connection = sqlite3.connect(self.path, timeout=LOCK_TIMEOUT, isolation_level=None)
         connection.execute("PRAGMA journal_mode=WAL")
         connection.execute("PRAGMA synchronous=NORMAL")
         for statement in _SCHEMA:
@@ -260,6 +273,12 @@ class AnalysisCache:
     def close(self) -> None:
         if self.connection is not None:
             self.connection.close()
+
+
+def _in_use(exc: sqlite3.OperationalError) -> bool:
+    """A file locked by another writer, or not writable: not damaged, never to be deleted."""
+    text = str(exc).lower()
+    return any(word in text for word in ("locked", "busy", "readonly", "read-only"))
 
 
 def pack(analysis: FileAnalysis) -> bytes:

@@ -1,6 +1,6 @@
 """Candidates: fingerprints of every file → the pairs and runs worth scoring. Never all pairs.
 
-Three indexes, each a dict built in one pass:
+Three indexes, each built in one pass:
 
 1. **Exact buckets** (Type-1/2): units grouped by their shape digest. O(units).
 2. **Near-miss index**: every unit (but records: ``is_record``) is represented by its rarest

@@ -1,16 +1,17 @@
 """Near-miss candidate pairs from the units' selected shingles, as array operations (numpy).
 
-The rule (candidates.py): units sharing at least ``MIN_SHARED`` selected shingles, counted over
-postings (selected shingle → units) of at most ``POSTING_CAP`` units, that pass the
-plausibility filter (not one inside the other; shorter >= min_similarity * longer tokens);
-each unit keeps its ``MAX_PARTNERS`` partners sharing the most shingles (ties: the lower
-index), and a pair is a candidate when either side keeps it.
+The rule (called from candidates.near_miss_pairs; tests/unit/test_pairs.py spells it out with
+dicts): units sharing at least ``min_shared`` selected shingles, counted over postings
+(selected shingle → units) of at most ``cap`` units, that pass the plausibility filter (not
+one inside the other; shorter >= min_similarity * longer tokens); each unit keeps its
+``partners`` partners sharing the most shingles (ties: the lower index), and a pair is a
+candidate when either side keeps it.
 
 Why arrays: the same steps as dicts, tuples and a ``Counter`` of pairs cost 1.4 s of a cold
-standard-library scan (0.9 s of a rescan after one file changed), grew faster than the corpus
-(3.4x the time for 2.8x the lines at 2.4M lines) and peaked at ~240 MiB there (the pair
-``Counter`` alone 92 MiB). As sorts over flat integer arrays, grouped by posting length so that
-every posting of one length yields its pairs in one step, they take a fraction of that.
+standard-library scan (1.1 s, profiled, of a rescan after one file changed), grew faster than
+the corpus (3.4x the time for 2.8x the lines at 2.4M lines) and peaked at ~240 MiB there (the
+pair ``Counter`` alone 92 MiB). As sorts over flat integer arrays, grouped by posting length so
+that every posting of one length yields its pairs in one step, they take a fraction of that.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ def candidate_pairs(
 ) -> list[tuple[int, int]]:
     """Candidate pairs (indexes into the units), sorted; see the module docstring."""
     count = len(selections)
-    first, second, shared = _shared_counts(selections, cap)
+    first, second, shared = _shared_counts(selections, count, cap)
     keep = shared >= min_shared
     first, second, shared = first[keep], second[keep], shared[keep]
     keep = columns.plausible(first, second, min_similarity)
@@ -73,27 +74,26 @@ class UnitColumns:
         return possible
 
 
-def _shared_counts(selections: Sequence[Sequence[int]], cap: int) -> tuple[Ints, Ints, Ints]:
-    """Every pair (first < second) in a posting of 2..``cap`` units, with how many postings
-    it is in."""
-    count = len(selections)
+def _shared_counts(
+    selections: Sequence[Sequence[int]], count: int, cap: int
+) -> tuple[Ints, Ints, Ints]:
+    """Every pair (first < second) in a posting of 2..``cap`` of the ``count`` units, with
+    how many postings it is in."""
     lengths = np.fromiter(map(len, selections), dtype=np.int64, count=count)
     total = int(lengths.sum())
     shingles = np.fromiter(chain.from_iterable(selections), dtype=np.int64, count=total)
     units = np.repeat(np.arange(count, dtype=np.int64), lengths)
-    order = np.argsort(shingles, kind="stable")  # a posting's units stay in index order
+    # Stable: a posting's units stay in index order, so a pair's first unit is the lower.
+    order = np.argsort(shingles, kind="stable")
     shingles, units = shingles[order], units[order]
     starts = _group_starts(shingles)
     sizes = np.diff(np.r_[starts, total])
-    firsts: list[Ints] = [np.zeros(0, dtype=np.int64)]
-    seconds: list[Ints] = [np.zeros(0, dtype=np.int64)]
+    codes: list[Ints] = [np.zeros(0, dtype=np.int64)]
     for size in np.unique(sizes[(sizes >= 2) & (sizes <= cap)]).tolist():
         members = units[starts[sizes == size][:, None] + np.arange(size)]  # postings x size
-        upper, lower = np.triu_indices(size, k=1)
-        firsts.append(members[:, upper].ravel())
-        seconds.append(members[:, lower].ravel())
-    codes = np.concatenate(firsts) * count + np.concatenate(seconds)
-    pairs, shared = np.unique(codes, return_counts=True)
+        rows, columns = np.triu_indices(size, k=1)  # rows < columns: first < second
+        codes.append((members[:, rows] * count + members[:, columns]).ravel())
+    pairs, shared = np.unique(np.concatenate(codes), return_counts=True)
     return pairs // count, pairs % count, shared.astype(np.int64)
 
 

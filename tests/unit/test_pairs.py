@@ -15,7 +15,7 @@ Unit = tuple[int, int, int, int]  # file, start line, end line, tokens
 
 
 def reference(
-    selections: list[list[int]], units: list[Unit], min_similarity: float, cap: int
+    selections: list[list[int]], units: list[Unit], min_similarity: float, cap: int, best: int
 ) -> list[tuple[int, int]]:
     postings: dict[int, list[int]] = defaultdict(list)
     for index, selected in enumerate(selections):
@@ -34,7 +34,7 @@ def reference(
             partners[b].append((-count, a))
     kept = set()
     for unit, found in partners.items():
-        for _, other in heapq.nsmallest(3, found):
+        for _, other in heapq.nsmallest(best, found):
             kept.add((min(unit, other), max(unit, other)))
     return sorted(kept)
 
@@ -48,15 +48,23 @@ units_and_selections = st.integers(0, 40).flatmap(
             min_size=n,
             max_size=n,
         ),
-        st.lists(st.sets(st.integers(0, 25), max_size=8).map(sorted), min_size=n, max_size=n),
+        st.lists(  # distinct shingles, in any order (stored selections are rarest first)
+            st.lists(st.integers(0, 2**32 - 1 if n % 2 else 25), max_size=8, unique=True),
+            min_size=n,
+            max_size=n,
+        ),
     )
 )
 
 
 @settings(max_examples=200, deadline=None)
-@given(data=units_and_selections, min_similarity=st.sampled_from([0.0, 0.5, 0.8]))
+@given(
+    data=units_and_selections,
+    min_similarity=st.sampled_from([0.0, 0.5, 0.8]),
+    limits=st.sampled_from([(4, 3), (64, 6), (2, 1)]),
+)
 def test_array_pairs_follow_the_rule(
-    data: tuple[list[Unit], list[list[int]]], min_similarity: float
+    data: tuple[list[Unit], list[list[int]]], min_similarity: float, limits: tuple[int, int]
 ) -> None:
     raw, selections = data
     units = [(f, s, s + length, t) for f, s, length, t in raw]
@@ -65,6 +73,9 @@ def test_array_pairs_follow_the_rule(
         if units
         else (UnitColumns([], [], [], []))
     )
-    found = candidate_pairs(selections, columns, min_similarity, cap=4, min_shared=2, partners=3)
-    assert found == reference(selections, units, min_similarity, cap=4)
+    cap, best = limits
+    found = candidate_pairs(
+        selections, columns, min_similarity, cap=cap, min_shared=2, partners=best
+    )
+    assert found == reference(selections, units, min_similarity, cap, best)
     assert all(type(a) is int and type(b) is int for a, b in found)
