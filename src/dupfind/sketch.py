@@ -16,8 +16,9 @@ Design (decided for issue 6, "search before writing"):
   has analysed files (``pipeline.cached_map``), so a normal ``dupfind scan`` warms it, and
   reused until the file changes. The value is a format number, five ``uint32`` arrays and the
   shape digests back to back (no pickle): 9 MB for the standard library's 67,000 units, read in
-  a few tens of milliseconds. Making them costs about 1.5 s of a 34 s cold scan of the
-  standard library (enclosing units are sketched from their parts, see ``sketch_of``).
+  a few tens of milliseconds. Making them costs about 1.5 s of CPU for the standard library
+  (enclosing units are sketched from their parts, see ``sketch_of``), spent by the map's worker
+  processes beside each analysis (``pipeline.Packed``), not after the map.
 * **Query.** For a target's full shingle set T, a unit's ``c = |sketch ∩ T|`` out of its
   ``k`` sketch values estimates the share of its ``n`` distinct shingles found in T, hence
   ``|U ∩ T| ≈ min(c·n/k, |T|)`` (exact when ``n ≤ K``) and the Jaccard similarity
