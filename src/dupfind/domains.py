@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from pathlib import PurePosixPath
 
@@ -45,6 +45,7 @@ class DomainMap:
 
     config: Config
     roots: tuple[str, ...]
+    _known: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     @cached_property
     def _specs(self) -> list[tuple[str, pathspec.PathSpec[pathspec.Pattern]]]:
@@ -53,7 +54,13 @@ class DomainMap:
         ]
 
     def domain(self, path: str) -> str:
-        posix = path.replace(os.sep, "/")
+        """The domain of ``path`` (asked for every member of every group: memoised)."""
+        known = self._known.get(path)
+        if known is None:
+            known = self._known[path] = self._domain(path.replace(os.sep, "/"))
+        return known
+
+    def _domain(self, posix: str) -> str:
         for name, spec in self._specs:
             if spec.match_file(posix):
                 return name
