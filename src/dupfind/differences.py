@@ -91,14 +91,14 @@ def differences(
     """The aligned differences from the canonical member, and the proposed signature."""
     base = members[canonical]
     slots: dict[int, list[str]] = {}
-    changes: list[Difference] = []
+    changes: dict[Difference, None] = {}  # insertion-ordered set: one per line and values
     for index, other in enumerate(members):
         if index != canonical:
             _align(base, other, (canonical, index, len(members)), slots, changes)
     token_diffs, parameters = _token_differences(base, slots)
     existing = _parameter_names(_existing_parameters(base))
     parameters = [p for p in parameters if p.split("=")[0] not in existing]
-    found = sorted(token_diffs + changes, key=lambda d: (d.line, d.kind, d.values))
+    found = sorted([*token_diffs, *changes], key=lambda d: (d.line, d.kind, d.values))
     return tuple(found[:MAX_DIFFERENCES]), _signature(base, parameters)
 
 
@@ -107,7 +107,7 @@ def _align(
     other: MemberTokens,
     where: tuple[int, int, int],
     slots: dict[int, list[str]],
-    changes: list[Difference],
+    changes: dict[Difference, None],
 ) -> None:
     """Record where ``other`` differs from ``base``; ``where`` is (canonical index, other's
     index, member count)."""
@@ -125,9 +125,7 @@ def _align(
         values[canonical] = base.lines_code(a1, a2)
         values[index] = other.lines_code(b1, b2)
         line = base.line(a1)
-        difference = Difference(kind, line, tuple(values))
-        if difference not in changes:  # several edits on one line show as one
-            changes.append(difference)
+        changes[Difference(kind, line, tuple(values))] = None  # several edits on a line: one
 
 
 _CALL = re.compile(r"(\w+|[)\]])\s+(?=[(\[])")
