@@ -177,7 +177,7 @@ def deep_size(value: object, seen: set[int] | None = None) -> int:
 def global_stages(analyses: list[FileAnalysis], frequency: Counter[int], config: Config) -> None:
     with Step("eligible units, exact buckets") as step:
         units = eligible_units(analyses, config)
-        buckets = exact_buckets(analyses, units, not config.ignore_records)
+        buckets = exact_buckets(units, not config.ignore_records)
     step.report(len(units), "units")
     with Step("near-miss index: selection") as step:
         started = time.perf_counter()

@@ -147,7 +147,10 @@ def test_a_new_commit_computes_again_when_history_is_used(tree: Path) -> None:
     assert _reused(scan(["pkg"], config))
     git(tree, "commit", "-q", "--allow-empty", "-m", "two")
     assert not _reused(scan(["pkg"], config))
-    assert _reused(scan(["pkg"], replace(config, history=False))) is False
+    off = replace(config, history=False)
+    assert not _reused(scan(["pkg"], off))  # another setting: its own stored result
+    git(tree, "commit", "-q", "--allow-empty", "-m", "three")
+    assert _reused(scan(["pkg"], off))  # without history, commits do not matter
 
 
 def test_the_git_state_is_part_of_the_stored_results_key(tree: Path) -> None:
@@ -355,3 +358,11 @@ def test_a_rescan_within_the_hour_does_not_rewrite_last_use(tree: Path) -> None:
     after = last_use()
     assert len(after) == len(before) + 1  # the changed file's new analysis
     assert sorted(after)[: len(before)] == sorted(before)  # the others not rewritten
+
+
+def test_cache_clear_on_an_unusable_cache_says_so(tree: Path) -> None:
+    (tree / "not-a-directory").write_text("x", encoding="utf-8")
+    result = invoke("cache", "clear", "--cache-dir", str(tree / "not-a-directory"))
+    assert result.exit_code == 2
+    assert "is unusable" in result.stderr
+    assert "removed" not in result.stdout

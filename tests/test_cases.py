@@ -1,6 +1,7 @@
-"""The case corpus: each fixtures/cases/<case>/ is scanned and must give exactly expected.json.
+"""The case corpus: each fixtures/cases/<case>/ is scanned and must give exactly expected.json,
+and once more for every other expected.<variant>.json (the same files under other options).
 
-expected.json: ``groups`` (kind, members as ``path::qualname`` or ``path::qualname:START-END``,
+expected*.json: ``groups`` (kind, members as ``path::qualname`` or ``path::qualname:START-END``,
 optional ``similarity`` [lo, hi] for the group minimum), optional ``skipped`` (path and a
 substring of the reason), ``allow_skipped`` and ``options`` (config overrides).
 """
@@ -17,7 +18,12 @@ from dupfind import Config, scan
 from dupfind.models import CloneGroup, ScanResult
 from tests.conftest import FIXTURES
 
-CASES = sorted(p for p in (FIXTURES / "cases").iterdir() if (p / "expected.json").is_file())
+EXPECTED = sorted((FIXTURES / "cases").glob("*/expected*.json"))
+
+
+def _case_id(expected: Path) -> str:
+    variant = expected.name.removeprefix("expected").removesuffix(".json").lstrip(".")
+    return expected.parent.name + (f"[{variant}]" if variant else "")
 
 
 def _member_keys(group: CloneGroup, with_lines: set[str]) -> frozenset[str]:
@@ -39,10 +45,10 @@ def _normalise(path: str) -> str:
     return path.removeprefix("./")
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
-def test_case(case: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    expected = json.loads((case / "expected.json").read_text(encoding="utf-8"))
-    result = _scan_case(case, expected.get("options", {}), monkeypatch)
+@pytest.mark.parametrize("expected_file", EXPECTED, ids=[_case_id(e) for e in EXPECTED])
+def test_case(expected_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    expected = json.loads(expected_file.read_text(encoding="utf-8"))
+    result = _scan_case(expected_file.parent, expected.get("options", {}), monkeypatch)
     pinned = {
         m.rsplit(":", 1)[0] for g in expected["groups"] for m in g["members"] if _has_lines(m)
     }

@@ -158,3 +158,28 @@ def test_check_reports_only_the_failing_scope(repo: Path) -> None:
     document = json.loads(result.stdout)
     assert document["mode"] == "check"
     assert len(document["groups"]) == 2
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["--fail-on", "bogus"], "--fail-on: expected one of"),
+        (["--baseline", "missing.json"], "missing.json"),
+        (["--diff", "HEAD"], "is not inside a git repository"),
+    ],
+)
+def test_check_reports_a_bad_command_line_before_scanning(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, arguments: list[str], message: str
+) -> None:
+    import dupfind.cli
+
+    def no_scan(*args: object) -> None:
+        raise AssertionError("scanned before the command line was checked")
+
+    (tmp_path / "a.py").write_text(LOADER, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(dupfind.cli, "run_scan", no_scan)
+    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path.parent))
+    result = invoke("check", ".", *arguments)
+    assert result.exit_code == 2, result.output
+    assert message in result.output

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
+from typing import cast
 
 from dupfind import __version__
 from dupfind.config import Config
@@ -41,6 +42,7 @@ from dupfind.models import Compared, FileAnalysis, ScanResult, SkippedFile
 from dupfind.parse import read_source
 
 FILENAME = "cache.sqlite3"
+_StoredMemos = tuple[dict[bytes, float], dict[bytes, "Compared"], "Corpus | None"]
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS analyses (key BLOB PRIMARY KEY, value BLOB NOT NULL, "
     "used REAL NOT NULL)",
@@ -168,8 +170,11 @@ class AnalysisCache:
                 [(now, key, now - TOUCH_SECONDS) for key in reused],
             ),
             ("INSERT INTO runs (at, hits, misses) VALUES (?, ?, ?)", [(now, hits, misses)]),
+            (  # the expiring analyses' sketches (by the index), not a pass over every sketch
+                "DELETE FROM sketches WHERE key IN (SELECT key FROM analyses WHERE used < ?)",
+                [(stale,)],
+            ),
             ("DELETE FROM analyses WHERE used < ?", [(stale,)]),
-            ("DELETE FROM sketches WHERE key NOT IN (SELECT key FROM analyses)", [()]),
             ("DELETE FROM runs WHERE id <= (SELECT max(id) FROM runs) - ?", [(KEPT_RUNS,)]),
         )
 
@@ -188,16 +193,15 @@ class AnalysisCache:
 
     def load_memos(self, scope: bytes) -> tuple[Memo[float], Memo[Compared], Corpus | None]:
         """The memos (memo.py) and corpus state (corpus.py) the last scan of ``scope`` stored;
-        empty ones if none."""
-        value = self._blob("memos", scope)
-        if (
-            isinstance(value, tuple)
-            and len(value) == 3
-            and all(isinstance(part, dict) for part in value[:2])
-            and isinstance(value[2], Corpus | None)
-        ):
-            return Memo(value[0]), Memo(value[1]), value[2]
-        return Memo(), Memo(), None
+        empty ones if none. (The scope's key holds the code's identity: a stored value is in
+        this code's layout.)"""
+        value = self._blob("memos", scope, touch=False)  # rewritten when the scan stores
+        if value is None:
+            return Memo(), Memo(), None
+        scores, compared, corpus = cast(
+            tuple[dict[bytes, float], dict[bytes, Compared], Corpus | None], value
+        )
+        return Memo(scores), Memo(compared), corpus
 
     def store_memos(
         self, scope: bytes, scores: Memo[float], compared: Memo[Compared], corpus: Corpus | None
@@ -214,7 +218,7 @@ class AnalysisCache:
         """Keep ``result`` under ``key``."""
         self._put_blob("results", key, result)
 
-    def _blob(self, table: str, key: bytes) -> object:
+    def _blob(self, table: str, key: bytes, touch: bool = True) -> object:
         """The unpickled value under ``key`` in ``table`` (None if missing or unreadable)."""
         if self.connection is None:
             return None
@@ -231,7 +235,8 @@ class AnalysisCache:
             value = pickle.loads(row[0])
         except Exception:
             return None
-        self.write((f"UPDATE {table} SET used = ? WHERE key = ?", [(time.time(), key)]))
+        if touch:
+            self.write((f"UPDATE {table} SET used = ? WHERE key = ?", [(time.time(), key)]))
         return value
 
     def _put_blob(self, table: str, key: bytes, value: object) -> None:
@@ -277,8 +282,8 @@ class AnalysisCache:
 
 def _in_use(exc: sqlite3.OperationalError) -> bool:
     """A file locked by another writer, or not writable: not damaged, never to be deleted."""
-    text = str(exc).lower()
-    return any(word in text for word in ("locked", "busy", "readonly", "read-only"))
+    primary = getattr(exc, "sqlite_errorcode", 0) & 0xFF  # extended codes keep it low
+    return primary in {sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED, sqlite3.SQLITE_READONLY}
 
 
 def pack(analysis: FileAnalysis) -> bytes:

@@ -21,7 +21,6 @@ Three indexes, each built in one pass:
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 from array import array
 from collections import Counter, defaultdict
@@ -30,8 +29,7 @@ from dataclasses import dataclass
 
 from dupfind.config import Config
 from dupfind.fingerprint import digest, window
-from dupfind.models import CodeUnit, FileAnalysis, StatementList, UnitKind, Window
-from dupfind.normalise import class_keyword, def_keyword
+from dupfind.models import CodeUnit, FileAnalysis, StatementList, Window
 
 SELECTED = 10
 SELECTED_PER_TOKENS = 25  # one more selected shingle per this many tokens
@@ -73,53 +71,18 @@ def eligible_units(files: Sequence[FileAnalysis], config: Config) -> list[UnitRe
     ]
 
 
-def exact_buckets(
-    files: Sequence[FileAnalysis], units: Sequence[UnitRef], records: bool = False
-) -> list[list[int]]:
+def exact_buckets(units: Sequence[UnitRef], records: bool = False) -> list[list[int]]:
     """Indexes into ``units`` sharing a shape digest, for buckets of two or more. Without
-    ``records``, records (``is_record``, and commented-out classes that would be) share a
-    bucket only when their tokens are the same but for the class's name: two records of the
-    same shape with other field names are different records, not renamed copies."""
+    ``records``, records (``is_record``, live or commented out) share a bucket only when
+    their tokens are the same but for the class's name (``CodeUnit.record_digest``): two
+    records of the same shape with other field names are different records, not renamed
+    copies."""
     buckets: dict[bytes, list[int]] = defaultdict(list)
     for index, ref in enumerate(units):
-        key = None if records else _record_key(files[ref.file], ref.unit)
-        buckets[key or ref.unit.shape_digest].append(index)
+        unit = ref.unit
+        record = not records and unit.record_digest
+        buckets[b"record" + unit.record_digest if record else unit.shape_digest].append(index)
     return [members for members in buckets.values() if len(members) > 1]
-
-
-def _record_key(analysis: FileAnalysis, unit: CodeUnit) -> bytes | None:
-    """For a record (live or commented out), a digest of its exact tokens without its name
-    (every occurrence: a record may name itself in its fields); None for anything else. A
-    name written inside a string (``"Node | None"``) is a literal and stays."""
-    if unit.kind is not UnitKind.CLASS and unit.kind is not UnitKind.COMMENTED:
-        return None
-    if 2 * unit.nested >= unit.tokens:
-        return None
-    start, end = unit.tok_start, unit.tok_end
-    header = _first_definition(analysis, start, end)
-    if header is None or analysis.shape[header] != class_keyword():
-        return None  # a commented-out function, or code that is no definition
-    name = analysis.exact[header + 1]
-    kept = array("I", [token for token in analysis.exact[start:end] if token != name])
-    return b"record" + hashlib.blake2b(kept.tobytes(), digest_size=16).digest()
-
-
-def _first_definition(analysis: FileAnalysis, start: int, end: int) -> int | None:
-    """The position of the first ``class`` or ``def`` keyword in ``[start, end)`` (after
-    any decorators, which hold neither)."""
-    found = [
-        position
-        for keyword in (class_keyword(), def_keyword())
-        if (position := _find(analysis.shape, keyword, start, end)) is not None
-    ]
-    return min(found, default=None)
-
-
-def _find(tokens: array[int], code: int, start: int, end: int) -> int | None:
-    try:
-        return tokens.index(code, start, end)
-    except ValueError:
-        return None
 
 
 Selection = Sequence[int]  # a unit's selected shingles
@@ -165,11 +128,12 @@ def select_shingles(
 
 def is_record(unit: CodeUnit) -> bool:
     """A class that is mostly data: less than half of its tokens are in its methods (and
-    nested classes). Dataclasses, enums, models and named tuples whose fields merely look
-    alike are the near-miss look-alikes reviewers reject; their methods stay units of their
-    own, matched as usual, and an exact copy of the whole class, or one whose only change is
-    the class's name, is still found (``exact_buckets``)."""
-    return unit.kind is UnitKind.CLASS and 2 * unit.nested < unit.tokens
+    nested classes), as extract.py measured it (a commented-out copy stays one). Dataclasses,
+    enums, models and named tuples whose fields merely look alike are the near-miss
+    look-alikes reviewers reject; their methods stay units of their own, matched as usual, and
+    an exact copy of the whole class, or one whose only change is the class's name, is still
+    found (``exact_buckets``)."""
+    return bool(unit.record_digest)
 
 
 def near_miss_pairs(

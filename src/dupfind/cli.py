@@ -17,7 +17,7 @@ import time
 import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Annotated, TextIO
 
@@ -56,7 +56,7 @@ from dupfind.report import get_reporter
 from dupfind.report.similar import FORMATS as SIMILAR_FORMATS
 from dupfind.report.similar import render_similar
 from dupfind.report.view import build_view
-from dupfind.similar import TARGET_FORMS, find_similar
+from dupfind.similar import find_similar
 
 EXIT_CODES_HELP = (
     "Exit codes: 0 success; 1 actionable duplicates (dupfind check); "
@@ -191,7 +191,10 @@ def _report(
 ) -> None:
     config = given["config"]
     settings = load_config(targets, config if isinstance(config, Path) else None, options)
-    renderer = get_reporter(settings.format)
+    # Everything that can be wrong with the command line is found before the scan.
+    gate = _GateInputs.of(given) if mode == "check" else None
+    pruned = Baseline.read(Path(str(given["baseline"]))) if mode == "baseline-prune" else None
+    renderer = None if mode.startswith("baseline-") else get_reporter(settings.format)
     progress = _LazyProgress(Console(stderr=True))
     try:
         result = run_scan(targets, settings, progress)
@@ -200,45 +203,56 @@ def _report(
     if given["timings"]:
         for stage, seconds in result.timings:
             typer.echo(f"{seconds:8.3f}s  {stage}", err=True)
-    if mode.startswith("baseline-"):
-        _update_baseline(mode, result, given)
+    if renderer is None:
+        _update_baseline(result, given, pruned)
         return
-    gate = _gate(result, given) if mode == "check" else None
-    shown = result if gate is None else _only(result, gate.shown)
+    outcome = gate.evaluate(result) if gate is not None else None
+    shown = result if outcome is None else _only(result, outcome.shown)
     view = build_view(shown, with_code=settings.format == "html", mode=mode)
     output = given["output"]
     with _output(output if isinstance(output, Path) else None) as out:
         renderer(view, out)
-    if gate is not None:
-        _finish_check(gate, given)
+    if outcome is not None:
+        _finish_check(outcome, given)
 
 
-def _update_baseline(mode: str, result: ScanResult, given: dict[str, object]) -> None:
+def _update_baseline(result: ScanResult, given: dict[str, object], old: Baseline | None) -> None:
+    """``baseline write`` (``old`` is None) or ``baseline prune`` of ``old``."""
     path = Path(str(given["baseline"]))
-    if mode == "baseline-write":
+    if old is None:
         Baseline.of(result.groups).write(path)
         typer.echo(f"dupfind: wrote {len(result.groups)} group(s) to {path}", err=True)
         return
-    old = Baseline.read(path)
     new = old.pruned(result.groups)
     new.write(path)
     removed = len(old.entries) - len(new.entries)
     typer.echo(f"dupfind: pruned {removed} fixed group(s) from {path}", err=True)
 
 
-def _gate(result: ScanResult, given: dict[str, object]) -> GateResult:
-    fail_on = str(given["fail_on"])
-    if fail_on not in FAIL_ON:
-        raise UsageError(f"--fail-on: expected one of {', '.join(FAIL_ON)}, got {fail_on!r}")
-    baseline_path = given["baseline"]
-    baseline = Baseline.read(baseline_path) if isinstance(baseline_path, Path) else None
-    diff = given["diff"]
-    changed = changed_lines(str(diff)) if diff else None
-    limit = given["max_duplication"]
-    return evaluate(
-        result, fail_on, float(limit) if isinstance(limit, int | float) else None, baseline,
-        changed,
-    )  # fmt: skip
+@dataclass(frozen=True)
+class _GateInputs:
+    """What ``check`` gates with, read and validated before the scan."""
+
+    fail_on: str
+    limit: float | None
+    baseline: Baseline | None
+    changed: dict[str, list[tuple[int, int]]] | None
+
+    @classmethod
+    def of(cls, given: dict[str, object]) -> _GateInputs:
+        fail_on = str(given["fail_on"])
+        if fail_on not in FAIL_ON:
+            raise UsageError(f"--fail-on: expected one of {', '.join(FAIL_ON)}, got {fail_on!r}")
+        baseline_path, diff, limit = given["baseline"], given["diff"], given["max_duplication"]
+        return cls(
+            fail_on,
+            float(limit) if isinstance(limit, int | float) else None,
+            Baseline.read(baseline_path) if isinstance(baseline_path, Path) else None,
+            changed_lines(str(diff)) if diff else None,
+        )
+
+    def evaluate(self, result: ScanResult) -> GateResult:
+        return evaluate(result, self.fail_on, self.limit, self.baseline, self.changed)
 
 
 def _only(result: ScanResult, indexes: tuple[int, ...]) -> ScanResult:
@@ -270,9 +284,7 @@ def _similar_command(**given: object) -> None:
 def _similar(given: dict[str, object]) -> None:
     args = [str(arg) for arg in given["args"] or []]  # type: ignore[attr-defined]
     base = given["diff"]
-    if base is None and not args:
-        raise UsageError(f"dupfind similar needs a TARGET: {TARGET_FORMS}; or --diff BASE")
-    target, paths = (None, args) if base is not None else (args[0], args[1:])
+    target, paths = (args[0], args[1:]) if base is None and args else (None, args)
     output_format = str(given["output_format"] or "terminal")
     if output_format not in SIMILAR_FORMATS:
         raise UsageError(
@@ -364,6 +376,10 @@ def cache_clear(cache_dir: CacheDir = None) -> None:
     cache = AnalysisCache.at(cache_dir)
     removed = cache.clear()
     cache.close()
+    if cache.connection is None:  # nothing could be opened, so nothing was cleared
+        for note in cache.notes:
+            typer.echo(f"dupfind: error: {note}", err=True)
+        raise typer.Exit(int(ExitCode.USAGE))
     typer.echo(f"dupfind: removed {removed} cached file analyses from {cache.path}")
 
 

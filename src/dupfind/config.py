@@ -22,9 +22,11 @@ from dupfind.errors import ConfigError
 
 FORMATS = ("terminal", "json", "markdown", "html", "sarif")
 EXECUTORS = ("local", "dask")
-_HOW_NOT_WHAT = frozenset(  # never change a result
-    {"format", "jobs", "cache", "cache_dir", "executor", "scheduler"}
-)
+# Where dupfind stores and runs, not what it finds: never taken from a pyproject.toml found in
+# the scanned tree (a repository could point the cache at a file it ships, whose pickles would
+# run when loaded, or send its code to a scheduler of its choosing); --config FILE or options.
+MACHINE_KEYS = frozenset({"cache_dir", "executor", "scheduler"})
+_HOW_NOT_WHAT = MACHINE_KEYS | {"format", "jobs", "cache"}  # never change a result
 MIB = 1024 * 1024
 
 
@@ -267,12 +269,6 @@ def _read_toml(path: Path) -> dict[str, object]:
         raise ConfigError("toml", f"invalid TOML: {exc}. Fix the file.", str(path)) from None
     except OSError as exc:
         raise ConfigError("file", f"cannot read: {exc.strerror}", str(path)) from None
-
-
-# Where dupfind stores and runs, not what it finds: never taken from a pyproject.toml found in
-# the scanned tree (a repository could point the cache at a file it ships, whose pickles would
-# run when loaded, or send its code to a scheduler of its choosing); --config FILE or options.
-MACHINE_KEYS = frozenset({"cache_dir", "executor", "scheduler"})
 
 
 def load_config_file(path: Path, discovered: bool = False) -> Config:

@@ -155,7 +155,8 @@ def cluster_for(executor: str, scheduler: str) -> AbstractContextManager[DaskMap
     if not scheduler:
         raise ClusterError(
             '--executor dask needs --scheduler ADDRESS (or scheduler = "tcp://HOST:8786" in '
-            "[tool.dupfind]): the address of a running Dask scheduler"
+            "[tool.dupfind] of a file passed with --config): the address of a running Dask "
+            "scheduler"
         )
     return dask_cluster(scheduler)
 

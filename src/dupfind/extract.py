@@ -164,9 +164,8 @@ class _Walker:
             docstring = False
             start = len(sink.shape)
             boilerplate, defined = self.statement(node, scope, data)
-            exact = data or (constants and self._is_constant(node))
-            columns.add(sink, start, node, boilerplate or node.has_error,
-                        exact and self.config.ignore_records)  # fmt: skip
+            exact = self.config.ignore_records and (data or (constants and self._is_constant(node)))
+            columns.add(sink, start, node, boilerplate or node.has_error, exact)
             nested += defined
         if columns.tok_starts:
             self.out.lists.append(columns.freeze(scope.removesuffix(".<locals>")))
@@ -266,6 +265,7 @@ class _Walker:
         qualname = _qualify(scope, name)
         body = target.child_by_field_name("body")
         nested = 0
+        header = len(sink)  # the target's keyword (``class``/``def``), then its name
         for child in target.children:
             if body is not None and child.id == body.id:
                 sink.pseudo(INDENT)
@@ -280,11 +280,13 @@ class _Walker:
         if not boilerplate and not node.has_error:
             kind = UnitKind.FUNCTION if is_function else UnitKind.CLASS
             end = len(sink)
+            record = not is_function and 2 * nested < end - start
             self.out.units.append(
                 CodeUnit(
                     kind, qualname, node.start_point[0] + 1, _line_end(node), start, end,
                     digest(sink.exact, start, end), digest(sink.shape, start, end),
                     0 if is_function else nested,
+                    _nameless_digest(sink.exact, start, end, header + 1) if record else b"",
                 )
             )  # fmt: skip
 
@@ -342,6 +344,14 @@ class _Walker:
 
 
 _CONSTANT_NAME = re.compile(rb"_*[A-Z][A-Z0-9_]*")
+
+
+def _nameless_digest(exact: array[int], start: int, end: int, name_at: int) -> bytes:
+    """The digest of a record's exact tokens without its name, wherever the class names
+    itself (``parent: Node | None``): equal for a copy whose only change is the name."""
+    name = exact[name_at]
+    kept = array("I", [token for token in exact[start:end] if token != name])
+    return digest(kept, 0, len(kept))
 
 
 def _qualify(scope: str, name: str) -> str:

@@ -22,6 +22,7 @@ import re
 import subprocess
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from dupfind.errors import UsageError
@@ -133,20 +134,24 @@ def touches(
     the path may be spelled any way (a display path is relative to the working directory, or
     absolute outside it): both sides are real paths."""
     return any(
-        first <= end and start <= last for first, last in changed.get(os.path.realpath(path), ())
+        first <= end and start <= last for first, last in changed.get(_real(os.getcwd(), path), ())
     )
 
 
+@lru_cache(maxsize=1 << 16)
+def _real(cwd: str, path: str) -> str:
+    """``os.path.realpath`` of a reported path from ``cwd``, resolved once per path (asked
+    for every member of every group)."""
+    return os.path.realpath(os.path.join(cwd, path))
+
+
 def changed_lines(
-    base: str,
-    cwd: Path | None = None,
-    command: str = "check",
-    instead: str = "drop --diff to gate every group",
+    base: str, command: str = "check", instead: str = "drop --diff to gate every group"
 ) -> dict[str, list[tuple[int, int]]]:
     """Lines changed since git ref ``base`` (committed or not) and all lines of untracked
     files, keyed by real path (ask ``touches``). ``command`` and ``instead`` (what else the
     user can do) word the error outside a repository."""
-    where = cwd or Path.cwd()
+    where = Path.cwd()
     done = _run(where, "rev-parse", "--show-toplevel")
     if done.returncode != 0:
         raise UsageError(

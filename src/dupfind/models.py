@@ -166,7 +166,9 @@ Window = tuple[bytes, int, int, int]
 class CodeUnit(_Fields):
     """A function or class: a slice ``[tok_start, tok_end)`` of its file's token arrays.
     ``nested``: how many of a class's tokens are in the definitions of its own body (methods,
-    nested classes): the rest is its header and data (extract.py)."""
+    nested classes): the rest is its header and data. A class with less than half its tokens
+    nested is a record: ``record_digest`` is then the digest of its exact tokens without its
+    name (extract.py; commented-out copies keep both)."""
 
     kind: UnitKind
     qualname: str
@@ -177,6 +179,7 @@ class CodeUnit(_Fields):
     exact_digest: bytes
     shape_digest: bytes
     nested: int = 0
+    record_digest: bytes = b""  # a record's digest without its name (extract.py); else empty
 
     @property
     def tokens(self) -> int:

@@ -148,18 +148,6 @@ def named_codes(exact: array[int], shape: array[int]) -> array[int]:
     return array("I", [e if s == ident else s for e, s in zip(exact, shape, strict=True)])
 
 
-@lru_cache(maxsize=1)
-def class_keyword() -> int:
-    """The code of the ``class`` keyword (the same in every sequence)."""
-    return min(ids_of("class"))
-
-
-@lru_cache(maxsize=1)
-def def_keyword() -> int:
-    """The code of the ``def`` keyword."""
-    return min(ids_of("def"))
-
-
 def identifier_code() -> int:
     """The shape code every identifier becomes."""
     return _codes()[0]

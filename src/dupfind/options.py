@@ -6,10 +6,13 @@ file or the documented default (shown in brackets) applies.
 
 from __future__ import annotations
 
+from dataclasses import fields
 from pathlib import Path
 from typing import Annotated
 
 import typer
+
+from dupfind.config import Config
 
 PathsArg = Annotated[
     list[str] | None, typer.Argument(help="Files or directories to scan (default: .).")
@@ -168,12 +171,8 @@ GATE: list[tuple[str, object, object]] = [
     ("exit_zero", ExitZero, False), ("baseline", BaselineFile, None), ("diff", Diff, None),
     ("no_suppress", NoSuppress, False),
 ]  # fmt: skip
-SETTINGS = (
-    "min_lines", "min_tokens", "min_similarity", "exclude", "gitignore", "include_pyi",
-    "follow_symlinks", "max_file_size", "ignore_imports", "ignore_all_lists", "ignore_stubs",
-    "ignore_overloads", "ignore_records", "history", "cache", "cache_dir", "jobs", "executor",
-    "scheduler",
-)  # fmt: skip
+# The options that are settings (Config fields, also keys of [tool.dupfind]).
+SETTINGS = tuple(name for name, _, _ in COMMON if name in {f.name for f in fields(Config)})
 
 
 BaselineTarget = Annotated[

@@ -13,7 +13,6 @@ order, so the output is identical whatever ran it; cached files are not sent at 
 from __future__ import annotations
 
 import gc
-import hashlib
 import itertools
 import os
 import pickle
@@ -236,7 +235,7 @@ def cached_map(
     for path, result in zip(todo, _map_files(todo, config, progress, remote, keyed), strict=True):
         fresh.add(path, result)
     cache.store(fresh.blobs.items(), len(files) - len(todo), len(todo), reused=cached)
-    record_sketches(cache, cached | fresh.stored, fresh.sketches)  # what `similar` searches
+    record_sketches(cache, fresh.stored, fresh.sketches)  # what `dupfind similar` searches
     for path in files:
         key = keys.get(path)
         yield cached[key] if key is not None and key in cached else fresh.results[path]
@@ -276,14 +275,10 @@ def _result_key(
     where it runs from, which files were found (and skipped) with their contents, and the git
     state the change-frequency rule reads (``history.repository_state``). Equal keys, equal
     results."""
-    hasher = hashlib.blake2b(digest_size=20)
     state = repository_state(paths, config.history)
-    for part in (code_identity(), config.result_key(), os.getcwd(), repr(list(paths)), state):
-        hasher.update(part.encode("utf-8", "surrogateescape") + b"\0")
-    hasher.update(repr(discovery.skipped).encode("utf-8", "surrogateescape"))
-    for path in discovery.files:
-        hasher.update(keys.get(path) or b"unreadable " + path.encode("utf-8", "surrogateescape"))
-    return hasher.digest()
+    files = (keys.get(path) or b"unreadable " + path.encode("utf-8", "surrogateescape")
+             for path in discovery.files)  # fmt: skip
+    return content_key((_scope_key(paths, config), state, repr(discovery.skipped), *files))
 
 
 def scan(paths: Sequence[str], config: Config, progress: Progress | None = None) -> ScanResult:
@@ -511,7 +506,7 @@ def find_groups(
     watch = watch or _Stopwatch()
     units = eligible_units(analyses, config)
     records = not config.ignore_records
-    buckets = exact_buckets(analyses, units, records)
+    buckets = exact_buckets(units, records)
     selections = (select or Selector(records=records))(analyses, units, frequency)
     pairs = near_miss_pairs(units, selections, config.min_similarity)
     watch.lap("candidates: near-miss index")

@@ -39,10 +39,10 @@ from dupfind.errors import TargetError, UsageError
 from dupfind.fingerprint import digest, window
 from dupfind.gate import changed_lines, touches
 from dupfind.models import CloneKind, CodeUnit, FileAnalysis, SkippedFile, UnitKind
-from dupfind.parse import decode_source
+from dupfind.parse import decode_source, read_source
 from dupfind.pipeline import Progress, analyse_source, cached_map
 from dupfind.score import Tokens, similarity
-from dupfind.sketch import FileSketch, load_sketches, sketch_of
+from dupfind.sketch import FileSketch, load_sketches, record_sketches, sketch_of
 
 SNIPPET = "<stdin>"
 SNIPPET_NAME = "<snippet>"
@@ -163,11 +163,17 @@ class Corpus:
             path: stored[keys[path]] for path in self.files if keys.get(path) in stored
         }
         missing = self.load([path for path in self.files if path not in self.sketches], progress)
-        if cache is not None:  # the map stage has just stored their sketches: read them back
+        if cache is not None:  # the map stage has just stored the fresh ones: read them back
             stored = load_sketches(cache, [keys[p] for p in missing if p in keys])
+        absent: dict[bytes, FileAnalysis] = {}  # cached analyses whose sketch was lost
+        made: dict[bytes, bytes] = {}
         for path, analysis in missing.items():
             key = keys.get(path)
-            self.sketches[path] = stored[key] if key in stored else sketch_of(analysis)
+            sketch = self.sketches[path] = stored[key] if key in stored else sketch_of(analysis)
+            if key is not None and key not in stored:
+                absent[key], made[key] = analysis, sketch.encode()
+        if cache is not None and absent:
+            record_sketches(cache, absent, made)
 
     def load(
         self, paths: Sequence[str], progress: Progress | None = None
@@ -175,6 +181,13 @@ class Corpus:
         """The analyses of ``paths`` that can be had: from memory, the cache, or analysed now
         (files that cannot be analysed are recorded as skipped)."""
         todo = [p for p in dict.fromkeys(paths) if p not in self.analyses and p not in self.skipped]
+        if self.cache is not None and self.keyed is not None:  # a read: no run recorded
+            keys = self.keyed.keys
+            found = self.cache.lookup([keys[p] for p in todo if p in keys])
+            self.analyses.update((p, found[keys[p]]) for p in todo if keys.get(p) in found)
+            todo = [p for p in todo if p not in self.analyses]
+        if not todo:
+            return {path: self.analyses[path] for path in paths if path in self.analyses}
         for path, result in zip(
             todo, cached_map(todo, self.config, progress, self.cache, self.keyed), strict=True
         ):
@@ -377,10 +390,8 @@ def _range_target(corpus: Corpus, path: str, lines: tuple[int, int]) -> Target:
 
 def _source_lines(path: str) -> list[str]:
     """The file's lines as the parser counts them (only newline ends a line)."""
-    try:
-        source = decode_source(path, Path(path).read_bytes())
-    except OSError as exc:
-        raise TargetError(f"{path}: cannot read the file: {exc.strerror}") from None
+    data = read_source(path)
+    source = data if isinstance(data, SkippedFile) else decode_source(path, data)
     if isinstance(source, SkippedFile):
         raise TargetError(f"{path}:{source.line or 1}: {source.reason}")
     text = source.decode("utf-8")

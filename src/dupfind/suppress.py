@@ -12,7 +12,7 @@ file's analysis, so classification reads a file's text only when a marker is nea
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from dupfind.models import CodeUnit
 
@@ -23,16 +23,7 @@ HOTSPOT = re.compile(rb"#\s*dupfind:\s*hotspot\b")
 
 def hotspot_lines(source: bytes) -> tuple[int, ...]:
     """The lines (1-based) holding a ``# dupfind: hotspot`` marker."""
-    if b"dupfind:" not in source:
-        return ()
-    found: list[int] = []
-    line, counted = 1, 0
-    for match in HOTSPOT.finditer(source):
-        line += source.count(b"\n", counted, match.start())
-        counted = match.start()
-        if not found or found[-1] != line:
-            found.append(line)
-    return tuple(found)
+    return tuple(dict.fromkeys(line for line, _ in _markers(HOTSPOT, source)))
 
 
 def suppressed_ranges(source: bytes, units: Sequence[CodeUnit]) -> tuple[tuple[int, int], ...]:
@@ -42,10 +33,7 @@ def suppressed_ranges(source: bytes, units: Sequence[CodeUnit]) -> tuple[tuple[i
     lines = source.split(b"\n")
     ranges: list[tuple[int, int]] = []
     region_start: int | None = None
-    line, counted = 1, 0  # line numbers counted on from the previous marker, not from the top
-    for match in _MARKER.finditer(source):
-        line += source.count(b"\n", counted, match.start())
-        counted = match.start()
+    for line, match in _markers(_MARKER, source):
         marker = match.group(1)
         if marker == b"ignore-start" and region_start is None:
             region_start = line
@@ -59,6 +47,18 @@ def suppressed_ranges(source: bytes, units: Sequence[CodeUnit]) -> tuple[tuple[i
     if region_start is not None:
         ranges.append((region_start, len(lines)))
     return tuple(sorted(set(ranges)))
+
+
+def _markers(pattern: re.Pattern[bytes], source: bytes) -> Iterator[tuple[int, re.Match[bytes]]]:
+    """Each match of ``pattern`` with its 1-based line, lines counted on from the previous
+    match rather than from the top (one pass over the file whatever the number of markers)."""
+    if b"dupfind:" not in source:
+        return
+    line, counted = 1, 0
+    for match in pattern.finditer(source):
+        line += source.count(b"\n", counted, match.start())
+        counted = match.start()
+        yield line, match
 
 
 def _innermost(units: Sequence[CodeUnit], line: int) -> CodeUnit | None:

@@ -17,6 +17,7 @@ import pytest
 
 import dupfind.group
 from dupfind.config import Config
+from dupfind.corpus import count
 from dupfind.executor import DaskMapper, ProcessPoolMapper, ordered_window, serial_map
 from dupfind.models import FileAnalysis, SkippedFile
 from dupfind.pipeline import (
@@ -139,10 +140,7 @@ def _analyses(root: Path, config: Config) -> tuple[list[FileAnalysis], Counter[i
     files = sorted(str(path) for path in root.rglob("*.py"))
     results = (analyse_file(path, config) for path in files)
     analyses = [result for result in results if isinstance(result, FileAnalysis)]
-    frequency: Counter[int] = Counter()
-    for analysis in analyses:
-        frequency.update(analysis.shingles)
-    return analyses, frequency
+    return analyses, count(analyses)
 
 
 class _Recording:

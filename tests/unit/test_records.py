@@ -31,7 +31,7 @@ def _bucketed(sources: dict[str, bytes], records: bool = False) -> list[set[str]
     units = eligible_units(files, CONFIG)
     return [
         {f"{files[units[i].file].path}::{units[i].unit.qualname}" for i in bucket}
-        for bucket in exact_buckets(files, units, records)
+        for bucket in exact_buckets(units, records)
     ]
 
 

@@ -120,8 +120,11 @@ def test_without_a_usable_cache_nothing_is_stored(tmp_path: Path) -> None:
     (tmp_path / "file").write_text("not a directory")
     cache = AnalysisCache(tmp_path / "file")
     assert cache.connection is None
-    record_sketches(cache, {b"a": _analysis(LOADER)})
+    notes = list(cache.notes)
+    record_sketches(cache, {b"a": _analysis(LOADER)})  # does nothing, and does not fail
     assert load_sketches(cache, [b"a"]) == {}
+    assert cache.notes == notes  # the unusable cache was reported once, when opened
+    assert (tmp_path / "file").read_text() == "not a directory"
 
 
 def test_a_unit_of_the_same_shape_is_a_certain_candidate_even_sharing_no_shingle() -> None:
