@@ -73,6 +73,18 @@ class History:
         return {os.path.join(self.root, name) for name in listed if name} - dirty
 
     @cached_property
+    def state(self) -> str:
+        """What the change-frequency rule's answers depend on besides file contents: the
+        repository, the commit checked out, what is staged or modified and the day the window
+        ends ("no repository" outside one). Part of a stored result's key (pipeline.py)."""
+        if self.root is None:
+            return "no repository"
+        head = self._git("rev-parse", "HEAD") or ""
+        index = self._git("status", "--porcelain", "-z", "--untracked-files=no") or ""
+        digest = hashlib.blake2b(index.encode("utf-8", "surrogateescape"), digest_size=8)
+        return f"{self.root} {head.strip()} {digest.hexdigest()} {_today()}"
+
+    @cached_property
     def since(self) -> str:
         """The window's start: ``days`` before the start of today (UTC), so every scan of a
         day counts the same commits."""
@@ -128,19 +140,6 @@ def _first_commit(root: Path | None, path: str) -> int | None:
     output = git_output(root, "log", "--diff-filter=A", "--follow", "--format=%ct", "--", path)
     lines = (output or "").split()
     return int(lines[-1]) if lines else None
-
-
-def repository_state(paths: Iterable[str], enabled: bool) -> str:
-    """What the change-frequency rule's answers depend on besides file contents: the
-    repository, the commit checked out, what is staged or modified (``tracked``) and the day
-    the window ends. Empty when history is not used."""
-    top = _toplevel(paths, enabled)
-    if not top:
-        return "no repository" if enabled else ""
-    head = git_output(Path(top), "rev-parse", "HEAD") or ""
-    index = git_output(Path(top), "status", "--porcelain", "-z", "--untracked-files=no") or ""
-    digest = hashlib.blake2b(index.encode("utf-8", "surrogateescape"), digest_size=8)
-    return f"{top} {head.strip()} {digest.hexdigest()} {_today()}"
 
 
 def _today() -> str:

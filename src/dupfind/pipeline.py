@@ -50,7 +50,7 @@ from dupfind.executor import (
 from dupfind.extract import extract, extract_commented
 from dupfind.fingerprint import shingles
 from dupfind.group import FoundGroup, build_groups
-from dupfind.history import MAX_QUERIES, History, open_history, repository_state
+from dupfind.history import MAX_QUERIES, History, open_history
 from dupfind.memo import Memo, content_key
 from dupfind.models import (
     CloneGroup,
@@ -269,13 +269,16 @@ def _unpacked(result: Packed) -> FileAnalysis:
 
 
 def _result_key(
-    paths: Sequence[str], config: Config, discovery: Discovery, keys: Mapping[str, bytes]
+    paths: Sequence[str],
+    config: Config,
+    discovery: Discovery,
+    keys: Mapping[str, bytes],
+    history: History,
 ) -> bytes:
-    """Everything a scan's result depends on: the code (``cache.code_identity``), the settings,
-    where it runs from, which files were found (and skipped) with their contents, and the git
-    state the change-frequency rule reads (``history.repository_state``). Equal keys, equal
-    results."""
-    state = repository_state(paths, config.history)
+    """Everything a scan's result depends on: its scope (the code, the settings, where it runs
+    from, the roots), which files were found (and skipped) with their contents, and the git
+    state the change-frequency rule reads (``History.state``). Equal keys, equal results."""
+    state = history.state if config.history else ""
     files = (keys.get(path) or b"unreadable " + path.encode("utf-8", "surrogateescape")
              for path in discovery.files)  # fmt: skip
     return content_key((_scope_key(paths, config), state, repr(discovery.skipped), *files))
@@ -290,15 +293,16 @@ def scan(paths: Sequence[str], config: Config, progress: Progress | None = None)
     cluster = cluster_for(config.executor, config.scheduler)
     watch = _Stopwatch()
     discovery = discover_files(paths, config)
+    history = _history(paths, config)  # one for the result's key and the rules
     watch.lap("discover")
     if not config.cache:
         with cluster as remote:
-            return _scan(paths, config, progress, discovery, watch, remote=remote)[0]
+            return _scan(paths, config, progress, discovery, watch, history, remote=remote)[0]
     cache = AnalysisCache.at(config.cache_dir)
     try:
         keyed = Keyed.of(discovery.files, config)
         keys = keyed.keys
-        key = _result_key(paths, config, discovery, keys)
+        key = _result_key(paths, config, discovery, keys, history)
         result = cache.load_result(key)
         if result is not None:
             cache.store((), len(discovery.files), 0, reused=keys.values())
@@ -306,7 +310,7 @@ def scan(paths: Sequence[str], config: Config, progress: Progress | None = None)
         else:
             with cluster as remote:
                 result, memos = _scan(
-                    paths, config, progress, discovery, watch, cache, keyed, remote
+                    paths, config, progress, discovery, watch, history, cache, keyed, remote
                 )
             result = _store(cache, key, result, memos, keyed)
         return replace(result, notes=(*cache.notes, *result.notes), timings=tuple(watch.laps))
@@ -348,6 +352,7 @@ def _scan(
     progress: Progress | None,
     discovery: Discovery,
     watch: _Stopwatch,
+    history: History,
     cache: AnalysisCache | None = None,
     keyed: Keyed | None = None,
     remote: DaskMapper | None = None,
@@ -378,7 +383,7 @@ def _scan(
     if keyed is not None:
         memos = replace(memos, corpus=select.corpus(frequency, counted))
     found, suppressed = _unsuppressed(found) if config.suppress else (found, 0)
-    context = Context(config, _domains(paths, config), _history(paths, config), counted)
+    context = Context(config, _domains(paths, config), history, counted)
     context.keyed, context.memo = keyed, memos.compared
     recommendations, notes = _classify(found, context)
     watch.lap("classify")
