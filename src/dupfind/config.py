@@ -228,12 +228,25 @@ def _unknown_key_hint(key: str) -> str:
     return f"unknown key.{hint} Valid keys: {', '.join(valid)}."
 
 
-def validate_option(key: str, value: object) -> object:
-    """Validate one CLI option value with the same rules as the config file."""
+def validate_option(key: str, value: object, source: str = "command line") -> object:
+    """Validate one option value (from the command line, or a tool call's argument) with the
+    same rules as the config file."""
+    name = key.replace("_", "-")
     try:
         return _VALIDATORS[key](value)
     except ValueError as exc:
-        raise ConfigError("--" + key.replace("_", "-"), str(exc), "command line") from None
+        raise ConfigError(
+            f"--{name}" if source == "command line" else name, str(exc), source
+        ) from None
+
+
+def whole_number(minimum: int, name: str, value: object, source: str) -> int:
+    """``value`` as a whole number at least ``minimum`` (the config file's rule for counts),
+    for an argument that is not a setting (``name`` as the caller spells it)."""
+    try:
+        return _int_at_least(minimum)(value)
+    except ValueError as exc:
+        raise ConfigError(name, str(exc), source) from None
 
 
 def find_pyproject(paths: Sequence[Path], ceilings: Sequence[Path] = ()) -> Path | None:

@@ -30,7 +30,7 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import TypeVar
+from typing import TypeVar, cast
 
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
@@ -41,11 +41,11 @@ from mcp.types import ToolAnnotations
 from typing_extensions import TypeAliasType, TypedDict
 
 from dupfind import __version__
-from dupfind.config import MACHINE_KEYS, Config, load_config
+from dupfind.config import MACHINE_KEYS, Config, load_config, validate_option, whole_number
 from dupfind.discover import display_path
 from dupfind.errors import ConfigError, DupfindError, OutsideRootError, UsageError
 from dupfind.pipeline import scan as run_scan
-from dupfind.report.json import document
+from dupfind.report.json import group_document
 from dupfind.report.similar import similar_document
 from dupfind.report.view import build_view
 from dupfind.similar import TargetSpec, find_similar, split_target
@@ -60,6 +60,7 @@ READ_ONLY = ToolAnnotations(
     read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False
 )
 # The server's own settings, whatever the scanned project's pyproject.toml says.
+TOOL_CALL = "tool call"  # where a bad argument came from, in its error
 SERVER_SETTINGS = {"follow_symlinks": False, "executor": "local", "scheduler": ""}
 MACHINE_SETTING = (
     "sets where dupfind keeps its cache or runs, which dupfind mcp never takes from the project "
@@ -137,25 +138,18 @@ def _tool(action: Callable[[], T]) -> T:
             raise ToolError(str(exc)) from None
 
 
-def _at_least(minimum: int, name: str, value: int) -> int:
-    if value < minimum:
-        raise UsageError(f"{name}: expected a whole number >= {minimum}, got {value}")
-    return value
-
-
 def _scan_answer(settings: Config, path: str, mode: str, max_groups: int) -> ScanAnswer:
-    limit = _at_least(0, "max_groups", max_groups)
-    data = document(build_view(run_scan([path], settings), mode=mode))
-    ordered = {group["id"]: group for group in data["groups"]}
-    groups = [ordered[key] for key in data["plan"]] if mode == "plan" else data["groups"]
+    limit = whole_number(0, "max_groups", max_groups, TOOL_CALL)
+    view = build_view(run_scan([path], settings), mode=mode)
+    groups = view.ordered()  # by size, or by priority for a plan
     return {
-        "files_scanned": data["files_scanned"],
-        "lines_scanned": data["lines_scanned"],
-        "duplicated_lines": data["duplicated_lines"],
-        "duplicated_percent": data["duplicated_percent"],
-        "groups": groups[:limit],
+        "files_scanned": view.files_scanned,
+        "lines_scanned": view.lines_scanned,
+        "duplicated_lines": view.duplicated_lines,
+        "duplicated_percent": view.duplicated_percent,
+        "groups": [group_document(group) for group in groups[:limit]],
         "groups_total": len(groups),
-        "notes": data["notes"],
+        "notes": list(view.notes),
     }
 
 
@@ -209,12 +203,10 @@ def _similar(
     where = roots.confine(path)
     threshold = None
     if min_similarity is not None:
-        threshold = Config.from_mapping(
-            {"min-similarity": min_similarity}, "similar"
-        ).min_similarity
+        threshold = cast(float, validate_option("min_similarity", min_similarity, TOOL_CALL))
     result = find_similar(
-        spec, [where], _settings(roots, where, cache_dir), top=_at_least(1, "top", top),
-        min_similarity=threshold, snippet=code,
+        spec, [where], _settings(roots, where, cache_dir),
+        top=whole_number(1, "top", top, TOOL_CALL), min_similarity=threshold, snippet=code,
     )  # fmt: skip
     return similar_document(result)
 

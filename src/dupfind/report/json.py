@@ -13,24 +13,31 @@ and the output is deterministic.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any, TextIO
 
 from dupfind import __version__
-from dupfind.report.view import ReportView
+from dupfind.report.view import GroupView, ReportView
 
 SCHEMA_VERSION = 2
 
 
 def document(view: ReportView) -> dict[str, Any]:
     """The JSON document of a view (also the base of other machine-readable formats)."""
-    data: dict[str, Any] = _plain(view)
-    for group in data["groups"]:
-        for member in group["members"]:
-            del member["code"]
+    data: dict[str, Any] = _plain(replace(view, groups=()))
+    data["groups"] = [group_document(group) for group in view.groups]
     data["plan"] = [view.groups[i].id for i in view.plan]
     data["scorecard"]["verdicts"] = dict(view.scorecard.verdicts)
     header = {"schema_version": SCHEMA_VERSION, "tool": {"name": "dupfind", "version": __version__}}
     return header | data
+
+
+def group_document(group: GroupView) -> dict[str, Any]:
+    """One group of the JSON document (members without their code, which only HTML shows)."""
+    data: dict[str, Any] = _plain(group)
+    for member in data["members"]:
+        del member["code"]
+    return data
 
 
 _SCALARS = frozenset({str, int, float, bool, type(None)})
