@@ -57,6 +57,7 @@ _SCHEMA = (
     "CREATE INDEX IF NOT EXISTS analyses_used ON analyses (used)",
 )
 MAX_AGE_DAYS = 30  # an analysis no scan used for this long is deleted
+CHUNK = 500  # keys per query (SQLite allows at least 999 parameters)
 TOUCH_SECONDS = 3600  # an analysis's last use is recorded to this precision
 LOCK_TIMEOUT = 30.0  # seconds to wait for another process's write before giving up
 KEPT_RUNS = 100  # hit-rate records
@@ -133,20 +134,27 @@ class AnalysisCache:
 
     def lookup(self, keys: Sequence[bytes]) -> dict[bytes, FileAnalysis]:
         """The cached analyses among ``keys`` (unreadable entries count as misses)."""
-        if self.connection is None or not keys:
-            return {}
-        found: dict[bytes, FileAnalysis] = {}
+        return dict(_unpickled(self.rows("analyses", keys) or ()))
+
+    def rows(
+        self, table: str, keys: Iterable[bytes], columns: str = "key, value"
+    ) -> list[tuple[bytes, ...]] | None:
+        """``columns`` of the rows of ``table`` whose key is among ``keys``, in chunks of
+        ``CHUNK`` keys per query (the one way rows are read by key); None, with a note, when
+        the cache cannot be read."""
+        if self.connection is None:
+            return None
+        wanted = list(keys)
+        found: list[tuple[bytes, ...]] = []
         try:
-            for start in range(0, len(keys), 500):
-                chunk = list(keys[start : start + 500])
+            for start in range(0, len(wanted), CHUNK):
+                chunk = wanted[start : start + CHUNK]
                 marks = ",".join("?" * len(chunk))
-                rows = self.connection.execute(
-                    f"SELECT key, value FROM analyses WHERE key IN ({marks})", chunk
-                ).fetchall()
-                found.update(_unpickled(rows))
+                query = f"SELECT {columns} FROM {table} WHERE key IN ({marks})"
+                found.extend(self.connection.execute(query, chunk).fetchall())
         except sqlite3.DatabaseError as exc:
-            self.notes.append(f"cache {self.path} could not be read ({exc}); not used")
-            return {}
+            self.notes.append(f"cache {self.path}: {table} could not be read ({exc})")
+            return None
         return found
 
     def store(
@@ -292,7 +300,7 @@ def pack(analysis: FileAnalysis) -> bytes:
     return pickle.dumps(analysis, protocol=5)
 
 
-def _unpickled(rows: Iterable[tuple[bytes, bytes]]) -> Iterable[tuple[bytes, FileAnalysis]]:
+def _unpickled(rows: Iterable[tuple[bytes, ...]]) -> Iterable[tuple[bytes, FileAnalysis]]:
     for key, value in rows:
         try:
             analysis = pickle.loads(value)

@@ -42,9 +42,8 @@ A cache that cannot be read or written never fails a command: the problem become
 
 from __future__ import annotations
 
-import sqlite3
 from array import array
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from typing import NamedTuple, TypeVar
 
@@ -55,7 +54,6 @@ from dupfind.models import FileAnalysis, UnitKind
 K = 32
 DIGEST = 16  # bytes of a unit's shape digest (fingerprint.digest)
 FORMAT = 1  # of the stored value; a row of another format counts as missing
-_WANTED = "CREATE TEMP TABLE IF NOT EXISTS wanted (key BLOB PRIMARY KEY)"
 T = TypeVar("T")
 
 
@@ -188,13 +186,10 @@ def record_sketches(
     """Store the sketches of the analyses (by cache key) that have none yet (taking those
     already ``made`` and encoded by the workers that analysed the files)."""
     made = made or {}
-
-    def stored(connection: sqlite3.Connection) -> set[bytes] | None:
-        return {bytes(key) for (key,) in _select(connection, analyses, "key")}
-
-    known = _safely(cache, stored, None) if analyses else None
-    if known is None:
+    stored = cache.rows("sketches", analyses, "key") if analyses else None
+    if stored is None:
         return
+    known = {bytes(key) for (key,) in stored}
     rows = [
         (key, made[key] if key in made else sketch_of(a).encode())
         for key, a in analyses.items()
@@ -208,44 +203,11 @@ def load_sketches(cache: AnalysisCache, keys: Iterable[bytes]) -> dict[bytes, Fi
     """The stored sketches among ``keys``; damaged rows are deleted (and so made again the
     next time their files' analyses pass through the map stage)."""
 
-    def load(connection: sqlite3.Connection) -> dict[bytes, FileSketch | None]:
-        return {
-            bytes(key): FileSketch.decode(bytes(value))
-            for key, value in _select(connection, keys, "key, value")
-        }
-
-    found: dict[bytes, FileSketch | None] = _safely(cache, load, {})
+    found = {
+        bytes(key): FileSketch.decode(bytes(value))
+        for key, value in cache.rows("sketches", keys) or ()
+    }
     damaged = [(key,) for key, sketch in found.items() if sketch is None]
     if damaged:
         cache.write(("DELETE FROM sketches WHERE key = ?", damaged))
     return {key: sketch for key, sketch in found.items() if sketch is not None}
-
-
-def _safely(cache: AnalysisCache, action: Callable[[sqlite3.Connection], T], default: T) -> T:
-    """``action`` on the cache's database (whose schema, cache.py's, has the sketches table);
-    a cache that cannot be used gives ``default`` and a note, never an error."""
-    if cache.connection is None:
-        return default
-    try:
-        return action(cache.connection)
-    except sqlite3.Error as exc:
-        cache.notes.append(f"cache {cache.path}: sketches could not be read ({exc})")
-        return default
-
-
-def _select(
-    connection: sqlite3.Connection, keys: Iterable[bytes], columns: str
-) -> list[tuple[bytes, ...]]:
-    """``columns`` of the sketches whose key is among ``keys``: the keys go to a temporary
-    table and are joined, so any number of them is one query."""
-    connection.execute(_WANTED)  # emptied after every use
-    try:
-        connection.execute("BEGIN")
-        connection.executemany("INSERT OR IGNORE INTO temp.wanted VALUES (?)", ((k,) for k in keys))
-        connection.execute("COMMIT")
-        query = f"SELECT {columns} FROM sketches JOIN temp.wanted USING (key)"
-        return list(connection.execute(query).fetchall())
-    finally:
-        if connection.in_transaction:
-            connection.execute("ROLLBACK")
-        connection.execute("DELETE FROM temp.wanted")
