@@ -10,8 +10,8 @@ Design (decided for issue 6, "search before writing"):
   file's own analysis (unlike the near-miss index of candidates.py, which picks each unit's
   *rarest* shingles by corpus frequency and so changes whenever any file changes), so it can
   be stored once per file.
-* **Where.** A ``sketches`` table in the analysis cache's SQLite file (cache.py owns its schema
-  and every write, ``AnalysisCache.write``), one row per file, keyed
+* **Where.** A ``sketches`` table in the analysis cache's SQLite file (cache.py owns its schema,
+  every write, ``AnalysisCache.write``, and every read by key, ``AnalysisCache.rows``), one row per file, keyed
   by the file's cache key (version, settings, path, content): written whenever the map stage
   has analysed files (``pipeline.cached_map``), so a normal ``dupfind scan`` warms it, and
   reused until the file changes. The value is a format number, five ``uint32`` arrays and the
