@@ -37,7 +37,7 @@ from typing import cast
 from dupfind import __version__
 from dupfind.config import Config
 from dupfind.corpus import Corpus
-from dupfind.memo import Memo
+from dupfind.memo import Memo, content_key
 from dupfind.models import Compared, FileAnalysis, ScanResult, SkippedFile
 from dupfind.parse import read_source
 
@@ -360,8 +360,4 @@ class Keyed:
 
 def cache_key(settings_key: str, path: str, data: bytes) -> bytes:
     """The cache key of one file's analysis."""
-    hasher = hashlib.blake2b(digest_size=20)
-    for part in (code_identity(), settings_key, path):
-        hasher.update(part.encode("utf-8", "surrogateescape") + b"\0")
-    hasher.update(data)
-    return hasher.digest()
+    return content_key((code_identity(), settings_key, path, data))

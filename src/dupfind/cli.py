@@ -360,9 +360,7 @@ def cache_info(cache_dir: CacheDir = None) -> None:
     """Where the cache is, its entries and size, and the last run's hit rate."""
     cache = AnalysisCache.at(cache_dir)
     info = cache.info()
-    cache.close()
-    for note in cache.notes:
-        typer.echo(f"dupfind: {note}", err=True)
+    _closed(cache, fatal=False)
     typer.echo(
         f"cache: {info.path}\nentries: {info.entries}\nsize: {info.size_bytes} bytes\n"
         f"last run: {info.last_hits} hits, {info.last_misses} misses "
@@ -375,12 +373,18 @@ def cache_clear(cache_dir: CacheDir = None) -> None:
     """Delete every cached result."""
     cache = AnalysisCache.at(cache_dir)
     removed = cache.clear()
-    cache.close()
-    if cache.connection is None:  # nothing could be opened, so nothing was cleared
-        for note in cache.notes:
-            typer.echo(f"dupfind: error: {note}", err=True)
-        raise typer.Exit(int(ExitCode.USAGE))
+    _closed(cache, fatal=cache.connection is None)  # nothing opened, so nothing cleared
     typer.echo(f"dupfind: removed {removed} cached file analyses from {cache.path}")
+
+
+def _closed(cache: AnalysisCache, fatal: bool) -> None:
+    """Close a cache command's cache and report its notes: as errors, exiting 2, if
+    ``fatal``."""
+    cache.close()
+    for note in cache.notes:
+        typer.echo(f"dupfind: {'error: ' if fatal else ''}{note}", err=True)
+    if fatal:
+        raise typer.Exit(int(ExitCode.USAGE))
 
 
 def main() -> None:

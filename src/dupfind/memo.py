@@ -45,5 +45,6 @@ def content_key(parts: Iterable[bytes | str | int]) -> bytes:
     hasher = hashlib.blake2b(digest_size=16)
     for part in parts:
         data = part if isinstance(part, bytes) else str(part).encode("utf-8", "surrogateescape")
-        hasher.update(len(data).to_bytes(4, "little") + data)
+        hasher.update(len(data).to_bytes(8, "little"))  # its length first: no copy of data
+        hasher.update(data)
     return hasher.digest()

@@ -11,14 +11,14 @@ Design (decided for issue 6, "search before writing"):
   *rarest* shingles by corpus frequency and so changes whenever any file changes), so it can
   be stored once per file.
 * **Where.** A ``sketches`` table in the analysis cache's SQLite file (cache.py owns its schema,
-  every write, ``AnalysisCache.write``, and every read by key, ``AnalysisCache.rows``), one row per file, keyed
-  by the file's cache key (version, settings, path, content): written whenever the map stage
-  has analysed files (``pipeline.cached_map``), so a normal ``dupfind scan`` warms it, and
-  reused until the file changes. The value is a format number, five ``uint32`` arrays and the
-  shape digests back to back (no pickle): 9 MB for the standard library's 67,000 units, read in
-  a few tens of milliseconds. Making them costs about 1.5 s of CPU for the standard library
-  (enclosing units are sketched from their parts, see ``sketch_of``), spent by the map's worker
-  processes beside each analysis (``pipeline.Packed``), not after the map.
+  every write, ``AnalysisCache.write``, and every read by key, ``AnalysisCache.rows``), one row
+  per file, keyed by the file's cache key (version, settings, path, content): written whenever
+  the map stage has analysed files (``pipeline.cached_map``), so a normal ``dupfind scan`` warms
+  it, and reused until the file changes. The value is a format number, five ``uint32`` arrays
+  and the shape digests back to back (no pickle): 9 MB for the standard library's 67,000 units,
+  read in a few tens of milliseconds. Making them costs about 1.5 s of CPU for the standard
+  library (enclosing units are sketched from their parts, see ``sketch_of``), spent by the map's
+  worker processes beside each analysis (``pipeline.Packed``), not after the map.
 * **Query.** For a target's full shingle set T, a unit's ``c = |sketch ∩ T|`` out of its
   ``k`` sketch values estimates the share of its ``n`` distinct shingles found in T, hence
   ``|U ∩ T| ≈ min(c·n/k, |T|)`` (exact when ``n ≤ K``) and the Jaccard similarity
