@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Annotated, TextIO
+from typing import Annotated, TextIO, TypeVar
 
 import typer
 from rich.console import Console
@@ -62,6 +62,8 @@ EXIT_CODES_HELP = (
     "Exit codes: 0 success; 1 actionable duplicates (dupfind check); "
     "2 usage, configuration or input error; 3 internal error."
 )
+
+R = TypeVar("R")
 
 app = typer.Typer(
     name="dupfind",
@@ -358,9 +360,7 @@ app.add_typer(cache_app, name="cache")
 @cache_app.command("info")
 def cache_info(cache_dir: CacheDir = None) -> None:
     """Where the cache is, its entries and size, and the last run's hit rate."""
-    cache = AnalysisCache.at(cache_dir)
-    info = cache.info()
-    _closed(cache, fatal=False)
+    info, _ = _on_cache(cache_dir, AnalysisCache.info, required=False)
     typer.echo(
         f"cache: {info.path}\nentries: {info.entries}\nsize: {info.size_bytes} bytes\n"
         f"last run: {info.last_hits} hits, {info.last_misses} misses "
@@ -371,20 +371,24 @@ def cache_info(cache_dir: CacheDir = None) -> None:
 @cache_app.command("clear")
 def cache_clear(cache_dir: CacheDir = None) -> None:
     """Delete every cached result."""
+    removed, where = _on_cache(cache_dir, AnalysisCache.clear, required=True)
+    typer.echo(f"dupfind: removed {removed} cached file analyses from {where}")
+
+
+def _on_cache(
+    cache_dir: str | None, action: Callable[[AnalysisCache], R], required: bool
+) -> tuple[R, Path]:
+    """``action`` on the cache and its file's path, its notes reported on stderr; a cache
+    that could not be opened ends a ``required`` action with exit 2 (nothing was done)."""
     cache = AnalysisCache.at(cache_dir)
-    removed = cache.clear()
-    _closed(cache, fatal=cache.connection is None)  # nothing opened, so nothing cleared
-    typer.echo(f"dupfind: removed {removed} cached file analyses from {cache.path}")
-
-
-def _closed(cache: AnalysisCache, fatal: bool) -> None:
-    """Close a cache command's cache and report its notes: as errors, exiting 2, if
-    ``fatal``."""
+    value = action(cache)
     cache.close()
+    failed = required and cache.connection is None
     for note in cache.notes:
-        typer.echo(f"dupfind: {'error: ' if fatal else ''}{note}", err=True)
-    if fatal:
+        typer.echo(f"dupfind: {'error: ' if failed else ''}{note}", err=True)
+    if failed:
         raise typer.Exit(int(ExitCode.USAGE))
+    return value, cache.path
 
 
 def main() -> None:
