@@ -8,8 +8,18 @@ statistics on up to ``EXACT_SPLIT_LIMIT`` members (bounded cost on families of h
 look-alike tests). Runs of statements come grouped already (candidates.py) and are scored
 member against first member.
 
+A unit that complete linkage leaves alone while it has edges (its original joined a family
+the copy is not similar enough to as a whole) is paired with its most similar neighbour of the
+same sort, if that edge is ``ORPHAN_MARGIN`` above the threshold: otherwise a 67% copy of a
+function with two 80% siblings is reported nowhere (held-out plants, 2026-11-27). The margin
+keeps out the weakest look-alikes, which made most of the extra groups at the threshold itself.
+
 Maximality: a group all of whose members lie inside members of another group (a method of a
-cloned class, a run inside a cloned function) is not reported again.
+cloned class, a run inside a cloned function) is not reported again, unless it is a group of
+units (not statement runs) more than ``NESTED_MARGIN`` more similar and under half as long: a
+method copied verbatim into an otherwise different class (98% against the classes' 51%), or
+the methods a forked class still shares unchanged, are findings of their own, not details of a
+weak class-level match. A run inside two similar functions stays a detail of theirs.
 
 A group's id is a BLAKE2b digest of its members' paths, qualified names and normalised content:
 stable across runs and line shifts, so baselines and SARIF fingerprints can rely on it.
@@ -37,6 +47,8 @@ if TYPE_CHECKING:
 
 EXACT_SPLIT_LIMIT = 12
 LINK_SAMPLE = EXACT_SPLIT_LIMIT
+NESTED_MARGIN = 0.25  # a nested unit group this much more similar than its container is kept
+ORPHAN_MARGIN = 0.1  # an orphan pairs with its best neighbour this far above the threshold
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,7 +203,10 @@ def build_groups(
         _add_edge(graph, first, second, scores(first, second), min_similarity)
     groups: list[FoundGroup] = []
     for component in nx.connected_components(graph):
-        for cluster in _clusters(graph, component, scores, min_similarity):
+        clusters = _clusters(graph, component, scores, min_similarity)
+        orphans = component.difference(*clusters)
+        clusters.extend(_orphan_pairs(graph, orphans, copies, min_similarity))
+        for cluster in clusters:
             group = _make_group([copies[i] for i in cluster], _pair_scores(cluster, scores))
             if group is not None and group.group.similarity_min >= min_similarity:
                 groups.append(group)
@@ -253,6 +268,35 @@ def _clusters(
             owner[node] = keep
         members[keep].extend(members.pop(other))
     return [sorted(cluster) for cluster in members.values() if len(cluster) > 1]
+
+
+def _orphan_pairs(
+    graph: nx.Graph[int],
+    orphans: Iterable[int],
+    copies: Sequence[_Copy],
+    threshold: float,
+) -> list[list[int]]:
+    """Each unit that complete linkage left alone, paired with its most similar neighbour
+    of the same sort (class with class, function with function) when that edge is
+    ``ORPHAN_MARGIN`` above the threshold: the neighbour joined a family the unit is not
+    similar enough to as a whole (``fuzz`` with its siblings ``idempotent`` and ``ufunc``;
+    its copy ``my_fuzz`` too far from ``ufunc``), and the copy would be reported nowhere."""
+    floor = threshold + ORPHAN_MARGIN
+    pairs: set[tuple[int, int]] = set()
+    for orphan in sorted(orphans):
+        is_class = copies[orphan].member.unit is UnitKind.CLASS
+        best = max(
+            (
+                (data["weight"], -other)
+                for other, data in graph.adj[orphan].items()
+                if data["weight"] >= floor
+                and (copies[other].member.unit is UnitKind.CLASS) == is_class
+            ),
+            default=None,
+        )
+        if best is not None:
+            pairs.add(ordered(orphan, -best[1]))
+    return [list(pair) for pair in sorted(pairs)]
 
 
 def _linked(
@@ -341,7 +385,10 @@ def _nested(
     groups: Sequence[CloneGroup],
 ) -> bool:
     """Every member lies inside a member of one other group: strictly larger, or the same
-    span found by an earlier (unit-level) group."""
+    span found by an earlier (unit-level) group; and that group is about as similar
+    (``NESTED_MARGIN``) or not twice as long (then it describes the same code)."""
+    blocks = any(member.unit is UnitKind.BLOCK for member in group.members)
+    floor = -1.0 if blocks else group.similarity_min - NESTED_MARGIN
     containers: set[int] | None = None
     for member in group.members:
         start, end = member.start_line, member.end_line
@@ -356,7 +403,16 @@ def _nested(
         containers = holders if containers is None else containers & holders
         if not containers:
             return False
-    return any(len(groups[other].members) >= 2 for other in containers or ())
+    size = _span_lines(group)
+    return any(
+        len(groups[other].members) >= 2
+        and (groups[other].similarity_min >= floor or 2 * size > _span_lines(groups[other]))
+        for other in containers or ()
+    )
+
+
+def _span_lines(group: CloneGroup) -> int:
+    return sum(member.end_line - member.start_line + 1 for member in group.members)
 
 
 def sort_groups(found: Sequence[FoundGroup]) -> list[FoundGroup]:

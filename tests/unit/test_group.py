@@ -1,0 +1,73 @@
+"""Grouping rules that the case corpus reaches only through whole scans: which neighbour a unit
+left alone by complete linkage is paired with, and when a nested group is kept."""
+
+from __future__ import annotations
+
+import networkx as nx
+
+from dupfind.group import ORPHAN_MARGIN, _Copy, _maximal, _orphan_pairs
+from dupfind.models import CloneGroup, CloneKind, Member, UnitKind
+
+THRESHOLD = 0.5
+
+
+def _copies(*kinds: UnitKind) -> list[_Copy]:
+    members = [
+        Member("m.py", 10 * i + 1, 10 * i + 8, f"u{i}", kind) for i, kind in enumerate(kinds)
+    ]
+    return [_Copy(member, None, (0, 0), b"s%d" % i, b"e%d" % i) for i, member in enumerate(members)]  # type: ignore[arg-type]
+
+
+def _graph(*edges: tuple[int, int, float]) -> nx.Graph[int]:
+    graph: nx.Graph[int] = nx.Graph()
+    for first, second, weight in edges:
+        graph.add_edge(first, second, weight=weight)
+    return graph
+
+
+def test_an_orphan_pairs_with_its_most_similar_neighbour_of_the_same_sort() -> None:
+    f, c = UnitKind.FUNCTION, UnitKind.CLASS
+    copies = _copies(f, f, f, c)
+    graph = _graph((0, 1, 0.66), (0, 2, 0.7), (0, 3, 0.95))
+    assert _orphan_pairs(graph, [0], copies, THRESHOLD) == [[0, 2]]
+
+
+def test_an_orphan_whose_edges_are_all_near_the_threshold_stays_alone() -> None:
+    copies = _copies(UnitKind.FUNCTION, UnitKind.FUNCTION)
+    just_under = THRESHOLD + ORPHAN_MARGIN - 0.01
+    assert _orphan_pairs(_graph((0, 1, just_under)), [0], copies, THRESHOLD) == []
+    assert _orphan_pairs(_graph((0, 1, just_under + 0.01)), [0], copies, THRESHOLD) == [[0, 1]]
+
+
+def test_two_orphans_that_are_each_others_best_make_one_pair() -> None:
+    copies = _copies(UnitKind.FUNCTION, UnitKind.FUNCTION, UnitKind.FUNCTION)
+    graph = _graph((0, 1, 0.8), (1, 2, 0.7))
+    assert _orphan_pairs(graph, [0, 1], copies, THRESHOLD) == [[0, 1]]
+
+
+def _found(members: list[tuple[int, int, UnitKind]], similarity: float) -> object:
+    from dupfind.group import FoundGroup
+
+    group = CloneGroup(
+        id=str(members),
+        kind=CloneKind.NEAR_MISS,
+        similarity_min=similarity,
+        similarity_mean=similarity,
+        members=tuple(
+            Member(f"f{i}.py", start, end, f"q{start}", kind)
+            for i, (start, end, kind) in enumerate(members)
+        ),
+    )
+    return FoundGroup(group, ())
+
+
+def test_a_nested_unit_group_is_kept_only_when_far_more_similar_and_small() -> None:
+    c, f, b = UnitKind.CLASS, UnitKind.FUNCTION, UnitKind.BLOCK
+    outer = _found([(1, 100, c), (1, 100, c)], 0.55)
+    small_exact = _found([(10, 18, f), (10, 18, f)], 1.0)
+    small_close = _found([(20, 28, f), (20, 28, f)], 0.75)
+    large_exact = _found([(40, 95, f), (40, 95, f)], 1.0)  # over half of outer
+    small_block = _found([(30, 38, b), (30, 38, b)], 1.0)
+    found = [outer, small_exact, small_close, large_exact, small_block]
+    kept = _maximal(found)  # type: ignore[arg-type]
+    assert kept == [outer, small_exact]
