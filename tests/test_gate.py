@@ -82,6 +82,20 @@ def test_baseline_survives_shifts_reformatting_and_unrelated_edits(repo: Path) -
     assert "1 baselined" in result.stderr
 
 
+def test_a_group_whose_id_changed_is_accepted_by_the_entry_with_its_members(repo: Path) -> None:
+    invoke("baseline", "write", "app")
+    path = repo / ".dupfind-baseline.json"
+    baseline = json.loads(path.read_text(encoding="utf-8"))
+    for entry in baseline["groups"]:  # as an older dupfind, normalising less, wrote them
+        entry["id"] = "0" * 16
+    path.write_text(json.dumps(baseline), encoding="utf-8")
+    result = invoke("check", "app", "--baseline", str(path))
+    assert result.exit_code == 0, result.output
+    assert "1 baselined, 0 fixed" in result.stderr
+    assert invoke("baseline", "prune", "app").exit_code == 0
+    assert len(json.loads(path.read_text(encoding="utf-8"))["groups"]) == 1
+
+
 def test_a_new_copy_fails_and_the_old_group_is_fixed_then_pruned(repo: Path) -> None:
     invoke("baseline", "write", "app")
     (repo / "app" / "third.py").write_text(LOADER, encoding="utf-8")

@@ -102,6 +102,28 @@ def test_comments_and_layout_keep_the_exact_form(
     assert _arrays(sample) == _arrays(variant)
 
 
+def _swap_quotes(source: str, chosen: list[bool]) -> str:
+    """``source`` with the chosen single-line string literals re-quoted (' for ", " for ')."""
+    out, seen = [], 0
+    for token in tokenize.generate_tokens(io.StringIO(source).readline):
+        text = token.string
+        if token.type == tokenize.STRING and "\n" not in text and "\\" not in text:
+            start = len(text) - len(text.lstrip("rbufRBUF"))
+            quote, body = text[start], text[start + 1 : -1]
+            other = "'" if quote == '"' else '"'
+            if other not in body and chosen[seen % len(chosen)]:
+                text = text[:start] + other + body + other
+            seen += 1
+        out.append((token.type, text))
+    return tokenize.untokenize(out)
+
+
+@SETTINGS
+@given(sample=st.sampled_from(SAMPLES), chosen=st.lists(st.booleans(), min_size=1, max_size=8))
+def test_quote_style_keeps_the_exact_form(sample: str, chosen: list[bool]) -> None:
+    assert _arrays(sample) == _arrays(_swap_quotes(sample, chosen))
+
+
 codes = st.lists(st.integers(min_value=2, max_value=12), max_size=60)
 
 

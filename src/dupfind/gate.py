@@ -6,9 +6,10 @@ mode.
   never fails a run.
 * A **baseline** (``.dupfind-baseline.json``) records group ids. The id hashes each member's
   path, qualified name and normalised (Type-2) content, so it survives line shifts, unrelated
-  edits elsewhere in the file and reformatting; a group that grows a member gets a new id and
-  counts as new. Baseline entries no longer found are reported as fixed (``baseline prune``
-  drops them).
+  edits elsewhere in the file and reformatting. A group whose id changed (an edit inside a
+  member, or a dupfind upgrade that normalises more) is still accepted by the entry with
+  exactly its members (path and qualified name); a group that grows a member counts as new.
+  Baseline entries no longer found are reported as fixed (``baseline prune`` drops them).
 * **Changed-code mode** (``--diff BASE``) keeps groups with a member touching lines changed
   since ``BASE`` (``git diff -U0 BASE``, plus untracked files), while still comparing against
   the whole tree, so a changed file that copies unchanged code elsewhere is caught.
@@ -21,7 +22,7 @@ import os
 import re
 import subprocess
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -39,6 +40,15 @@ class Baseline:
     """Accepted groups: id → a readable description (members), kept for humans reading diffs."""
 
     entries: dict[str, dict[str, object]]
+    by_members: dict[frozenset[str], str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        index: dict[frozenset[str], str] = {}
+        for key, entry in sorted(self.entries.items()):
+            members = entry.get("members")
+            if isinstance(members, list):
+                index.setdefault(frozenset(str(m) for m in members), key)
+        object.__setattr__(self, "by_members", index)
 
     @classmethod
     def read(cls, path: Path) -> Baseline:
@@ -67,16 +77,28 @@ class Baseline:
         path.write_text(json.dumps(document, indent=2, sort_keys=True) + "\n", encoding="utf-8")
 
     def pruned(self, current: Iterable[CloneGroup]) -> Baseline:
-        alive = {g.id for g in current}
+        alive = {self.match(g) for g in current}
         return Baseline({k: v for k, v in self.entries.items() if k in alive})
+
+    def match(self, group: CloneGroup) -> str | None:
+        """The entry that accepts ``group``: the one with its id or, when the id changed
+        (a dupfind upgrade that normalises more, or an edit inside a member), the one with
+        exactly its members (path and qualified name)."""
+        if group.id in self.entries:
+            return group.id
+        return self.by_members.get(frozenset(_member_keys(group)))
 
 
 def _describe(group: CloneGroup) -> dict[str, object]:
     return {
         "id": group.id,
         "kind": group.kind.value,
-        "members": [f"{m.path}::{m.qualname}" for m in group.members],
+        "members": _member_keys(group),
     }
+
+
+def _member_keys(group: CloneGroup) -> list[str]:
+    return [f"{m.path}::{m.qualname}" for m in group.members]
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,10 +122,13 @@ def evaluate(
     """Apply the gate's rules to a scan."""
     failing_verdicts = FAIL_ON[fail_on]
     shown, failing, baselined = [], [], 0
+    accepted: set[str] = set()
     for index, (group, advice) in enumerate(
         zip(result.groups, _recommendations(result), strict=True)
     ):
-        if baseline is not None and group.id in baseline.entries:
+        entry = baseline.match(group) if baseline is not None else None
+        if entry is not None:
+            accepted.add(entry)
             baselined += 1
             continue
         if changed is not None and not _touches(group, changed):
@@ -111,8 +136,7 @@ def evaluate(
         shown.append(index)
         if advice.verdict in failing_verdicts:
             failing.append(index)
-    current = {g.id for g in result.groups}
-    fixed = tuple(sorted(k for k in (baseline.entries if baseline else {}) if k not in current))
+    fixed = tuple(sorted(k for k in (baseline.entries if baseline else {}) if k not in accepted))
     exceeded = max_duplication is not None and result.stats.duplicated_percent > max_duplication
     return GateResult(tuple(shown), tuple(failing), baselined, fixed, exceeded)
 

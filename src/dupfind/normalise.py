@@ -2,7 +2,10 @@
 
 * ``exact`` (Type-1): every token kept; identifier and literal text hashed (CRC-32, stable across
   processes, with the top bit set so it never meets a grammar id). Layout, comments and
-  docstrings are not tokens, so they never change it.
+  docstrings are not tokens, so they never change it; nor do the two layout choices a
+  formatter makes inside the tokens: a string's quotes (``'x'`` is hashed as ``"x"``) and the
+  "magic" trailing comma before a closing bracket (left out wherever it changes nothing:
+  not in ``(x,)`` or ``a[x,]``).
 * ``shape`` (Type-2): identifiers become one code, strings one code, numbers one code; keywords,
   operators and brackets keep their grammar id. Consistent (or inconsistent) renaming and
   literal edits never change it.
@@ -30,7 +33,7 @@ INDENT = 0xE000
 DEDENT = 0xE001
 _UTF32 = "utf-32-le" if sys.byteorder == "little" else "utf-32-be"
 
-_OTHER, _SKIP, _IDENT, _STRING, _NUMBER = range(5)
+_OTHER, _SKIP, _IDENT, _STRING, _NUMBER, _COMMA = range(6)
 
 
 @lru_cache(maxsize=1)
@@ -63,7 +66,52 @@ def _categories() -> tuple[int, ...]:
         table[kind] = _STRING
     for kind in ids_of("integer", "float"):
         table[kind] = _NUMBER
+    for kind in ids_of(","):
+        table[kind] = _COMMA
     return tuple(table)
+
+
+@lru_cache(maxsize=1)
+def _trailing_kinds() -> tuple[frozenset[int], frozenset[int], frozenset[int], frozenset[int]]:
+    """Closing brackets; comments; the brackets whose trailing comma is only layout (a
+    formatter's "magic trailing comma"); and tuples, where it is layout only with two or more
+    elements (``(x,)`` is a tuple, ``(x)`` is not). Never in a subscript: ``a[x,]`` indexes
+    with a tuple."""
+    layout_only = ids_of(
+        "argument_list", "parameters", "list", "set", "dictionary", "import_from_statement",
+        "list_pattern", "dict_pattern", "class_pattern", "type_parameter", "with_clause",
+    )  # fmt: skip
+    return ids_of(")", "]", "}"), ids_of("comment"), layout_only, ids_of("tuple")
+
+
+def _is_trailing_comma(comma: tree_sitter.Node) -> bool:
+    """A comma right before its bracket closes, where leaving it out changes nothing."""
+    closers, comments, layout_only, tuples = _trailing_kinds()
+    after = comma.next_sibling
+    while after is not None and after.kind_id in comments:
+        after = after.next_sibling
+    if after is None or after.kind_id not in closers:
+        return False
+    parent = comma.parent
+    if parent is None:
+        return False
+    kind = parent.kind_id
+    return kind in layout_only or (kind in tuples and parent.named_child_count > 1)
+
+
+def string_key(text: bytes) -> bytes:
+    """A string literal's text with its quotes made double: ``'x'`` and ``"x"`` (and their
+    triple-quoted forms) are the same literal written in two layouts. Prefix letters are
+    kept, lower-cased."""
+    start = 0
+    while start < len(text) and text[start] not in b"'\"":
+        start += 1
+    prefix = text[:start].lower()
+    if text[start : start + 1] != b"'":
+        return prefix + text[start:]
+    width = 3 if text[start : start + 3] == b"'''" and len(text) - start >= 6 else 1
+    body = text[start + width : len(text) - width]
+    return prefix + b'"' * width + body + b'"' * width
 
 
 @lru_cache(maxsize=1)
@@ -123,7 +171,7 @@ class TokenSink:
                 anchor(code if cursor.field_name == "attribute" else ident_code)
                 offsets(current.byte_range)
             elif category == _STRING:
-                exact(crc(current.text) | HIGH_BIT)  # type: ignore[arg-type]
+                exact(crc(string_key(current.text or b"")) | HIGH_BIT)
                 shape(string_code)
                 anchor(string_code)
                 offsets(current.byte_range)
@@ -131,6 +179,11 @@ class TokenSink:
                 exact(crc(current.text) | HIGH_BIT)  # type: ignore[arg-type]
                 shape(number_code)
                 anchor(number_code)
+                offsets(current.byte_range)
+            elif category == _COMMA and not _is_trailing_comma(current):
+                exact(kind)
+                shape(kind)
+                anchor(kind)
                 offsets(current.byte_range)
             while not cursor.goto_next_sibling():
                 if not cursor.goto_parent():
