@@ -152,6 +152,7 @@ class TokenSink:
         ident_code, string_code, number_code = self.codes
         exact, shape, crc = self.exact.append, self.shape.append, zlib.crc32
         anchor, offsets = self.anchor.append, self.offsets.extend
+        closers, comments = _trailing_kinds()[:2]
         cursor = node.walk()
         while True:
             current: tree_sitter.Node = cursor.node  # type: ignore[assignment]
@@ -171,7 +172,8 @@ class TokenSink:
                 anchor(code if cursor.field_name == "attribute" else ident_code)
                 offsets(current.byte_range)
             elif category == _STRING:
-                exact(crc(string_key(current.text or b"")) | HIGH_BIT)
+                text = current.text or b""
+                exact(crc(text if text[:1] == b'"' else string_key(text)) | HIGH_BIT)
                 shape(string_code)
                 anchor(string_code)
                 offsets(current.byte_range)
@@ -180,7 +182,11 @@ class TokenSink:
                 shape(number_code)
                 anchor(number_code)
                 offsets(current.byte_range)
-            elif category == _COMMA and not _is_trailing_comma(current):
+            elif category == _COMMA and not (
+                (after := current.next_sibling) is not None
+                and (after.kind_id in closers or after.kind_id in comments)
+                and _is_trailing_comma(current)
+            ):
                 exact(kind)
                 shape(kind)
                 anchor(kind)
