@@ -118,12 +118,17 @@ def select_shingles(
         unshared = {s for s in pool if (count := frequency[s]) == 1 or count > COMMON}
     else:
         unshared = {s for s, count in frequency.items() if count == 1 or count > COMMON}
+    copies = Counter(ref.unit.exact_digest for ref in todo)
+    copies = Counter(
+        ref.unit.exact_digest for ref in units if copies[ref.unit.exact_digest]
+    )  # how many exact copies each unit to select has (counted over every unit)
     return [
-        _selected(files[ref.file].shingles, ref.unit, unshared, frequency)
+        _selected(files[ref.file].shingles, ref.unit, unshared, frequency,
+                  copies[ref.unit.exact_digest])
         if selection is None
         else selection
         for ref, selection in zip(units, known, strict=True)
-    ]
+    ]  # fmt: skip
 
 
 def is_record(unit: CodeUnit) -> bool:
@@ -162,13 +167,24 @@ def _window(files: Sequence[FileAnalysis], ref: UnitRef) -> set[int]:
 
 
 def _selected(
-    shingles: array[int], unit: CodeUnit, unshared: set[int], frequency: Counter[int]
+    shingles: array[int],
+    unit: CodeUnit,
+    unshared: set[int],
+    frequency: Counter[int],
+    copies: int = 1,
 ) -> list[int]:
     """The unit's ``SELECTED`` rarest shingles among those occurring at least twice (ties
-    broken by value). Set algebra and sorts with a C key: no Python loop per token."""
+    broken by value). Set algebra and sorts with a C key: no Python loop per token.
+
+    A unit with exact copies (``copies`` of it, itself included) selects among shingles that
+    occur more often than that: its rarest would otherwise be the ones only its own copies
+    share, and it would lose every near-miss relative to them (exact copies meet in
+    ``exact_buckets`` anyway)."""
     if unit.tokens > MAX_NEAR_MISS_TOKENS:
         return []
     selectable = window(shingles, unit.tok_start, unit.tok_end) - unshared
+    if copies > 1:
+        selectable = {s for s in selectable if frequency[s] > copies}
     keep = min(MAX_SELECTED, SELECTED + unit.tokens // SELECTED_PER_TOKENS)
     return sorted(sorted(selectable), key=frequency.__getitem__)[:keep]
 

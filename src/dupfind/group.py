@@ -21,6 +21,13 @@ method copied verbatim into an otherwise different class (98% against the classe
 the methods a forked class still shares unchanged, are findings of their own, not details of a
 weak class-level match. A run inside two similar functions stays a detail of theirs.
 
+Cores: a family below the consolidate threshold (a copy's original among its 55%
+look-alikes) also yields, as groups of their own, its subsets that are exact or renamed copies
+of each other (one shape, and at least that similar): an exact copy of one member is a copy to
+remove, and a CI gate failing on consolidate must see it, not only the family's "extract a
+shared abstraction". Near-miss subsets are not cores: at the consolidate threshold they
+multiplied groups by a fifth on the stdlib.
+
 A group's id is a BLAKE2b digest of its members' paths, qualified names and normalised content:
 stable across runs and line shifts, so baselines and SARIF fingerprints can rely on it.
 """
@@ -187,9 +194,11 @@ def build_groups(
     min_similarity: float,
     mapper: Mapper = serial_map,
     memo: Memo[float] | None = None,
+    consolidate: float | None = None,
 ) -> list[FoundGroup]:
     """All maximal clone groups, sorted by duplicated lines (largest first). The candidate
-    edges are scored through ``mapper`` (executor.py), unless ``memo`` knows them."""
+    edges are scored through ``mapper`` (executor.py), unless ``memo`` knows them. With
+    ``consolidate``, a family below it also yields its cores at or above it (``_cores``)."""
     memo = memo if memo is not None else Memo()
     copies = [_unit_copy(files, ref) for ref in units]
     scores = _Scores(copies, min_similarity, memo)
@@ -202,6 +211,7 @@ def build_groups(
     for first, second in edges:
         _add_edge(graph, first, second, scores(first, second), min_similarity)
     groups: list[FoundGroup] = []
+    cores: list[tuple[FoundGroup, FoundGroup]] = []  # (family, one of its cores)
     for component in nx.connected_components(graph):
         clusters = _clusters(graph, component, scores, min_similarity)
         orphans = component.difference(*clusters)
@@ -210,8 +220,33 @@ def build_groups(
             group = _make_group([copies[i] for i in cluster], _pair_scores(cluster, scores))
             if group is not None and group.group.similarity_min >= min_similarity:
                 groups.append(group)
+                if consolidate is not None and group.group.similarity_min < consolidate:
+                    found = _cores(cluster, scores, consolidate, copies)
+                    cores.extend((group, core) for core in found)
     groups.extend(_run_groups(files, runs, min_similarity, mapper, memo))
-    return sort_groups(_maximal(groups))
+    kept = _maximal(groups)
+    families = {id(group) for group in kept}
+    return sort_groups(kept + [core for family, core in cores if id(family) in families])
+
+
+def _cores(
+    cluster: list[int],
+    scores: Callable[[int, int], float],
+    consolidate: float,
+    copies: Sequence[_Copy],
+) -> list[FoundGroup]:
+    """The exact or renamed copies among a family's members (same shape), as groups of their
+    own when at least ``consolidate`` similar (module docstring)."""
+    shapes: dict[bytes, list[int]] = defaultdict(list)
+    for index in cluster:
+        shapes[copies[index].shape_digest].append(index)
+    found = []
+    for core in shapes.values():
+        if 2 <= len(core) < len(cluster):
+            group = _make_group([copies[i] for i in core], _pair_scores(core, scores))
+            if group is not None and group.group.similarity_min >= consolidate:
+                found.append(group)
+    return found
 
 
 def _bucket_pairs(bucket: Sequence[int], copies: Sequence[_Copy]) -> list[tuple[int, int]]:

@@ -518,8 +518,9 @@ def find_groups(
     runs = statement_runs(analyses)
     watch.lap("candidates: statement runs")
     groups = build_groups(
-        analyses, units, buckets, pairs, runs, config.min_similarity, mapper, memo
-    )
+        analyses, units, buckets, pairs, runs, config.min_similarity, mapper, memo,
+        config.consolidate_similarity,
+    )  # fmt: skip
     watch.lap("score and group")
     return groups
 

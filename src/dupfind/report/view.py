@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -224,6 +225,27 @@ def _directories(result: ScanResult, base: Path | None) -> tuple[DirectoryView, 
     )
 
 
+def _total_saved(groups: Sequence[GroupView]) -> int:
+    """Lines saved if every item is applied, each copy counted once: groups overlap (a
+    family and its exact core, a class and a method copied verbatim into it, a copy paired
+    with a member of a family), so, in priority order, a group counts only the share of its
+    saving that comes from copies no earlier group already removes."""
+    removed: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    total = 0
+    for group in sorted(groups, key=lambda g: -g.priority):
+        others = [m for i, m in enumerate(group.members) if i != group.canonical]
+        lines = sum(m.lines for m in others)
+        fresh = sum(m.lines for m in others if not _inside(m, removed[m.path]))
+        total += group.lines_saved * fresh // lines if lines else 0
+        for member in others:
+            removed[member.path].append((member.start_line, member.end_line))
+    return total
+
+
+def _inside(member: MemberView, spans: list[tuple[int, int]]) -> bool:
+    return any(start <= member.start_line and member.end_line <= end for start, end in spans)
+
+
 def _scorecard(result: ScanResult, groups: tuple[GroupView, ...]) -> Scorecard:
     stats = result.stats
     verdicts = Counter(g.verdict for g in groups)
@@ -232,7 +254,7 @@ def _scorecard(result: ScanResult, groups: tuple[GroupView, ...]) -> Scorecard:
         lines_scanned=stats.lines_scanned,
         duplicated_lines=stats.duplicated_lines,
         duplicated_percent=round(stats.duplicated_percent, 2),
-        lines_saved=sum(g.lines_saved for g in groups),
+        lines_saved=_total_saved(groups),
         groups=len(groups),
         verdicts=tuple((v.value, verdicts[v.value]) for v in Verdict),
         leftovers=len(result.leftovers),
