@@ -3,6 +3,13 @@
 tree-sitter-python parses Python 2 and every Python 3 syntax whatever the host interpreter is,
 and never raises: a syntax error becomes ERROR/MISSING nodes. Such files are reported as partly
 parsed (the units containing errors are dropped by extract.py, the rest of the file is kept).
+
+Recovery: the grammar's error recovery can wrap a whole file in one ERROR node for one odd but
+valid construct (the standard library's test_compile.py dedents inside parentheses, and lost
+all 200 of its functions). So the definition around the first error is blanked (every byte but
+newlines becomes a space, and its first line ``pass``: offsets and line numbers are unchanged)
+and the file parsed again, widening to the enclosing definition while the error stays, up to
+``MAX_RECOVERIES`` times; the recovered tree is used only if it has no error left.
 Text is decoded as PEP 263 says: a UTF-8 BOM or a coding cookie in the first two lines, else
 UTF-8; non-UTF-8 sources are re-encoded to UTF-8 for the parser (line numbers are unchanged).
 """
@@ -101,16 +108,88 @@ def parse_source(path: str, data: bytes) -> ParsedSource | SkippedFile:
     if isinstance(source, SkippedFile):
         return source
     tree = _parser().parse(source)
-    problem = None
-    if tree.root_node.has_error:
-        line = _first_error_line(tree.root_node)
-        problem = SkippedFile(
-            path,
-            "syntax error; the code containing it was not analysed",
-            line,
-            partial=True,
+    if not tree.root_node.has_error:
+        return ParsedSource(source, tree, None)
+    line = _first_error_line(tree.root_node)
+    recovered = _recover(source, line)
+    reason = "syntax error; the code containing it was not analysed"
+    if recovered is not None:
+        tree, count = recovered
+        reason = (
+            "syntax error; the definition containing it was not analysed"
+            if count == 1
+            else f"syntax errors; the {count} definitions containing them were not analysed"
         )
-    return ParsedSource(source, tree, problem)
+    return ParsedSource(source, tree, SkippedFile(path, reason, line, partial=True))
+
+
+MAX_RECOVERIES = 8
+_DEFINITION = re.compile(rb"[ \t]*(?:async[ \t]+def|def|class)[ \t]")
+
+
+def _recover(source: bytes, line: int) -> tuple[tree_sitter.Tree, int] | None:
+    """A tree of ``source`` with the definitions around its syntax errors blanked, and how
+    many were; None if blanking definitions does not remove every error (module docstring).
+    (The reason names no line span: ``similar`` reports a snippet's lines shifted.)"""
+    lines = source.split(b"\n")
+    spans: list[tuple[int, int]] = []
+    for _ in range(MAX_RECOVERIES):
+        span = _enclosing_definition(lines, line)
+        if span is None:
+            return None
+        spans = [s for s in spans if not (span[0] <= s[0] and s[1] <= span[1])] + [span]
+        _blank(lines, span)
+        tree = _parser().parse(b"\n".join(lines))
+        if not tree.root_node.has_error:
+            return tree, len(spans)
+        line = _first_error_line(tree.root_node)
+    return None
+
+
+def _indent(text: bytes) -> int:
+    return len(text) - len(text.lstrip(b" \t"))
+
+
+def _enclosing_definition(lines: list[bytes], line: int) -> tuple[int, int] | None:
+    """The 1-based first and last lines of the nearest ``def``/``class`` above ``line``
+    (or on it) that is less indented than ``line`` (decorators included; its end is the line
+    before the next code line indented no deeper than it)."""
+    index = min(line, len(lines)) - 1
+    limit = _indent(lines[index]) if lines[index].strip() else 1 << 30
+    start = next(
+        (i for i in range(index, -1, -1)
+         if _DEFINITION.match(lines[i]) and (_indent(lines[i]) < limit or i == index)),
+        None,
+    )  # fmt: skip
+    if start is None:
+        return None
+    depth = _indent(lines[start])
+    while start > 0 and lines[start - 1].lstrip().startswith(b"@"):
+        start -= 1
+    end = start + 1
+    while end < len(lines) and (
+        not lines[end].strip()
+        or lines[end].lstrip().startswith(b"#")
+        or _indent(lines[end]) > depth
+        or end <= index
+    ):
+        end += 1
+    while end - 1 > max(start, index) and not lines[end - 1].strip():
+        end -= 1  # trailing blank lines belong to no definition
+    return start + 1, end
+
+
+def _blank(lines: list[bytes], span: tuple[int, int]) -> None:
+    """Spaces in place of every byte of lines ``span`` (1-based, inclusive) but carriage
+    returns, and ``pass`` on its ``def``/``class`` line at that line's indentation, so the
+    enclosing body keeps a statement."""
+    first, last = span
+    header = next(i for i in range(first - 1, last) if _DEFINITION.match(lines[i]))
+    original = lines[header]
+    for index in range(first - 1, last):
+        lines[index] = re.sub(rb"[^\r]", b" ", lines[index])
+    depth = _indent(original)
+    lines[header] = original[:depth] + b"pass" + lines[header][depth + 4 :]
 
 
 def _first_error_line(root: tree_sitter.Node) -> int:

@@ -70,3 +70,39 @@ def test_python2_and_modern_syntax_parse_cleanly() -> None:
         result = parse_source("a.py", source)
         assert isinstance(result, ParsedSource)
         assert result.problem is None
+
+
+ODD = "    def odd(self):\n        def f():\n            (bar.\n        baz)\n        return f\n"
+
+
+def _units(source: str) -> tuple[list[str], SkippedFile | None]:
+    from dupfind.config import Config
+    from dupfind.extract import extract
+
+    parsed = parse_source("m.py", source.encode())
+    assert isinstance(parsed, ParsedSource)
+    return [u.qualname for u in extract(parsed.tree, Config()).units], parsed.problem
+
+
+def test_an_unparsable_definition_is_blanked_and_the_rest_of_the_file_kept() -> None:
+    source = (
+        "class A:\n" + ODD + "\n    @property\n    def kept(self):\n        return 1\n\n\n"
+        "def after(x):\n    return x + 1\n"
+    )
+    units, problem = _units(source)
+    assert units == ["A.kept", "A", "after"]
+    assert problem is not None and problem.partial and problem.line == 4
+    assert problem.reason == "syntax error; the definition containing it was not analysed"
+
+
+def test_each_unparsable_definition_is_blanked_and_listed() -> None:
+    tabbed = ODD.replace("    ", "\t")
+    source = "class A:\n" + ODD + "\n\nclass B:\n" + tabbed + "\tdef kept(self):\n\t\treturn 2\n"
+    units, problem = _units(source)
+    assert units == ["B.kept", "B"]  # A's only method was blanked: A is a stub
+    assert problem is not None and "the 2 definitions containing them were" in problem.reason
+
+
+def test_an_error_outside_any_definition_is_not_blanked() -> None:
+    _, problem = _units("x = (1,\n\ndef f():\n    return 1\n")
+    assert problem is not None and problem.reason.startswith("syntax error; the code containing")
