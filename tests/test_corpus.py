@@ -76,6 +76,29 @@ def test_an_updated_corpus_equals_a_fresh_one(changes: dict[str, int | None]) ->
     assert [list(s) for s in reused] == [list(s) for s in select_shingles(new, units, fresh)]
 
 
+def test_selections_are_not_reused_once_an_exact_copy_is_renamed() -> None:
+    """A renamed local changes a unit's exact tokens, not its shingles: no count changes, but
+    the other copy's selection (made above its copy count) must be made afresh."""
+    family = FIXTURES / "cases" / "family_member_copy" / "settings"
+    copy, relatives = (family / "workers.py").read_bytes(), (family / "loaders.py").read_bytes()
+    fillers = {f"f{i}.py": b"def f%d(x):\n    return x + %d\n" % (i, i) for i in range(10)}
+    before = {"a.py": copy, "b.py": copy, "c.py": relatives, **fillers}
+    after = before | {"b.py": copy.replace(b"handle", b"fh")}
+    old = [_analysis(path, source) for path, source in sorted(before.items())]
+    old_keys = {a.path: _key(a, before[a.path]) for a in old}
+    select = Selector(keys=old_keys)
+    select(old, eligible_units(old, CONFIG), count(old))
+    previous = select.corpus(count(old), references(old))
+    new = [_analysis(path, source) for path, source in sorted(after.items())]
+    keys = {a.path: _key(a, after[a.path]) for a in new}
+    stored = {old_keys[a.path]: a for a in old}
+    updated = update(previous, new, keys, lambda wanted: {k: stored[k] for k in wanted})
+    assert updated is not None and not updated.sensitive
+    units = eligible_units(new, CONFIG)
+    reused = Selector(previous, updated.sensitive, keys)(new, units, updated.frequency)
+    assert [list(s) for s in reused] == [list(s) for s in select_shingles(new, units, count(new))]
+
+
 def test_a_corpus_survives_pickling_as_arrays() -> None:
     import pickle
 

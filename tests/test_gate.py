@@ -96,6 +96,44 @@ def test_a_group_whose_id_changed_is_accepted_by_the_entry_with_its_members(repo
     assert len(json.loads(path.read_text(encoding="utf-8"))["groups"]) == 1
 
 
+RUN_1 = """
+total = 0
+for record in load_records("input.csv"):
+    if record.amount > 100:
+        total += record.amount * 2
+    else:
+        total -= record.amount
+    audit.append((record.id, total))
+print("total", total)
+"""
+RUN_2 = """
+names = []
+for entry in os.listdir(settings.ROOT):
+    if entry.endswith(".json") and not entry.startswith("_"):
+        names.append(os.path.join(settings.ROOT, entry))
+    elif entry.endswith(".yaml"):
+        warnings.warn("yaml is deprecated: " + entry)
+names.sort(key=len)
+write_index(names, settings.INDEX)
+"""
+
+
+def test_a_new_run_in_the_same_modules_is_not_accepted_by_their_names(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "src").mkdir()
+    for name, tail in (("a", "unique_a = compute_a(1, 2, 3)\n"), ("b", "unique_b = other(x=4)\n")):
+        (tmp_path / "src" / f"{name}.py").write_text("import os\n" + RUN_1 + tail)
+    assert invoke("baseline", "write", "src", "--no-history").exit_code == 0
+    for name in ("a", "b"):  # both runs are named <module> in a.py and b.py
+        path = tmp_path / "src" / f"{name}.py"
+        path.write_text(path.read_text() + RUN_2)
+    result = invoke("check", "src", "--no-history", "--baseline", ".dupfind-baseline.json")
+    assert result.exit_code == 1, result.output
+    assert "1 baselined, 0 fixed" in result.stderr
+
+
 def test_a_new_copy_fails_and_the_old_group_is_fixed_then_pruned(repo: Path) -> None:
     invoke("baseline", "write", "app")
     (repo / "app" / "third.py").write_text(LOADER, encoding="utf-8")

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 from dupfind.config import Config
 from dupfind.fingerprint import digest, window
-from dupfind.models import CodeUnit, FileAnalysis, StatementList, Window
+from dupfind.models import CodeUnit, FileAnalysis, StatementList, UnitKind, Window
 
 SELECTED = 10
 SELECTED_PER_TOKENS = 25  # one more selected shingle per this many tokens
@@ -94,13 +94,15 @@ def select_shingles(
     frequency: Counter[int],
     known: Sequence[Selection | None] | None = None,
     records: bool = False,
+    copies: Sequence[int] | None = None,
 ) -> list[Selection]:
     """Each unit's selected shingles (parallel to ``units``), taken from ``known`` where it
     has them (corpus.py: the previous scan's, where they cannot have changed). Without
     ``records``, a record (``is_record``) selects none: it is matched only as an exact or
     renamed copy.
 
-    ``frequency`` counts every shingle of every file (corpus.py).
+    ``frequency`` counts every shingle of every file (corpus.py); ``copies`` (parallel to
+    ``units``; ``exact_copies`` by default) how many live exact copies each unit has.
     """
     if known is None:
         known = [None] * len(units)
@@ -118,17 +120,22 @@ def select_shingles(
         unshared = {s for s in pool if (count := frequency[s]) == 1 or count > COMMON}
     else:
         unshared = {s for s, count in frequency.items() if count == 1 or count > COMMON}
-    copies = Counter(ref.unit.exact_digest for ref in todo)
-    copies = Counter(
-        ref.unit.exact_digest for ref in units if copies[ref.unit.exact_digest]
-    )  # how many exact copies each unit to select has (counted over every unit)
+    copies = copies if copies is not None else exact_copies(units)
     return [
-        _selected(files[ref.file].shingles, ref.unit, unshared, frequency,
-                  copies[ref.unit.exact_digest])
+        _selected(files[ref.file].shingles, ref.unit, unshared, frequency, count)
         if selection is None
         else selection
-        for ref, selection in zip(units, known, strict=True)
-    ]  # fmt: skip
+        for ref, selection, count in zip(units, known, copies, strict=True)
+    ]
+
+
+def exact_copies(units: Sequence[UnitRef]) -> list[int]:
+    """For each unit, how many live (not commented-out) units have its exact tokens. A
+    commented-out copy is not counted: it must still pair with the live code it copies."""
+    live = Counter(
+        ref.unit.exact_digest for ref in units if ref.unit.kind is not UnitKind.COMMENTED
+    )
+    return [live[ref.unit.exact_digest] for ref in units]
 
 
 def is_record(unit: CodeUnit) -> bool:

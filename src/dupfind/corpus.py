@@ -10,7 +10,9 @@ carried from one scan of a scope to the next and updated by what changed, not re
    own shingles' counts, and only through whether each lies in ``[2, COMMON]`` and their order
    there. So a unit of an unchanged file keeps its previous selection unless its file holds a
    *sensitive* shingle: one whose count changed with the old or new count in that range (one C
-   ``isdisjoint`` per file). Every other unit is selected afresh.
+   ``isdisjoint`` per file), or one of its units gained or lost a live exact copy (a unit
+   with copies selects above their count: candidates.py; the counts are stored too). Every
+   other unit is selected afresh.
 
 3. **References**: every identifier's occurrences, in all files and in test files (which copy
    of a group to keep: classify.py), updated like the frequencies.
@@ -29,7 +31,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import chain, compress
 
-from dupfind.candidates import COMMON, Selection, UnitRef, select_shingles
+from dupfind.candidates import COMMON, Selection, UnitRef, exact_copies, select_shingles
 from dupfind.domains import is_test_path
 from dupfind.models import FileAnalysis
 from dupfind.normalise import identifier_code
@@ -54,7 +56,7 @@ class Corpus:
     keys: Mapping[str, bytes]
     frequency: Counter[int]
     references: References
-    selections: Mapping[bytes, tuple[array[int], array[int]]]  # (lengths, values)
+    selections: Mapping[bytes, tuple[array[int], array[int], array[int]]]  # lengths, values, copies
 
     def __reduce__(self) -> tuple[Callable[..., Corpus], tuple[object, ...]]:
         counters = (self.frequency, self.references.everywhere, self.references.in_tests)
@@ -65,7 +67,7 @@ class Corpus:
 def _unpack(
     keys: dict[str, bytes],
     packed: list[tuple[array[int], array[int]]],
-    selections: dict[bytes, tuple[array[int], array[int]]],
+    selections: dict[bytes, tuple[array[int], array[int], array[int]]],
 ) -> Corpus:
     counters: list[Counter[int]] = []
     for values, counts in packed:
@@ -192,14 +194,16 @@ class Selector:
         self.files: Sequence[FileAnalysis] = ()
         self.by_file: dict[int, list[int]] = {}  # file index -> its units' indexes
         self.chosen: list[Selection] = []
-        self.reused: dict[bytes, tuple[array[int], array[int]]] = {}  # whole files, by key
+        self.copies: list[int] = []  # each unit's live exact copies (candidates.exact_copies)
+        self.reused: dict[bytes, tuple[array[int], array[int], array[int]]] = {}  # by file key
 
     def __call__(
         self, files: Sequence[FileAnalysis], units: Sequence[UnitRef], frequency: Counter[int]
     ) -> list[Selection]:
         self.files, self.by_file = files, _by_file(units)
+        self.copies = exact_copies(units)
         known = self._known(len(units))
-        self.chosen = select_shingles(files, units, frequency, known, self.records)
+        self.chosen = select_shingles(files, units, frequency, known, self.records, self.copies)
         return self.chosen
 
     def _known(self, count: int) -> list[Selection | None]:
@@ -214,28 +218,32 @@ class Selector:
                 continue
             if self.sensitive and not self.sensitive.isdisjoint(analysis.shingles):
                 continue
+            if list(stored[2]) != [self.copies[index] for index in indexes]:
+                continue  # an exact copy elsewhere appeared, went, or changed
             self.reused[key] = stored
-            for index, selection in zip(indexes, _split(*stored), strict=True):
+            for index, selection in zip(indexes, _split(stored[0], stored[1]), strict=True):
                 known[index] = selection
         return known
 
     def corpus(self, frequency: Counter[int], counted: References) -> Corpus:
         """This scan's state (with its ``frequency`` and references), for the next scan."""
-        selections: dict[bytes, tuple[array[int], array[int]]] = {}
+        selections: dict[bytes, tuple[array[int], array[int], array[int]]] = {}
         for file_index, indexes in self.by_file.items():
             key = self.keys.get(self.files[file_index].path)
             if key is None:
                 continue
-            selections[key] = self.reused.get(key) or _packed(self.chosen, indexes)
+            selections[key] = self.reused.get(key) or _packed(self.chosen, self.copies, indexes)
         keys = {a.path: self.keys[a.path] for a in self.files if a.path in self.keys}
         return Corpus(keys, frequency, counted, selections)
 
 
-def _packed(chosen: Sequence[Selection], indexes: Sequence[int]) -> tuple[array[int], array[int]]:
-    """Some units' selections as (lengths, values), the stored form."""
+def _packed(
+    chosen: Sequence[Selection], copies: Sequence[int], indexes: Sequence[int]
+) -> tuple[array[int], array[int], array[int]]:
+    """Some units' selections as (lengths, values, copies), the stored form."""
     lengths = array("I", [len(chosen[index]) for index in indexes])
     values = array("I", [value for index in indexes for value in chosen[index]])
-    return lengths, values
+    return lengths, values, array("I", [copies[index] for index in indexes])
 
 
 def _by_file(units: Sequence[UnitRef]) -> dict[int, list[int]]:

@@ -7,8 +7,9 @@ mode.
 * A **baseline** (``.dupfind-baseline.json``) records group ids. The id hashes each member's
   path, qualified name and normalised (Type-2) content, so it survives line shifts, unrelated
   edits elsewhere in the file and reformatting. A group whose id changed (an edit inside a
-  member, or a dupfind upgrade that normalises more) is still accepted by the entry with
-  exactly its members (path and qualified name); a group that grows a member counts as new.
+  member, or a dupfind upgrade that normalises more) is still accepted by an unused entry
+  with exactly its members (path and qualified name; not for statement runs, named by their
+  enclosing function); a group that grows a member counts as new.
   Baseline entries no longer found are reported as fixed (``baseline prune`` drops them).
 * **Changed-code mode** (``--diff BASE``) keeps groups with a member touching lines changed
   since ``BASE`` (``git diff -U0 BASE``, plus untracked files), while still comparing against
@@ -22,13 +23,13 @@ import os
 import re
 import subprocess
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 from dupfind.errors import UsageError
 from dupfind.history import run_git
-from dupfind.models import CloneGroup, Recommendation, ScanResult, Verdict
+from dupfind.models import CloneGroup, Recommendation, ScanResult, UnitKind, Verdict
 
 BASELINE_VERSION = 1
 FAIL_ON = {"consolidate": {Verdict.CONSOLIDATE}, "extract": {Verdict.CONSOLIDATE, Verdict.EXTRACT}}
@@ -40,15 +41,6 @@ class Baseline:
     """Accepted groups: id → a readable description (members), kept for humans reading diffs."""
 
     entries: dict[str, dict[str, object]]
-    by_members: dict[frozenset[str], str] = field(init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        index: dict[frozenset[str], str] = {}
-        for key, entry in sorted(self.entries.items()):
-            members = entry.get("members")
-            if isinstance(members, list):
-                index.setdefault(frozenset(str(m) for m in members), key)
-        object.__setattr__(self, "by_members", index)
 
     @classmethod
     def read(cls, path: Path) -> Baseline:
@@ -76,17 +68,27 @@ class Baseline:
         }
         path.write_text(json.dumps(document, indent=2, sort_keys=True) + "\n", encoding="utf-8")
 
-    def pruned(self, current: Iterable[CloneGroup]) -> Baseline:
-        alive = {self.match(g) for g in current}
+    def pruned(self, current: Sequence[CloneGroup]) -> Baseline:
+        alive = set(self.matches(current))
         return Baseline({k: v for k, v in self.entries.items() if k in alive})
 
-    def match(self, group: CloneGroup) -> str | None:
-        """The entry that accepts ``group``: the one with its id or, when the id changed
-        (a dupfind upgrade that normalises more, or an edit inside a member), the one with
-        exactly its members (path and qualified name)."""
-        if group.id in self.entries:
-            return group.id
-        return self.by_members.get(frozenset(_member_keys(group)))
+    def matches(self, groups: Sequence[CloneGroup]) -> list[str | None]:
+        """The entry that accepts each group: the one with its id or, when the id changed (a
+        dupfind upgrade that normalises more, or an edit inside a member), an entry no other
+        group took with exactly its members (path and qualified name, as a multiset). Groups
+        of statement runs never match by members: a run is named by its enclosing function,
+        so a second, different run in the same functions would pass for the first."""
+        found: list[str | None] = [g.id if g.id in self.entries else None for g in groups]
+        free: dict[tuple[str, ...], list[str]] = {}
+        for key in sorted(set(self.entries) - set(found)):
+            members = self.entries[key].get("members")
+            if isinstance(members, list):
+                free.setdefault(tuple(sorted(str(m) for m in members)), []).append(key)
+        for index, group in enumerate(groups):
+            if found[index] is None and all(m.unit is not UnitKind.BLOCK for m in group.members):
+                spare = free.get(tuple(sorted(_member_keys(group))))
+                found[index] = spare.pop(0) if spare else None
+        return found
 
 
 def _describe(group: CloneGroup) -> dict[str, object]:
@@ -122,13 +124,12 @@ def evaluate(
     """Apply the gate's rules to a scan."""
     failing_verdicts = FAIL_ON[fail_on]
     shown, failing, baselined = [], [], 0
-    accepted: set[str] = set()
+    entries = baseline.matches(result.groups) if baseline is not None else []
+    accepted = {entry for entry in entries if entry is not None}
     for index, (group, advice) in enumerate(
         zip(result.groups, _recommendations(result), strict=True)
     ):
-        entry = baseline.match(group) if baseline is not None else None
-        if entry is not None:
-            accepted.add(entry)
+        if entries and entries[index] is not None:
             baselined += 1
             continue
         if changed is not None and not _touches(group, changed):

@@ -225,8 +225,23 @@ def build_groups(
                     cores.extend((group, core) for core in found)
     groups.extend(_run_groups(files, runs, min_similarity, mapper, memo))
     kept = _maximal(groups)
-    families = {id(group) for group in kept}
-    return sort_groups(kept + [core for family, core in cores if id(family) in families])
+    return sort_groups(kept + _maximal_cores(kept, cores))
+
+
+def _maximal_cores(
+    kept: list[FoundGroup], cores: list[tuple[FoundGroup, FoundGroup]]
+) -> list[FoundGroup]:
+    """The cores of kept families that are not nested in another group (their own family
+    aside: it holds the same members)."""
+    position = {id(group): index for index, group in enumerate(kept)}
+    alive = [(position[id(family)], core) for family, core in cores if id(family) in position]
+    groups = [item.group for item in kept] + [core.group for _, core in alive]
+    spans = _spans(groups)
+    return [
+        core
+        for offset, (family, core) in enumerate(alive)
+        if not _nested(len(kept) + offset, core.group, spans, groups, exempt=family)
+    ]
 
 
 def _cores(
@@ -239,7 +254,8 @@ def _cores(
     own when at least ``consolidate`` similar (module docstring)."""
     shapes: dict[bytes, list[int]] = defaultdict(list)
     for index in cluster:
-        shapes[copies[index].shape_digest].append(index)
+        if copies[index].member.unit is not UnitKind.COMMENTED:  # those become leftovers
+            shapes[copies[index].shape_digest].append(index)
     found = []
     for core in shapes.values():
         if 2 <= len(core) < len(cluster):
@@ -399,10 +415,7 @@ def _group_id(copies: Sequence[_Copy]) -> str:
 def _maximal(found: list[FoundGroup]) -> list[FoundGroup]:
     """Drop groups nested in another group, and duplicates of the same member set."""
     groups = [item.group for item in found]
-    spans: dict[str, list[tuple[int, int, int]]] = defaultdict(list)  # (start, end, group)
-    for index, group in enumerate(groups):
-        for member in group.members:
-            spans[member.path].append((member.start_line, member.end_line, index))
+    spans = _spans(groups)
     kept: list[FoundGroup] = []
     seen: set[tuple[Member, ...]] = set()
     for index, group in enumerate(groups):
@@ -413,41 +426,69 @@ def _maximal(found: list[FoundGroup]) -> list[FoundGroup]:
     return kept
 
 
+def _spans(groups: Sequence[CloneGroup]) -> dict[str, list[tuple[int, int, int]]]:
+    """Every member's (start, end, group index), by path."""
+    spans: dict[str, list[tuple[int, int, int]]] = defaultdict(list)
+    for index, group in enumerate(groups):
+        for member in group.members:
+            spans[member.path].append((member.start_line, member.end_line, index))
+    return spans
+
+
 def _nested(
     index: int,
     group: CloneGroup,
     spans: dict[str, list[tuple[int, int, int]]],
     groups: Sequence[CloneGroup],
+    exempt: int = -1,
 ) -> bool:
     """Every member lies inside a member of one other group: strictly larger, or the same
     span found by an earlier (unit-level) group; and that group is about as similar
-    (``NESTED_MARGIN``) or not twice as long (then it describes the same code)."""
+    (``NESTED_MARGIN``) or some member is over half of the member holding it (then both
+    describe the same code)."""
     blocks = any(member.unit is UnitKind.BLOCK for member in group.members)
     floor = -1.0 if blocks else group.similarity_min - NESTED_MARGIN
-    containers: set[int] | None = None
+    containers: dict[int, list[int]] | None = None  # group -> its holding members' lengths
     for member in group.members:
-        start, end = member.start_line, member.end_line
-        holders = {
-            other
-            for first, last, other in spans[member.path]
-            if first <= start
-            and end <= last
-            and other != index
-            and (other < index or first != start or last != end)
-        }
-        containers = holders if containers is None else containers & holders
+        holders = _holders(member.path, member.start_line, member.end_line, spans, index, exempt)
+        if containers is None:
+            containers = {other: [length] for other, length in holders.items()}
+        else:
+            containers = {o: [*ls, holders[o]] for o, ls in containers.items() if o in holders}
         if not containers:
             return False
-    size = _span_lines(group)
+    sizes = [member.line_count for member in group.members]
     return any(
         len(groups[other].members) >= 2
-        and (groups[other].similarity_min >= floor or 2 * size > _span_lines(groups[other]))
-        for other in containers or ()
+        and (
+            groups[other].similarity_min >= floor
+            or any(2 * size > length for size, length in zip(sizes, lengths, strict=True))
+        )
+        for other, lengths in (containers or {}).items()
     )
 
 
-def _span_lines(group: CloneGroup) -> int:
-    return sum(member.end_line - member.start_line + 1 for member in group.members)
+def _holders(
+    path: str,
+    start: int,
+    end: int,
+    spans: dict[str, list[tuple[int, int, int]]],
+    index: int,
+    exempt: int,
+) -> dict[int, int]:
+    """The groups (but ``index`` and ``exempt``) with a member holding lines ``start..end``
+    of ``path``: strictly larger, or the same span in an earlier group; with the length of
+    their shortest such member."""
+    holders: dict[int, int] = {}
+    for first, last, other in spans[path]:
+        if (
+            first <= start
+            and end <= last
+            and other not in (index, exempt)
+            and (other < index or first != start or last != end)
+        ):
+            holders[other] = min(holders.get(other, last - first + 1), last - first + 1)
+    return holders
 
 
 def sort_groups(found: Sequence[FoundGroup]) -> list[FoundGroup]:

@@ -96,7 +96,10 @@ def _is_trailing_comma(comma: tree_sitter.Node) -> bool:
     if parent is None:
         return False
     kind = parent.kind_id
-    return kind in layout_only or (kind in tuples and parent.named_child_count > 1)
+    if kind in layout_only:
+        return True
+    elements = sum(1 for child in parent.named_children if child.kind_id not in comments)
+    return kind in tuples and elements > 1  # a comment is no element: (x,  # note\n) is (x,)
 
 
 def string_key(text: bytes) -> bytes:
@@ -107,8 +110,8 @@ def string_key(text: bytes) -> bytes:
     while start < len(text) and text[start] not in b"'\"":
         start += 1
     prefix = text[:start].lower()
-    if text[start : start + 1] != b"'":
-        return prefix + text[start:]
+    if text[start : start + 1] != b"'" or b'"' in text:
+        return prefix + text[start:]  # with a " inside, re-quoting could meet another value
     width = 3 if text[start : start + 3] == b"'''" and len(text) - start >= 6 else 1
     body = text[start + width : len(text) - width]
     return prefix + b'"' * width + body + b'"' * width

@@ -71,3 +71,10 @@ def test_a_nested_unit_group_is_kept_only_when_far_more_similar_and_small() -> N
     found = [outer, small_exact, small_close, large_exact, small_block]
     kept = _maximal(found)  # type: ignore[arg-type]
     assert kept == [outer, small_exact]
+
+
+def test_a_nested_group_that_fills_most_of_each_container_member_is_dropped() -> None:
+    c, f = UnitKind.CLASS, UnitKind.FUNCTION
+    outer = _found([(1, 20, c), (1, 20, c), (1, 20, c), (1, 20, c)], 0.5)  # four classes
+    method = _found([(3, 18, f), (3, 18, f)], 1.0)  # 16 of each 20-line class
+    assert _maximal([outer, method]) == [outer]  # type: ignore[list-item]

@@ -41,6 +41,7 @@ def test_a_trailing_comma_before_a_bracket_is_layout(first: str, second: str) ->
         ("x = (1,)\n", "x = (1)\n"),  # a one-element tuple against a parenthesised number
         ("a[x,]\n", "a[x]\n"),  # indexing with a tuple
         ("x = 1,\n", "x = 1\n"),  # no bracket: a tuple
+        ("x = (a,  # note\n)\n", "x = (a  # note\n)\n"),  # a comment is no element
     ],
 )
 def test_a_comma_that_makes_a_tuple_is_kept(first: str, second: str) -> None:
@@ -54,7 +55,7 @@ def test_a_comma_that_makes_a_tuple_is_kept(first: str, second: str) -> None:
         (b'"x"', b'"x"'),
         (b"'''a\nb'''", b'"""a\nb"""'),
         (b"R'\\d'", b'r"\\d"'),
-        (b"f'{d[\"k\"]}'", b'f"{d["k"]}"'),
+        (b"f'{d[\"k\"]}'", b"f'{d[\"k\"]}'"),  # a " inside: kept as written
         (b"''", b'""'),
     ],
 )
@@ -64,5 +65,7 @@ def test_string_keys_make_quotes_double(text: bytes, key: bytes) -> None:
 
 def test_different_literals_keep_different_keys() -> None:
     assert string_key(b"'x'") != string_key(b"'y'")
+    assert string_key(b'\'""x""\'') != string_key(b'"""x"""')  # the value ""x"" and x
+    assert string_key(b'\'""""\'') != string_key(b'""""""')
     assert string_key(b"b'x'") != string_key(b"'x'")
     assert string_key(b"'''x'''") != string_key(b"'x'")

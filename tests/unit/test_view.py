@@ -19,3 +19,13 @@ def test_lines_saved_counts_each_copy_once(monkeypatch: pytest.MonkeyPatch) -> N
     # extraction already turns into calls: only the family's saving counts.
     assert sum(g.lines_saved for g in view.groups) > family.lines_saved
     assert view.scorecard.lines_saved == family.lines_saved
+
+
+def test_a_method_copied_into_a_class_saves_nothing_beyond_the_class_extraction(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.chdir(FIXTURES / "cases" / "method_copied_into_class")
+    view = build_view(scan(["."], Config.from_mapping({"jobs": 1, "cache": False})))
+    classes, method = sorted(view.groups, key=lambda g: -g.lines)
+    assert method.lines_saved > 0  # on its own, the method is worth consolidating
+    assert view.scorecard.lines_saved == classes.lines_saved  # but its copy goes with its class

@@ -226,20 +226,35 @@ def _directories(result: ScanResult, base: Path | None) -> tuple[DirectoryView, 
 
 
 def _total_saved(groups: Sequence[GroupView]) -> int:
-    """Lines saved if every item is applied, each copy counted once: groups overlap (a
-    family and its exact core, a class and a method copied verbatim into it, a copy paired
-    with a member of a family), so, in priority order, a group counts only the share of its
-    saving that comes from copies no earlier group already removes."""
+    """Lines saved if every item is applied, each line counted once. Groups overlap (a family
+    and its exact core, a class and a method copied verbatim into it, a copy paired with a
+    member of a family), so, in priority order: a group whose kept copy an earlier group
+    already removes saves nothing more, and of each copy it removes only the lines that no
+    earlier group removes or keeps count."""
     removed: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    kept: dict[str, list[tuple[int, int]]] = defaultdict(list)
     total = 0
     for group in sorted(groups, key=lambda g: -g.priority):
+        keep = group.members[group.canonical]
+        if _inside(keep, removed[keep.path]):
+            continue
         others = [m for i, m in enumerate(group.members) if i != group.canonical]
         lines = sum(m.lines for m in others)
-        fresh = sum(m.lines for m in others if not _inside(m, removed[m.path]))
+        fresh = sum(_fresh(m, removed[m.path], kept[m.path]) for m in others)
         total += group.lines_saved * fresh // lines if lines else 0
         for member in others:
             removed[member.path].append((member.start_line, member.end_line))
+        kept[keep.path].append((keep.start_line, keep.end_line))
     return total
+
+
+def _fresh(member: MemberView, removed: list[tuple[int, int]], kept: list[tuple[int, int]]) -> int:
+    """The lines of ``member`` that no earlier group removes or keeps."""
+    if _inside(member, removed):
+        return 0
+    start, end = member.start_line, member.end_line
+    taken = [(a, b) for a, b in (*removed, *kept) if start <= a and b <= end]
+    return member.lines - union_length(taken)
 
 
 def _inside(member: MemberView, spans: list[tuple[int, int]]) -> bool:
