@@ -3,8 +3,10 @@ commented-out code that duplicates live code.
 
 * **versioned-file**: a file named like ``util_v2.py``, ``util_new.py``, ``util_old.py``,
   ``util_backup.py``/``_bak``, ``_temp``/``_tmp``, ``_copy``, ``_final``, ``_orig``, or with a
-  timestamp (``util_20240105.py``, ``util-2024-01-05.py``, ``util_1704412800.py``), next to the
-  ``util.py`` it shadows. Measured: the similarity of the two whole files.
+  timestamp (``util_20240105.py``, ``util-2024-01-05.py``, ``util_1704412800.py``), marks
+  chained (``util_v2_final.py``) or in front (``old_util.py``, ``copy_of_util.py``), next to
+  the ``util.py`` (or ``util_v2.py``) it shadows. Measured: the similarity of the two whole
+  files.
 * **near-identical-siblings**: two files in one directory, each covered at least
   ``SIBLING_SHARE`` by clone groups they share (most of the file is duplicated next door).
 * **commented-out-duplicate**: a comment block that parses as Python and matches live code
@@ -38,6 +40,18 @@ _VERSIONED = re.compile(
     r"|[_-]\d{8}(?:[_-]?\d{4,6})?|[_-]\d{4}-\d{2}-\d{2}|[_-]\d{10}| \(\d+\))$",
     re.IGNORECASE,
 )
+_PREFIXED = re.compile(r"^(?:old|new|backup|bak|tmp|temp|copy[_-]of)[_-](?P<base>.+)$", re.I)
+
+
+def _originals(stem: str) -> list[str]:
+    """The stems ``stem`` may be another attempt at, nearest first: version marks stripped
+    one at a time from the end (``util_v2_final`` → ``util_v2`` → ``util``), then from the
+    front (``old_util``, ``copy_of_util``)."""
+    found = []
+    while (match := _VERSIONED.match(stem) or _PREFIXED.match(stem)) is not None:
+        stem = match.group("base")
+        found.append(stem)
+    return found
 
 
 def versioned_files(analyses: Sequence[FileAnalysis]) -> list[Leftover]:
@@ -47,10 +61,10 @@ def versioned_files(analyses: Sequence[FileAnalysis]) -> list[Leftover]:
     for analysis in analyses:
         directory, name = os.path.split(analysis.path)
         stem, suffix = os.path.splitext(name)
-        match = _VERSIONED.match(stem)
-        if match is None:
-            continue
-        sibling = by_path.get(os.path.join(directory, match.group("base") + suffix))
+        siblings = (
+            by_path.get(os.path.join(directory, base + suffix)) for base in _originals(stem)
+        )
+        sibling = next((s for s in siblings if s is not None), None)
         if sibling is None:
             continue
         score = _file_similarity(sibling, analysis)

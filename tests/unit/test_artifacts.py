@@ -46,6 +46,12 @@ def _versioned(result: ScanResult) -> list[tuple[str, str]]:
         "settings-2024-01-05.py",
         "settings_1704412800.py",
         "settings (2).py",
+        "settings_v2_final.py",
+        "settings_new_v3.py",
+        "old_settings.py",
+        "new-settings.py",
+        "copy_of_settings.py",
+        "backup_settings_2024-01-05.py",
     ],
 )
 def test_a_versioned_name_next_to_its_original_is_a_leftover(
@@ -67,6 +73,8 @@ def test_a_versioned_name_next_to_its_original_is_a_leftover(
         {"conf/settings.py": LOADER, "conf/settings_validation.py": LOADER_RENAMED},
         {"conf/settings.py": LOADER, "conf/settings_news.py": LOADER_RENAMED},
         {"conf/settings.py": LOADER, "conf/settings_2024.py": LOADER_RENAMED},
+        {"conf/settings.py": LOADER, "conf/news_settings.py": LOADER_RENAMED},
+        {"conf/settings.py": LOADER, "conf/oldsettings.py": LOADER_RENAMED},
     ],
 )
 def test_other_names_are_not_versions(
