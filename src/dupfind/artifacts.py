@@ -8,7 +8,8 @@ commented-out code that duplicates live code.
   the ``util.py`` (or ``util_v2.py``) it shadows. Measured: the similarity of the two whole
   files.
 * **near-identical-siblings**: two files in one directory, each covered at least
-  ``SIBLING_SHARE`` by clone groups they share (most of the file is duplicated next door).
+  ``SIBLING_SHARE`` by clone groups they share (most of the file is duplicated next door);
+  files linked that way form one leftover (a family), its similarity the weakest pair's.
 * **commented-out-duplicate**: a comment block that parses as Python and matches live code
   (found through the normal index: extract.extract_commented adds such blocks as units).
 """
@@ -96,7 +97,8 @@ def _file_similarity(first: FileAnalysis, second: FileAnalysis) -> float:
 def near_identical_siblings(
     analyses: Sequence[FileAnalysis], groups: Iterable[CloneGroup], skip: set[frozenset[str]]
 ) -> list[Leftover]:
-    """Sibling files most of whose lines are duplicated in each other."""
+    """Sibling files most of whose lines are duplicated in each other, as one leftover per
+    family of such files (fifty generated codec modules are one finding, not 1,225 pairs)."""
     lines = {a.path: a.lines for a in analyses}
     shared: dict[tuple[str, str], dict[str, set[int]]] = defaultdict(lambda: defaultdict(set))
     for group in groups:
@@ -107,21 +109,54 @@ def near_identical_siblings(
             if os.path.dirname(first) == os.path.dirname(second):
                 shared[first, second][first] |= spans[first]
                 shared[first, second][second] |= spans[second]
-    found = []
+    pairs: dict[tuple[str, str], float] = {}
     for (a, b), covered in sorted(shared.items()):
         share = min(len(covered[a]) / max(1, lines[a]), len(covered[b]) / max(1, lines[b]))
-        if share < SIBLING_SHARE or frozenset((a, b)) in skip:
-            continue
-        found.append(
-            Leftover(
-                LeftoverKind.NEAR_IDENTICAL_SIBLINGS,
-                (Location(a, 1, lines[a]), Location(b, 1, lines[b])),
-                round(share, 4),
-                min(lines[a], lines[b]),
-                f"{a} and {b} duplicate {share:.0%} of each other: merge them into one module",
-            )
+        if share >= SIBLING_SHARE and frozenset((a, b)) not in skip:
+            pairs[a, b] = share
+    families = _families(pairs)
+    family_of = {path: index for index, family in enumerate(families) for path in family}
+    shares = [1.0] * len(families)
+    for (a, _), share in pairs.items():
+        shares[family_of[a]] = min(shares[family_of[a]], share)
+    return [_siblings(f, share, lines) for f, share in zip(families, shares, strict=True)]
+
+
+def _families(pairs: dict[tuple[str, str], float]) -> list[list[str]]:
+    """The connected sets of files that ``pairs`` link, each sorted, in order."""
+    owner: dict[str, str] = {}
+
+    def root(path: str) -> str:
+        while owner.setdefault(path, path) != path:
+            path = owner[path]
+        return path
+
+    for a, b in pairs:
+        owner[root(b)] = root(a)
+    families: dict[str, list[str]] = defaultdict(list)
+    for path in sorted(owner):
+        families[root(path)].append(path)
+    return sorted(families.values())
+
+
+def _siblings(family: list[str], share: float, lines: dict[str, int]) -> Leftover:
+    locations = tuple(Location(path, 1, lines[path]) for path in family)
+    sizes = [lines[path] for path in family]
+    if len(family) == 2:
+        reason = (
+            f"{family[0]} and {family[1]} duplicate {share:.0%} of each other: merge them into "
+            "one module"
         )
-    return found
+    else:
+        reason = (
+            f"{len(family)} files in {os.path.dirname(family[0]) or '.'} ({family[0]}, ...) "
+            f"duplicate at least {share:.0%} of each other: merge them into one module, or "
+            "generate them from one template and data"
+        )
+    return Leftover(
+        LeftoverKind.NEAR_IDENTICAL_SIBLINGS, locations, round(share, 4), sum(sizes) - max(sizes),
+        reason,
+    )  # fmt: skip
 
 
 def commented_out(found: Iterable[FoundGroup]) -> tuple[list[FoundGroup], list[Leftover]]:

@@ -378,7 +378,8 @@ MAX_NOTE_LINES = 4
 _CODE_LINE = re.compile(
     r"^\s*(?:(?:def|class|return|if|elif|for|while|import|from|with|raise|yield|assert|del"
     r"|async|await|global|nonlocal)\b|(?:else|try|finally)\s*:|except\b|@\w|pass$|break$"
-    r"|continue$|[\w.\[\]'\"]+\s*(?:[-+*/%|&^]|//|\*\*)?=[^=]|[\w.]+\(.*\)\s*$|[)\]}],?$)"
+    r"|continue$|[\w.\[\]'\"]+\s*(?:[-+*/%|&^]|//|\*\*)?=[^=]|[\w.]+\(.*\)\s*$|[)\]}],?$"
+    r"|\w+\s*:\s*[\w.]+(?:\[.*\])?(?:\s*\|\s*[\w.]+(?:\[.*\])?)*\s*(?:=.*)?$)"  # name: T = x
 )
 
 

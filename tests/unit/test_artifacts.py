@@ -103,6 +103,19 @@ def test_sibling_files_made_of_one_copy_are_near_identical(
     assert item.similarity >= 0.8
 
 
+def test_a_family_of_near_identical_siblings_is_one_leftover(
+    make_tree: TreeWriter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    files = {f"codecs/c{i}.py": LOADER if i % 2 else LOADER_RENAMED for i in range(4)}
+    result = _scan(make_tree(files), monkeypatch)
+    (item,) = result.leftovers  # not six pairs
+    assert item.kind is LeftoverKind.NEAR_IDENTICAL_SIBLINGS
+    assert [loc.path for loc in item.locations] == sorted(files)
+    assert item.reason.startswith("4 files in codecs (codecs/c0.py, ...) duplicate at least")
+    sizes = [loc.end_line for loc in item.locations]
+    assert item.lines == sum(sizes) - max(sizes)  # merged into the largest, the others go
+
+
 def _commented(code: str) -> str:
     return "".join(f"# {line}".rstrip() + "\n" for line in code.strip("\n").splitlines())
 
@@ -129,3 +142,28 @@ def test_a_commented_copy_of_live_code_elsewhere_is_a_leftover(
     assert (live.path, live.start_line) == ("live.py", 2)
     assert commented.end_line - commented.start_line + 1 == item.lines == 12
     assert "duplicates live code load_settings at live.py:2" in item.reason
+
+
+RECORD = """
+@dataclass(frozen=True)
+class Invoice:
+    number: str
+    customer: str
+    issued: date
+    due: date | None = None
+    lines: list[Line] = field(default_factory=list)
+    currency: str = "EUR"
+    paid: bool = False
+"""
+
+
+def test_a_commented_copy_of_a_dataclass_is_a_leftover(
+    make_tree: TreeWriter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its lines are mostly annotated fields (``name: T = x``): code, not prose."""
+    root = make_tree({"live.py": RECORD, "old.py": "X = 1\n\n" + _commented(RECORD)})
+    result = _scan(root, monkeypatch)
+    assert result.groups == ()
+    (item,) = result.leftovers
+    assert item.kind is LeftoverKind.COMMENTED_OUT
+    assert [loc.path for loc in item.locations] == ["old.py", "live.py"]
