@@ -198,8 +198,8 @@ def _across_domains(facts: Facts, similar: bool) -> Outcome:
         return None
     if similar:
         return Verdict.EXTRACT, (
-            f"members span domains ({_domains_text(facts)}) and are at least "
-            f"{facts.similarity:.0%} similar (≥ {limit:.0%}): extract a shared abstraction"
+            f"members span domains ({_domains_text(facts)}) and are "
+            f"{_at_least(facts.similarity)} (≥ {limit:.0%}): extract a shared abstraction"
         )
     return Verdict.LEAVE_SEPARATE, (
         f"members are in different domains ({_domains_text(facts)}) and only "
@@ -218,6 +218,11 @@ def _rule_long_block(facts: Facts) -> Outcome:
     )
 
 
+def _at_least(similarity: float) -> str:
+    """How similar all pairs are: "100% similar", or "at least 84% similar"."""
+    return "100% similar" if f"{similarity:.0%}" == "100%" else f"at least {similarity:.0%} similar"
+
+
 def _within_domain(facts: Facts, similar: bool) -> Outcome:
     """Rules 6 and 8: one domain, at or above consolidate-similarity (consolidate), or between
     the two thresholds (extract the shared part)."""
@@ -226,8 +231,8 @@ def _within_domain(facts: Facts, similar: bool) -> Outcome:
         return None
     if similar and facts.similarity >= high:
         return Verdict.CONSOLIDATE, (
-            f"all members are in domain '{facts.domains[0]}' and at least "
-            f"{facts.similarity:.0%} similar (≥ {high:.0%}): keep one copy"
+            f"all members are in domain '{facts.domains[0]}' and "
+            f"{_at_least(facts.similarity)} (≥ {high:.0%}): keep one copy"
         )
     if not similar and low <= facts.similarity < high:
         return Verdict.EXTRACT, (
