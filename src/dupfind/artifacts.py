@@ -22,7 +22,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from itertools import combinations
 
-from dupfind.group import FoundGroup
+from dupfind.group import FoundGroup, subgroup
 from dupfind.models import (
     CloneGroup,
     FileAnalysis,
@@ -161,7 +161,8 @@ def _siblings(family: list[str], share: float, lines: dict[str, int]) -> Leftove
 
 def commented_out(found: Iterable[FoundGroup]) -> tuple[list[FoundGroup], list[Leftover]]:
     """Split off groups involving commented-out code: live groups stay, the commented-out
-    copies of live code become leftovers; groups of commented code alone are dropped."""
+    copies of live code become leftovers (and two or more live members stay a group of
+    their own, measured again); groups of commented code alone are dropped."""
     live: list[FoundGroup] = []
     leftovers: list[Leftover] = []
     for item in found:
@@ -170,10 +171,14 @@ def commented_out(found: Iterable[FoundGroup]) -> tuple[list[FoundGroup], list[L
         if not commented:
             live.append(item)
             continue
-        alive = [m for m in group.members if m.unit is not UnitKind.COMMENTED]
+        alive = [i for i, m in enumerate(group.members) if m.unit is not UnitKind.COMMENTED]
         if not alive:
             continue
-        leftovers.extend(_commented(member, alive[0], group) for member in commented)
+        target = group.members[alive[0]]
+        leftovers.extend(_commented(member, target, group) for member in commented)
+        rest = subgroup(item, alive) if len(alive) > 1 else None
+        if rest is not None:
+            live.append(rest)
     return live, leftovers
 
 

@@ -47,7 +47,7 @@ from dupfind.executor import Mapper, serial_map
 from dupfind.fingerprint import digest
 from dupfind.memo import Memo
 from dupfind.models import CloneGroup, CloneKind, FileAnalysis, Member, UnitKind
-from dupfind.score import ScoreChunk, Tokens, score_chunk
+from dupfind.score import ScoreChunk, Tokens, score_chunk, similarity
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -403,6 +403,19 @@ def _make_group(copies: Sequence[_Copy], pair_scores: Sequence[float]) -> FoundG
         members=tuple(c.member for c in ordered),
     )
     return FoundGroup(group, tuple((c.analysis, c.start, c.end) for c in ordered))
+
+
+def subgroup(found: FoundGroup, keep: Sequence[int]) -> FoundGroup | None:
+    """The group of ``found``'s members at ``keep`` alone, its similarities measured again
+    (artifacts.py keeps the live members of a group that also held commented-out code)."""
+    copies = []
+    for index in keep:
+        member, (analysis, start, end) = found.group.members[index], found.spans[index]
+        shape, exact = digest(analysis.shape, start, end), digest(analysis.exact, start, end)
+        copies.append(_Copy(member, analysis, (start, end), shape, exact))
+    tokens = [copy.tokens for copy in copies[:EXACT_SPLIT_LIMIT]]
+    scores = [similarity(a, b) for a, b in itertools.combinations(tokens, 2)]
+    return _make_group(copies, scores)
 
 
 def _group_id(copies: Sequence[_Copy]) -> str:

@@ -167,3 +167,19 @@ def test_a_commented_copy_of_a_dataclass_is_a_leftover(
     (item,) = result.leftovers
     assert item.kind is LeftoverKind.COMMENTED_OUT
     assert [loc.path for loc in item.locations] == ["old.py", "live.py"]
+
+
+def test_live_copies_grouped_with_a_commented_copy_stay_a_group(
+    make_tree: TreeWriter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    files = {
+        "live.py": LOADER,
+        "other.py": LOADER_RENAMED,
+        "old.py": "X = 1\n\n" + _commented(LOADER),
+    }
+    result = _scan(make_tree(files), monkeypatch)
+    (group,) = result.groups
+    assert [m.path for m in group.members] == ["live.py", "other.py"]
+    assert group.similarity_min == 1.0  # measured again on the live members
+    (item,) = [i for i in result.leftovers if i.kind is LeftoverKind.COMMENTED_OUT]
+    assert item.locations[0].path == "old.py"
