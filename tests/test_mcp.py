@@ -193,8 +193,8 @@ def test_bad_arguments_are_tool_errors_with_dupfind_messages(session: Session) -
 def test_a_snippet_that_does_not_parse_says_so_with_the_line(session: Session) -> None:
     notes = _data(session[2]["syntax_error"])["notes"]
     assert [note for note in notes if "could not be fully parsed" in note] == [
-        "<stdin>:1: the code searched for could not be fully parsed (syntax error; the "
-        "definition containing it was not analysed); fix it and search again for a complete answer"
+        "<stdin>:1: the code searched for could not be fully parsed (syntax error; the code "
+        "containing it was not analysed); fix it and search again for a complete answer"
     ]
 
 

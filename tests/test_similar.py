@@ -127,8 +127,8 @@ def test_a_snippet_on_stdin(shop: Path) -> None:
 
 
 PARSED_PARTLY = (
-    "the code searched for could not be fully parsed (syntax error; the definition containing it "
-    "was not analysed); fix it and search again for a complete answer"
+    "the code searched for could not be fully parsed (syntax error; the code containing it was "
+    "not analysed); fix it and search again for a complete answer"
 )
 
 

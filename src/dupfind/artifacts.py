@@ -41,17 +41,21 @@ _VERSIONED = re.compile(
     r"|[_-]\d{8}(?:[_-]?\d{4,6})?|[_-]\d{4}-\d{2}-\d{2}|[_-]\d{10}| \(\d+\))$",
     re.IGNORECASE,
 )
-_PREFIXED = re.compile(r"^(?:old|new|backup|bak|tmp|temp|copy[_-]of)[_-](?P<base>.+)$", re.I)
+_PREFIXED = re.compile(r"^(?:old|backup|bak|copy[_-]of)[_-](?P<base>.+)$", re.IGNORECASE)
+GUESSED_MIN_SIMILARITY = 0.5  # a chained or prefixed mark must also look like its original
 
 
-def _originals(stem: str) -> list[str]:
-    """The stems ``stem`` may be another attempt at, nearest first: version marks stripped
-    one at a time from the end (``util_v2_final`` → ``util_v2`` → ``util``), then from the
-    front (``old_util``, ``copy_of_util``)."""
-    found = []
+def _originals(stem: str) -> list[tuple[str, bool]]:
+    """The stems ``stem`` may be another attempt at, nearest first, each with whether it is
+    a guess: version marks stripped one at a time from the end (``util_v2_final`` →
+    ``util_v2`` → ``util``, a guess), then from the front (``old_util``, ``copy_of_util``:
+    guesses too; ``new_york.py`` is not another attempt at ``york.py``, so ``new_`` and
+    ``temp_`` are not marks in front)."""
+    found: list[tuple[str, bool]] = []
     while (match := _VERSIONED.match(stem) or _PREFIXED.match(stem)) is not None:
+        guess = bool(found) or match.re is _PREFIXED
         stem = match.group("base")
-        found.append(stem)
+        found.append((stem, guess))
     return found
 
 
@@ -63,12 +67,15 @@ def versioned_files(analyses: Sequence[FileAnalysis]) -> list[Leftover]:
         directory, name = os.path.split(analysis.path)
         stem, suffix = os.path.splitext(name)
         siblings = (
-            by_path.get(os.path.join(directory, base + suffix)) for base in _originals(stem)
+            (by_path.get(os.path.join(directory, base + suffix)), guess)
+            for base, guess in _originals(stem)
         )
-        sibling = next((s for s in siblings if s is not None), None)
+        sibling, guess = next(((s, g) for s, g in siblings if s is not None), (None, False))
         if sibling is None:
             continue
         score = _file_similarity(sibling, analysis)
+        if guess and score < GUESSED_MIN_SIMILARITY:
+            continue
         found.append(
             Leftover(
                 LeftoverKind.VERSIONED_FILE,
@@ -150,7 +157,8 @@ def _siblings(family: list[str], share: float, lines: dict[str, int]) -> Leftove
     else:
         reason = (
             f"{len(family)} files in {os.path.dirname(family[0]) or '.'} ({family[0]}, ...) "
-            f"duplicate at least {share:.0%} of each other: merge them into one module, or "
+            f"duplicate {'all' if share >= 1.0 else f'at least {share:.0%}'} of each other: "
+            "merge them into one module, or "
             "generate them from one template and data"
         )
     return Leftover(
@@ -164,6 +172,7 @@ def commented_out(found: Iterable[FoundGroup]) -> tuple[list[FoundGroup], list[L
     copies of live code become leftovers (and two or more live members stay a group of
     their own, measured again); groups of commented code alone are dropped."""
     live: list[FoundGroup] = []
+    rests: list[FoundGroup] = []
     leftovers: list[Leftover] = []
     for item in found:
         group = item.group
@@ -178,8 +187,24 @@ def commented_out(found: Iterable[FoundGroup]) -> tuple[list[FoundGroup], list[L
         leftovers.extend(_commented(member, target, group) for member in commented)
         rest = subgroup(item, alive) if len(alive) > 1 else None
         if rest is not None:
-            live.append(rest)
-    return live, leftovers
+            rests.append(rest)
+    return live + [rest for rest in rests if not _covered(rest.group, live)], leftovers
+
+
+def _covered(group: CloneGroup, others: Sequence[FoundGroup]) -> bool:
+    """Whether another group has the same members, or members holding all of ``group``'s
+    (a live part of a group with commented code may repeat a core, or sit in a class)."""
+    for other in others:
+        holders = other.group.members
+        if all(
+            any(
+                h.path == m.path and h.start_line <= m.start_line and m.end_line <= h.end_line
+                for h in holders
+            )
+            for m in group.members
+        ):
+            return True
+    return False
 
 
 def _commented(member: Member, target: Member, group: CloneGroup) -> Leftover:

@@ -220,7 +220,9 @@ def _rule_long_block(facts: Facts) -> Outcome:
 
 def _at_least(similarity: float) -> str:
     """How similar all pairs are: "100% similar", or "at least 84% similar"."""
-    return "100% similar" if f"{similarity:.0%}" == "100%" else f"at least {similarity:.0%} similar"
+    if similarity >= 1.0:
+        return "100% similar"
+    return f"at least {min(99, round(100 * similarity))}% similar"  # 99.8% is not 100%
 
 
 def _within_domain(facts: Facts, similar: bool) -> Outcome:

@@ -23,7 +23,7 @@ from __future__ import annotations
 import re
 import textwrap
 from array import array
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
@@ -131,11 +131,20 @@ class _Columns:
 
 
 class _Walker:
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, blanked: Sequence[tuple[int, int]] = ()) -> None:
         self.config = config
         self.kinds = _kinds()
         self.out = Extraction()
         self.runs: list[list[int]] = []
+        self.blanked = blanked  # line spans the parse recovery blanked (parse.py)
+
+    def _holds_blanked(self, node: tree_sitter.Node) -> bool:
+        """Whether ``node`` holds (or is) a definition blanked by the parse recovery: its
+        placeholder ``pass`` is no code, and a class around it is not the class written."""
+        if not self.blanked:
+            return False
+        first, last = node.start_point[0] + 1, node.end_point[0] + 1
+        return any(first <= b and a <= last for a, b in self.blanked)
 
     def body(
         self,
@@ -165,7 +174,8 @@ class _Walker:
             start = len(sink.shape)
             boilerplate, defined = self.statement(node, scope, data)
             exact = self.config.ignore_records and (data or (constants and self._is_constant(node)))
-            columns.add(sink, start, node, boilerplate or node.has_error, exact)
+            broken = node.has_error or self._holds_blanked(node)
+            columns.add(sink, start, node, boilerplate or broken, exact)
             nested += defined
         if columns.tok_starts:
             self.out.lists.append(columns.freeze(scope.removesuffix(".<locals>")))
@@ -277,7 +287,7 @@ class _Walker:
         boilerplate = (overload and self.config.ignore_overloads) or (
             self.config.ignore_stubs and body is not None and self._is_stub(body)
         )
-        if not boilerplate and not node.has_error:
+        if not boilerplate and not node.has_error and not self._holds_blanked(node):
             kind = UnitKind.FUNCTION if is_function else UnitKind.CLASS
             end = len(sink)
             record = not is_function and 2 * nested < end - start
@@ -358,9 +368,11 @@ def _qualify(scope: str, name: str) -> str:
     return name if scope == "<module>" else f"{scope}.{name}"
 
 
-def extract(tree: tree_sitter.Tree, config: Config) -> Extraction:
-    """Walk one parsed file."""
-    walker = _Walker(config)
+def extract(
+    tree: tree_sitter.Tree, config: Config, blanked: Sequence[tuple[int, int]] = ()
+) -> Extraction:
+    """Walk one parsed file (``blanked``: what its parse recovery blanked, parse.py)."""
+    walker = _Walker(config, blanked)
     walker.body(tree.root_node.children, "<module>", docstring=True, constants=True)
     walker.out.comments = [
         (run[0], run[1], run[2], run[3])
@@ -379,7 +391,8 @@ _CODE_LINE = re.compile(
     r"^\s*(?:(?:def|class|return|if|elif|for|while|import|from|with|raise|yield|assert|del"
     r"|async|await|global|nonlocal)\b|(?:else|try|finally)\s*:|except\b|@\w|pass$|break$"
     r"|continue$|[\w.\[\]'\"]+\s*(?:[-+*/%|&^]|//|\*\*)?=[^=]|[\w.]+\(.*\)\s*$|[)\]}],?$"
-    r"|\w+\s*:\s*[\w.]+(?:\[.*\])?(?:\s*\|\s*[\w.]+(?:\[.*\])?)*\s*(?:=.*)?$)"  # name: T = x
+    r"|\w+\s*:\s*[\w.]+(?>\[[^=]*\])?(?:\s*\|\s*[\w.]+(?>\[[^=]*\])?)*\s*(?:=.*)?$)"  # name: T = x
+    # (atomic brackets: a nested ``.*`` there backtracked exponentially on a long union)
 )
 
 

@@ -457,7 +457,7 @@ def _nested(
 ) -> bool:
     """Every member lies inside a member of one other group: strictly larger, or the same
     span found by an earlier (unit-level) group; and that group is about as similar
-    (``NESTED_MARGIN``) or some member is over half of the member holding it (then both
+    (``NESTED_MARGIN``) or each member is over half of the member holding it (then both
     describe the same code)."""
     blocks = any(member.unit is UnitKind.BLOCK for member in group.members)
     floor = -1.0 if blocks else group.similarity_min - NESTED_MARGIN
@@ -475,7 +475,7 @@ def _nested(
         len(groups[other].members) >= 2
         and (
             groups[other].similarity_min >= floor
-            or any(2 * size > length for size, length in zip(sizes, lengths, strict=True))
+            or all(2 * size > length for size, length in zip(sizes, lengths, strict=True))
         )
         for other, lengths in (containers or {}).items()
     )

@@ -37,6 +37,7 @@ class ParsedSource:
     source: bytes
     tree: tree_sitter.Tree
     problem: SkippedFile | None
+    blanked: tuple[tuple[int, int], ...] = ()  # line spans blanked by the recovery
 
 
 @lru_cache(maxsize=1)
@@ -111,25 +112,44 @@ def parse_source(path: str, data: bytes) -> ParsedSource | SkippedFile:
     if not tree.root_node.has_error:
         return ParsedSource(source, tree, None)
     line = _first_error_line(tree.root_node)
-    recovered = _recover(source, line)
+    recovered = _recover(source, line) if _swallowed(tree, source) else None
     reason = "syntax error; the code containing it was not analysed"
-    if recovered is not None:
-        tree, count = recovered
-        reason = (
-            "syntax error; the definition containing it was not analysed"
-            if count == 1
-            else f"syntax errors; the {count} definitions containing them were not analysed"
-        )
-    return ParsedSource(source, tree, SkippedFile(path, reason, line, partial=True))
+    if recovered is None:
+        return ParsedSource(source, tree, SkippedFile(path, reason, line, partial=True))
+    tree, spans = recovered
+    reason = (
+        "syntax error; the definition containing it was not analysed"
+        if len(spans) == 1
+        else f"syntax errors; the {len(spans)} definitions containing them were not analysed"
+    )
+    return ParsedSource(source, tree, SkippedFile(path, reason, line, partial=True), spans)
 
 
 MAX_RECOVERIES = 8
+MAX_RECOVERY_BYTES = 512 * 1024  # each recovery parses the file again
+
+
+def _swallowed(tree: tree_sitter.Tree, source: bytes) -> bool:
+    """Whether the grammar's recovery wrapped over half the file in one ERROR node: only
+    then is recovery tried (a local error costs only the code around it already)."""
+    if len(source) > MAX_RECOVERY_BYTES:
+        return False
+    lines = source.count(b"\n") + 1
+    root = tree.root_node
+    return any(
+        node.type == "ERROR" and 2 * (node.end_point[0] - node.start_point[0] + 1) > lines
+        for node in (root, *root.children)
+    )
+
+
 _DEFINITION = re.compile(rb"[ \t]*(?:async[ \t]+def|def|class)[ \t]")
 
 
-def _recover(source: bytes, line: int) -> tuple[tree_sitter.Tree, int] | None:
-    """A tree of ``source`` with the definitions around its syntax errors blanked, and how
-    many were; None if blanking definitions does not remove every error (module docstring).
+def _recover(
+    source: bytes, line: int
+) -> tuple[tree_sitter.Tree, tuple[tuple[int, int], ...]] | None:
+    """A tree of ``source`` with the definitions around its syntax errors blanked, and their
+    line spans; None if blanking definitions does not remove every error (module docstring).
     (The reason names no line span: ``similar`` reports a snippet's lines shifted.)"""
     lines = source.split(b"\n")
     spans: list[tuple[int, int]] = []
@@ -141,7 +161,7 @@ def _recover(source: bytes, line: int) -> tuple[tree_sitter.Tree, int] | None:
         _blank(lines, span)
         tree = _parser().parse(b"\n".join(lines))
         if not tree.root_node.has_error:
-            return tree, len(spans)
+            return tree, tuple(sorted(spans))
         line = _first_error_line(tree.root_node)
     return None
 
@@ -155,17 +175,11 @@ def _enclosing_definition(lines: list[bytes], line: int) -> tuple[int, int] | No
     (or on it) that is less indented than ``line`` (decorators included; its end is the line
     before the next code line indented no deeper than it)."""
     index = min(line, len(lines)) - 1
-    limit = _indent(lines[index]) if lines[index].strip() else 1 << 30
-    start = next(
-        (i for i in range(index, -1, -1)
-         if _DEFINITION.match(lines[i]) and (_indent(lines[i]) < limit or i == index)),
-        None,
-    )  # fmt: skip
+    start = _definition_above(lines, index)
     if start is None:
         return None
     depth = _indent(lines[start])
-    while start > 0 and lines[start - 1].lstrip().startswith(b"@"):
-        start -= 1
+    start = _decorators_above(lines, start, depth)
     end = start + 1
     while end < len(lines) and (
         not lines[end].strip()
@@ -177,6 +191,37 @@ def _enclosing_definition(lines: list[bytes], line: int) -> tuple[int, int] | No
     while end - 1 > max(start, index) and not lines[end - 1].strip():
         end -= 1  # trailing blank lines belong to no definition
     return start + 1, end
+
+
+def _definition_above(lines: list[bytes], index: int) -> int | None:
+    """The ``def``/``class`` line holding line ``index`` (0-based): on it, or the nearest
+    above indented less than every code line passed on the way (so an error in module-level
+    code below a function is not blamed on the function)."""
+    limit = 1 << 30
+    for i in range(index, -1, -1):
+        text = lines[i]
+        if not text.strip() or text.lstrip().startswith(b"#"):
+            continue
+        if _DEFINITION.match(text) and (_indent(text) < limit or i == index):
+            return i
+        limit = min(limit, _indent(text))
+        if limit == 0:
+            return None
+    return None
+
+
+def _decorators_above(lines: list[bytes], start: int, depth: int) -> int:
+    """The first line of the decorators of the definition at ``start`` (over comments, blank
+    lines and the continuation lines of multi-line decorators)."""
+    first, i = start, start - 1
+    while i >= 0:
+        text = lines[i]
+        if text.lstrip().startswith(b"@") and _indent(text) == depth:
+            first = i
+        elif text.strip() and not text.lstrip().startswith(b"#") and _indent(text) <= depth:
+            break
+        i -= 1
+    return first
 
 
 def _blank(lines: list[bytes], span: tuple[int, int]) -> None:

@@ -130,7 +130,7 @@ def analyse_source(path: str, data: bytes, config: Config) -> FileAnalysis | Ski
     if isinstance(parsed, SkippedFile):
         return parsed
     try:
-        result = extract(parsed.tree, config)
+        result = extract(parsed.tree, config, parsed.blanked)
         extract_commented(parsed.source, result, config, parse_tree)
     except RecursionError:
         return SkippedFile(path, "nesting too deep to analyse")

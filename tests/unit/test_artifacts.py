@@ -11,6 +11,8 @@ from dupfind import Config, scan
 from dupfind.models import LeftoverKind, ScanResult
 from tests.conftest import LOADER, LOADER_RENAMED, TreeWriter
 
+UNRELATED = "def area(width, height):\n    return width * height\n"
+
 
 def _scan(root: Path, monkeypatch: pytest.MonkeyPatch) -> ScanResult:
     monkeypatch.chdir(root)
@@ -49,7 +51,6 @@ def _versioned(result: ScanResult) -> list[tuple[str, str]]:
         "settings_v2_final.py",
         "settings_new_v3.py",
         "old_settings.py",
-        "new-settings.py",
         "copy_of_settings.py",
         "backup_settings_2024-01-05.py",
     ],
@@ -75,6 +76,8 @@ def test_a_versioned_name_next_to_its_original_is_a_leftover(
         {"conf/settings.py": LOADER, "conf/settings_2024.py": LOADER_RENAMED},
         {"conf/settings.py": LOADER, "conf/news_settings.py": LOADER_RENAMED},
         {"conf/settings.py": LOADER, "conf/oldsettings.py": LOADER_RENAMED},
+        {"conf/settings.py": LOADER, "conf/new_settings.py": LOADER_RENAMED},  # new_york.py
+        {"conf/settings.py": LOADER, "conf/old_settings.py": UNRELATED},  # not alike
     ],
 )
 def test_other_names_are_not_versions(
@@ -183,3 +186,43 @@ def test_live_copies_grouped_with_a_commented_copy_stay_a_group(
     assert group.similarity_min == 1.0  # measured again on the live members
     (item,) = [i for i in result.leftovers if i.kind is LeftoverKind.COMMENTED_OUT]
     assert item.locations[0].path == "old.py"
+
+
+RECORDS = """def load_records(path, limit=100):
+    records = []
+    with open(path, encoding="utf-8") as handle:
+        for number, line in enumerate(handle):
+            if number >= limit:
+                break
+            fields = line.rstrip("\\n").split(",")
+            if len(fields) < 3:
+                continue
+            records.append({"id": fields[0], "name": fields[1], "amount": float(fields[2])})
+    return records
+"""
+OLD_RECORDS = """X = 1
+
+# def load_records(path, limit=100):
+#     records = []
+#     seen = set()
+#     with open(path, encoding="latin-1") as handle:
+#         for number, line in enumerate(handle):
+#             if number >= limit or line.startswith("#"):
+#                 break
+#             fields = line.strip().split(";")
+#             if fields[0] in seen:
+#                 continue
+#             seen.add(fields[0])
+#             records.append({"id": fields[0], "name": fields[1]})
+#     return records
+"""
+
+
+def test_the_live_part_of_a_group_is_not_reported_twice(
+    make_tree: TreeWriter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The family {live, other, commented} has an exact core {live, other}: the family's live
+    part is that same group, reported once."""
+    files = {"live.py": RECORDS, "other.py": RECORDS, "old.py": OLD_RECORDS}
+    result = _scan(make_tree(files), monkeypatch)
+    assert [[m.path for m in g.members] for g in result.groups] == [["live.py", "other.py"]]

@@ -78,3 +78,10 @@ def test_a_nested_group_that_fills_most_of_each_container_member_is_dropped() ->
     outer = _found([(1, 20, c), (1, 20, c), (1, 20, c), (1, 20, c)], 0.5)  # four classes
     method = _found([(3, 18, f), (3, 18, f)], 1.0)  # 16 of each 20-line class
     assert _maximal([outer, method]) == [outer]  # type: ignore[list-item]
+
+
+def test_a_nested_group_small_in_some_of_its_holders_is_kept() -> None:
+    c, f = UnitKind.CLASS, UnitKind.FUNCTION
+    outer = _found([(1, 40, c), (1, 40, c), (1, 14, c)], 0.5)  # the third class is small
+    method = _found([(10, 18, f), (10, 18, f), (3, 11, f)], 1.0)  # most of that small class
+    assert _maximal([outer, method]) == [outer, method]  # type: ignore[list-item]

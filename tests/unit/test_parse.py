@@ -73,6 +73,11 @@ def test_python2_and_modern_syntax_parse_cleanly() -> None:
 
 
 ODD = "    def odd(self):\n        def f():\n            (bar.\n        baz)\n        return f\n"
+KEPT = "\n\n".join(
+    f"def kept_{i}(values):\n    total = 0\n    for value in values:\n        total += value\n"
+    "    return total"
+    for i in range(8)
+)
 
 
 def _units(source: str) -> tuple[list[str], SkippedFile | None]:
@@ -81,28 +86,46 @@ def _units(source: str) -> tuple[list[str], SkippedFile | None]:
 
     parsed = parse_source("m.py", source.encode())
     assert isinstance(parsed, ParsedSource)
-    return [u.qualname for u in extract(parsed.tree, Config()).units], parsed.problem
-
-
-def test_an_unparsable_definition_is_blanked_and_the_rest_of_the_file_kept() -> None:
-    source = (
-        "class A:\n" + ODD + "\n    @property\n    def kept(self):\n        return 1\n\n\n"
-        "def after(x):\n    return x + 1\n"
+    return [u.qualname for u in extract(parsed.tree, Config(), parsed.blanked).units], (
+        parsed.problem
     )
-    units, problem = _units(source)
-    assert units == ["A.kept", "A", "after"]
-    assert problem is not None and problem.partial and problem.line == 4
+
+
+def test_a_definition_whose_error_swallows_the_file_is_blanked_and_the_rest_kept() -> None:
+    from tests.conftest import FIXTURES
+
+    path = FIXTURES / "cases" / "syntax_recovery" / "metrics" / "positions.py"
+    units, problem = _units(path.read_text(encoding="utf-8"))
+    # The class is not the class written (its blanked method is gone): not a unit.
+    assert units == ["PositionChecks.spans", "summarise_latencies"]
+    assert problem is not None and problem.partial and problem.line == 8
     assert problem.reason == "syntax error; the definition containing it was not analysed"
 
 
-def test_each_unparsable_definition_is_blanked_and_listed() -> None:
-    tabbed = ODD.replace("    ", "\t")
-    source = "class A:\n" + ODD + "\n\nclass B:\n" + tabbed + "\tdef kept(self):\n\t\treturn 2\n"
+def test_a_local_error_costs_only_the_code_around_it() -> None:
+    source = "def broken(:\n    pass\n\n\n" + KEPT + "\n"
     units, problem = _units(source)
-    assert units == ["B.kept", "B"]  # A's only method was blanked: A is a stub
-    assert problem is not None and "the 2 definitions containing them were" in problem.reason
-
-
-def test_an_error_outside_any_definition_is_not_blanked() -> None:
-    _, problem = _units("x = (1,\n\ndef f():\n    return 1\n")
+    assert units == [f"kept_{i}" for i in range(8)]
     assert problem is not None and problem.reason.startswith("syntax error; the code containing")
+
+
+def test_an_error_in_module_code_is_not_blamed_on_the_function_above() -> None:
+    from dupfind.parse import _enclosing_definition
+
+    lines = (
+        b"def helper(x):\n    return x\n\nif __name__ == '__main__':\n        print(1 +\n".split(
+            b"\n"
+        )
+    )
+    assert _enclosing_definition(lines, 5) is None
+
+
+def test_decorators_over_several_lines_and_comments_are_blanked_with_their_definition() -> None:
+    from dupfind.parse import _enclosing_definition
+
+    lines = (
+        b"class A:\n    @dec(1,\n         2)\n    # note\n    def f(self):\n        (x.\n".split(
+            b"\n"
+        )
+    )
+    assert _enclosing_definition(lines, 6) == (2, 6)
