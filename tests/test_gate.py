@@ -134,6 +134,24 @@ def test_a_new_run_in_the_same_modules_is_not_accepted_by_their_names(
     assert "1 baselined, 0 fixed" in result.stderr
 
 
+def test_a_whole_function_copy_does_not_take_the_entry_of_a_run_inside_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "src").mkdir()
+    run, tail = (textwrap.indent(code.strip("\n") + "\n", "    ") for code in (RUN_1, RUN_2))
+    other = textwrap.indent(textwrap.dedent(OTHER).split(":\n", 1)[1], "")
+    (tmp_path / "src" / "a.py").write_text(f"def f(path):\n{run}{tail}")
+    (tmp_path / "src" / "b.py").write_text(f"def g(values, precision):\n{run}{other}")
+    assert invoke("baseline", "write", "src", "--no-history").exit_code == 0
+    entries = json.loads((tmp_path / ".dupfind-baseline.json").read_text())["groups"]
+    assert [entry.get("blocks") for entry in entries] == [True]  # a run inside f and g
+    (tmp_path / "src" / "b.py").write_text(f"def g(path):\n{run}{tail}")
+    result = invoke("check", "src", "--no-history", "--baseline", ".dupfind-baseline.json")
+    assert result.exit_code == 1, result.output  # now the whole functions: new duplication
+    assert "0 baselined, 1 fixed" in result.stderr
+
+
 def test_a_new_copy_fails_and_the_old_group_is_fixed_then_pruned(repo: Path) -> None:
     invoke("baseline", "write", "app")
     (repo / "app" / "third.py").write_text(LOADER, encoding="utf-8")

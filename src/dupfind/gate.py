@@ -82,7 +82,7 @@ class Baseline:
         free: dict[tuple[str, ...], list[str]] = {}
         for key in sorted(set(self.entries) - set(found)):
             members = self.entries[key].get("members")
-            if isinstance(members, list):
+            if isinstance(members, list) and not self.entries[key].get("blocks"):
                 free.setdefault(tuple(sorted(str(m) for m in members)), []).append(key)
         for index, group in enumerate(groups):
             if found[index] is None and all(m.unit is not UnitKind.BLOCK for m in group.members):
@@ -92,11 +92,14 @@ class Baseline:
 
 
 def _describe(group: CloneGroup) -> dict[str, object]:
-    return {
+    entry: dict[str, object] = {
         "id": group.id,
         "kind": group.kind.value,
         "members": _member_keys(group),
     }
+    if any(m.unit is UnitKind.BLOCK for m in group.members):
+        entry["blocks"] = True  # named by their functions: never matched by members
+    return entry
 
 
 def _member_keys(group: CloneGroup) -> list[str]:

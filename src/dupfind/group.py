@@ -225,7 +225,23 @@ def build_groups(
                     cores.extend((group, core) for core in found)
     groups.extend(_run_groups(files, runs, min_similarity, mapper, memo))
     kept = _maximal(groups)
-    return sort_groups(kept + _maximal_cores(kept, cores))
+    found_cores = _maximal_cores(kept, cores)
+    return sort_groups(_outside_cores(kept, found_cores) + found_cores)
+
+
+def _outside_cores(kept: list[FoundGroup], cores: list[FoundGroup]) -> list[FoundGroup]:
+    """The kept groups not nested in a core (a method of the two exact classes a core of a
+    wider class family reports), as maximality drops those nested in any other group."""
+    if not cores:
+        return kept
+    groups = [item.group for item in kept] + [core.group for core in cores]
+    spans = _spans([core.group for core in cores])
+    offset = {path: [(a, b, i + len(kept)) for a, b, i in held] for path, held in spans.items()}
+    return [
+        item
+        for index, item in enumerate(kept)
+        if not _nested(index, item.group, defaultdict(list, offset), groups)
+    ]
 
 
 def _maximal_cores(

@@ -85,3 +85,14 @@ def test_a_nested_group_small_in_some_of_its_holders_is_kept() -> None:
     outer = _found([(1, 40, c), (1, 40, c), (1, 14, c)], 0.5)  # the third class is small
     method = _found([(10, 18, f), (10, 18, f), (3, 11, f)], 1.0)  # most of that small class
     assert _maximal([outer, method]) == [outer, method]  # type: ignore[list-item]
+
+
+def test_a_group_nested_in_a_core_is_dropped_like_one_nested_in_any_group() -> None:
+    from dupfind.group import _outside_cores
+
+    c, f = UnitKind.CLASS, UnitKind.FUNCTION
+    family = _found([(1, 23, c), (1, 23, c)], 0.5)
+    core = _found([(1, 23, c), (1, 23, c)], 1.0)  # the family's exact classes
+    render = _found([(17, 23, f), (17, 23, f)], 1.0)  # a method of those two classes
+    kept = _outside_cores([family, render], [core])  # type: ignore[list-item]
+    assert kept == [family]

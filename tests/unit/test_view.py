@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from dupfind import Config, scan
-from dupfind.report.view import build_view
+from dupfind.report.view import GroupView, MemberView, _total_saved, build_view
 from tests.conftest import FIXTURES
 
 
@@ -29,3 +29,26 @@ def test_a_method_copied_into_a_class_saves_nothing_beyond_the_class_extraction(
     classes, method = sorted(view.groups, key=lambda g: -g.lines)
     assert method.lines_saved > 0  # on its own, the method is worth consolidating
     assert view.scorecard.lines_saved == classes.lines_saved  # but its copy goes with its class
+
+
+def _member(path: str, start: int, end: int) -> MemberView:
+    return MemberView(path, start, end, "q", "function", "d", "")
+
+
+def _group(members: list[MemberView], canonical: int, saved: int) -> GroupView:
+    return GroupView(
+        "id", "exact", 1.0, 1.0, 0, tuple(members), "consolidate", "r", (), 1.0, canonical,
+        "", "", saved, (),
+    )  # fmt: skip
+
+
+def test_a_group_whose_kept_copy_goes_with_an_earlier_group_keeps_another() -> None:
+    classes = _group([_member("a.py", 1, 30), _member("b.py", 1, 30)], 1, 30)
+    method = _group([_member("a.py", 5, 15), _member("b.py", 5, 15), _member("c.py", 1, 11)], 0, 22)
+    assert _total_saved([classes, method]) == 30 + 11  # c.py's copy can still go
+
+
+def test_a_copy_partly_removed_by_an_earlier_group_counts_its_other_lines() -> None:
+    first = _group([_member("k.py", 1, 10), _member("x.py", 1, 10)], 0, 10)
+    second = _group([_member("k2.py", 1, 10), _member("x.py", 6, 15)], 0, 10)
+    assert _total_saved([first, second]) == 10 + 5  # x.py lines 11-15

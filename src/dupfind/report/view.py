@@ -235,10 +235,12 @@ def _total_saved(groups: Sequence[GroupView]) -> int:
     kept: dict[str, list[tuple[int, int]]] = defaultdict(list)
     total = 0
     for group in sorted(groups, key=lambda g: -g.priority):
-        keep = group.members[group.canonical]
-        if _inside(keep, removed[keep.path]):
-            continue
-        others = [m for i, m in enumerate(group.members) if i != group.canonical]
+        alive = [i for i, m in enumerate(group.members) if not _inside(m, removed[m.path])]
+        if len(alive) < 2:
+            continue  # earlier groups already remove all copies but one
+        chosen = group.canonical if group.canonical in alive else alive[0]
+        keep = group.members[chosen]
+        others = [m for i, m in enumerate(group.members) if i != chosen]
         lines = sum(m.lines for m in others)
         fresh = sum(_fresh(m, removed[m.path], kept[m.path]) for m in others)
         total += group.lines_saved * fresh // lines if lines else 0
@@ -249,11 +251,12 @@ def _total_saved(groups: Sequence[GroupView]) -> int:
 
 
 def _fresh(member: MemberView, removed: list[tuple[int, int]], kept: list[tuple[int, int]]) -> int:
-    """The lines of ``member`` that no earlier group removes or keeps."""
+    """The lines of ``member`` that no earlier group removes, nor keeps as a copy inside it."""
     if _inside(member, removed):
         return 0
     start, end = member.start_line, member.end_line
-    taken = [(a, b) for a, b in (*removed, *kept) if start <= a and b <= end]
+    taken = [(max(a, start), min(b, end)) for a, b in removed if a <= end and start <= b]
+    taken += [(a, b) for a, b in kept if start <= a and b <= end]
     return member.lines - union_length(taken)
 
 
