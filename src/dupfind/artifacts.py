@@ -194,17 +194,10 @@ def commented_out(found: Iterable[FoundGroup]) -> tuple[list[FoundGroup], list[L
 def _covered(group: CloneGroup, others: Sequence[FoundGroup]) -> bool:
     """Whether another group has the same members, or members holding all of ``group``'s
     (a live part of a group with commented code may repeat a core, or sit in a class)."""
-    for other in others:
-        holders = other.group.members
-        if all(
-            any(
-                h.path == m.path and h.start_line <= m.start_line and m.end_line <= h.end_line
-                for h in holders
-            )
-            for m in group.members
-        ):
-            return True
-    return False
+    return any(
+        all(any(h.contains(m) for h in other.group.members) for m in group.members)
+        for other in others
+    )
 
 
 def _commented(member: Member, target: Member, group: CloneGroup) -> Leftover:

@@ -141,8 +141,6 @@ class _Walker:
     def _holds_blanked(self, node: tree_sitter.Node) -> bool:
         """Whether ``node`` holds (or is) a definition blanked by the parse recovery: its
         placeholder ``pass`` is no code, and a class around it is not the class written."""
-        if not self.blanked:
-            return False
         first, last = node.start_point[0] + 1, node.end_point[0] + 1
         return any(first <= b and a <= last for a, b in self.blanked)
 
@@ -174,7 +172,7 @@ class _Walker:
             start = len(sink.shape)
             boilerplate, defined = self.statement(node, scope, data)
             exact = self.config.ignore_records and (data or (constants and self._is_constant(node)))
-            broken = node.has_error or self._holds_blanked(node)
+            broken = node.has_error or (bool(self.blanked) and self._holds_blanked(node))
             columns.add(sink, start, node, boilerplate or broken, exact)
             nested += defined
         if columns.tok_starts:
@@ -287,7 +285,7 @@ class _Walker:
         boilerplate = (overload and self.config.ignore_overloads) or (
             self.config.ignore_stubs and body is not None and self._is_stub(body)
         )
-        if not boilerplate and not node.has_error and not self._holds_blanked(node):
+        if not (boilerplate or node.has_error or (self.blanked and self._holds_blanked(node))):
             kind = UnitKind.FUNCTION if is_function else UnitKind.CLASS
             end = len(sink)
             record = not is_function and 2 * nested < end - start

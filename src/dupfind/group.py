@@ -224,39 +224,26 @@ def build_groups(
                     found = _cores(cluster, scores, consolidate, copies)
                     cores.extend((group, core) for core in found)
     groups.extend(_run_groups(files, runs, min_similarity, mapper, memo))
-    kept = _maximal(groups)
-    found_cores = _maximal_cores(kept, cores)
-    return sort_groups(_outside_cores(kept, found_cores) + found_cores)
+    return sort_groups(_with_cores(_maximal(groups), cores))
 
 
-def _outside_cores(kept: list[FoundGroup], cores: list[FoundGroup]) -> list[FoundGroup]:
-    """The kept groups not nested in a core (a method of the two exact classes a core of a
-    wider class family reports), as maximality drops those nested in any other group."""
-    if not cores:
-        return kept
-    groups = [item.group for item in kept] + [core.group for core in cores]
-    spans = _spans([core.group for core in cores])
-    offset = {path: [(a, b, i + len(kept)) for a, b, i in held] for path, held in spans.items()}
-    return [
-        item
-        for index, item in enumerate(kept)
-        if not _nested(index, item.group, defaultdict(list, offset), groups)
-    ]
-
-
-def _maximal_cores(
+def _with_cores(
     kept: list[FoundGroup], cores: list[tuple[FoundGroup, FoundGroup]]
 ) -> list[FoundGroup]:
-    """The cores of kept families that are not nested in another group (their own family
-    aside: it holds the same members)."""
+    """The kept groups and the cores of kept families, less those nested in another of
+    them: a core is not nested in its own family (which holds the same members), and a kept
+    group is dropped when nested in a core (a method of the two exact classes a core of a
+    wider class family reports), as ``_maximal`` drops those nested in any other group."""
     position = {id(group): index for index, group in enumerate(kept)}
     alive = [(position[id(family)], core) for family, core in cores if id(family) in position]
-    groups = [item.group for item in kept] + [core.group for _, core in alive]
-    spans = _spans(groups)
+    found = kept + [core for _, core in alive]
+    groups = [item.group for item in found]
+    spans = member_spans(groups)
+    exempt = [-1] * len(kept) + [family for family, _ in alive]
     return [
-        core
-        for offset, (family, core) in enumerate(alive)
-        if not _nested(len(kept) + offset, core.group, spans, groups, exempt=family)
+        item
+        for index, item in enumerate(found)
+        if not alive or not _nested(index, item.group, spans, groups, exempt[index])
     ]
 
 
@@ -444,7 +431,7 @@ def _group_id(copies: Sequence[_Copy]) -> str:
 def _maximal(found: list[FoundGroup]) -> list[FoundGroup]:
     """Drop groups nested in another group, and duplicates of the same member set."""
     groups = [item.group for item in found]
-    spans = _spans(groups)
+    spans = member_spans(groups)
     kept: list[FoundGroup] = []
     seen: set[tuple[Member, ...]] = set()
     for index, group in enumerate(groups):
@@ -455,7 +442,7 @@ def _maximal(found: list[FoundGroup]) -> list[FoundGroup]:
     return kept
 
 
-def _spans(groups: Sequence[CloneGroup]) -> dict[str, list[tuple[int, int, int]]]:
+def member_spans(groups: Sequence[CloneGroup]) -> dict[str, list[tuple[int, int, int]]]:
     """Every member's (start, end, group index), by path."""
     spans: dict[str, list[tuple[int, int, int]]] = defaultdict(list)
     for index, group in enumerate(groups):

@@ -84,12 +84,12 @@ def _trailing_kinds() -> tuple[frozenset[int], frozenset[int], frozenset[int], f
     return ids_of(")", "]", "}"), ids_of("comment"), layout_only, ids_of("tuple")
 
 
-def _is_trailing_comma(comma: tree_sitter.Node) -> bool:
-    """A comma right before its bracket closes, where leaving it out changes nothing."""
+def _is_trailing_comma(comma: tree_sitter.Node, after: tree_sitter.Node) -> bool:
+    """A comma right before its bracket closes (``after``: its next sibling), where leaving
+    it out changes nothing."""
     closers, comments, layout_only, tuples = _trailing_kinds()
-    after = comma.next_sibling
     while after is not None and after.kind_id in comments:
-        after = after.next_sibling
+        after = after.next_sibling  # type: ignore[assignment]
     if after is None or after.kind_id not in closers:
         return False
     parent = comma.parent
@@ -188,7 +188,7 @@ class TokenSink:
             elif category == _COMMA and not (
                 (after := current.next_sibling) is not None
                 and (after.kind_id in closers or after.kind_id in comments)
-                and _is_trailing_comma(current)
+                and _is_trailing_comma(current, after)
             ):
                 exact(kind)
                 shape(kind)

@@ -9,7 +9,9 @@ valid construct (the standard library's test_compile.py dedents inside parenthes
 all 200 of its functions). So the definition around the first error is blanked (every byte but
 newlines becomes a space, and its first line ``pass``: offsets and line numbers are unchanged)
 and the file parsed again, widening to the enclosing definition while the error stays, up to
-``MAX_RECOVERIES`` times; the recovered tree is used only if it has no error left.
+``MAX_RECOVERIES`` times; the recovered tree is used only if it has no error left. Only when
+one ERROR node spans over half of a file of at most ``MAX_RECOVERY_BYTES``: a local error
+costs only its own code already, and each try parses the whole file again.
 Text is decoded as PEP 263 says: a UTF-8 BOM or a coding cookie in the first two lines, else
 UTF-8; non-UTF-8 sources are re-encoded to UTF-8 for the parser (line numbers are unchanged).
 """
@@ -142,6 +144,7 @@ def _swallowed(tree: tree_sitter.Tree, source: bytes) -> bool:
     )
 
 
+_BLANKED = bytes(byte if byte == ord("\r") else ord(" ") for byte in range(256))
 _DEFINITION = re.compile(rb"[ \t]*(?:async[ \t]+def|def|class)[ \t]")
 
 
@@ -170,6 +173,12 @@ def _indent(text: bytes) -> int:
     return len(text) - len(text.lstrip(b" \t"))
 
 
+def _is_code(text: bytes) -> bool:
+    """Neither blank nor a comment."""
+    stripped = text.strip()
+    return bool(stripped) and not stripped.startswith(b"#")
+
+
 def _enclosing_definition(lines: list[bytes], line: int) -> tuple[int, int] | None:
     """The 1-based first and last lines of the nearest ``def``/``class`` above ``line``
     (or on it) that is less indented than ``line`` (decorators included; its end is the line
@@ -182,10 +191,7 @@ def _enclosing_definition(lines: list[bytes], line: int) -> tuple[int, int] | No
     start = _decorators_above(lines, start, depth)
     end = start + 1
     while end < len(lines) and (
-        not lines[end].strip()
-        or lines[end].lstrip().startswith(b"#")
-        or _indent(lines[end]) > depth
-        or end <= index
+        not _is_code(lines[end]) or _indent(lines[end]) > depth or end <= index
     ):
         end += 1
     while end - 1 > max(start, index) and not lines[end - 1].strip():
@@ -200,7 +206,7 @@ def _definition_above(lines: list[bytes], index: int) -> int | None:
     limit = 1 << 30
     for i in range(index, -1, -1):
         text = lines[i]
-        if not text.strip() or text.lstrip().startswith(b"#"):
+        if not _is_code(text):
             continue
         if _DEFINITION.match(text) and (_indent(text) < limit or i == index):
             return i
@@ -218,7 +224,7 @@ def _decorators_above(lines: list[bytes], start: int, depth: int) -> int:
         text = lines[i]
         if text.lstrip().startswith(b"@") and _indent(text) == depth:
             first = i
-        elif text.strip() and not text.lstrip().startswith(b"#") and _indent(text) <= depth:
+        elif _is_code(text) and _indent(text) <= depth:
             break
         i -= 1
     return first
@@ -232,7 +238,7 @@ def _blank(lines: list[bytes], span: tuple[int, int]) -> None:
     header = next(i for i in range(first - 1, last) if _DEFINITION.match(lines[i]))
     original = lines[header]
     for index in range(first - 1, last):
-        lines[index] = re.sub(rb"[^\r]", b" ", lines[index])
+        lines[index] = lines[index].translate(_BLANKED)
     depth = _indent(original)
     lines[header] = original[:depth] + b"pass" + lines[header][depth + 4 :]
 

@@ -17,7 +17,7 @@ import itertools
 import os
 import pickle
 import time
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager as ContextManager
 from contextlib import contextmanager, nullcontext
@@ -49,7 +49,7 @@ from dupfind.executor import (
 )
 from dupfind.extract import extract, extract_commented
 from dupfind.fingerprint import shingles
-from dupfind.group import FoundGroup, build_groups
+from dupfind.group import FoundGroup, build_groups, member_spans
 from dupfind.history import MAX_QUERIES, History, open_history
 from dupfind.memo import Memo, content_key
 from dupfind.models import (
@@ -525,10 +525,9 @@ def find_groups(
     return groups
 
 
-def duplicated_lines(groups: Iterable[CloneGroup]) -> int:
+def duplicated_lines(groups: Sequence[CloneGroup]) -> int:
     """Lines covered by any member of any group (each line counted once)."""
-    spans: dict[str, list[tuple[int, int]]] = defaultdict(list)
-    for group in groups:
-        for member in group.members:
-            spans[member.path].append((member.start_line, member.end_line))
-    return sum(union_length(intervals) for intervals in spans.values())
+    return sum(
+        union_length([(start, end) for start, end, _ in held])
+        for held in member_spans(groups).values()
+    )

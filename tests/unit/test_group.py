@@ -88,11 +88,11 @@ def test_a_nested_group_small_in_some_of_its_holders_is_kept() -> None:
 
 
 def test_a_group_nested_in_a_core_is_dropped_like_one_nested_in_any_group() -> None:
-    from dupfind.group import _outside_cores
+    from dupfind.group import _with_cores
 
     c, f = UnitKind.CLASS, UnitKind.FUNCTION
     family = _found([(1, 23, c), (1, 23, c)], 0.5)
     core = _found([(1, 23, c), (1, 23, c)], 1.0)  # the family's exact classes
     render = _found([(17, 23, f), (17, 23, f)], 1.0)  # a method of those two classes
-    kept = _outside_cores([family, render], [core])  # type: ignore[list-item]
-    assert kept == [family]
+    kept = _with_cores([family, render], [(family, core)])  # type: ignore[list-item]
+    assert kept == [family, core]  # render, a method of the core's classes, is dropped
