@@ -17,7 +17,7 @@ from dataclasses import replace
 from typing import Any, TextIO
 
 from dupfind import __version__
-from dupfind.report.view import GroupView, ReportView
+from dupfind.report.view import GroupView, MemberView, ReportView
 
 SCHEMA_VERSION = 2
 
@@ -33,11 +33,26 @@ def document(view: ReportView) -> dict[str, Any]:
 
 
 def group_document(group: GroupView) -> dict[str, Any]:
-    """One group of the JSON document (members without their code, which only HTML shows)."""
-    data: dict[str, Any] = _plain(group)
-    for member in data["members"]:
-        del member["code"]
+    """One group of the JSON document (members without their code, which only HTML shows).
+    Spelled out rather than through ``_plain``: a stdlib scan has ~6,000 groups holding
+    ~90,000 differences, and the generic walk over them was most of the report's time."""
+    data: dict[str, Any] = {name: getattr(group, name) for name in _GROUP_FIELDS}
+    data["members"] = [
+        {name: getattr(member, name) for name in _MEMBER_FIELDS} for member in group.members
+    ]
+    data["differences"] = [
+        {"kind": d.kind, "line": d.line, "values": list(d.values)} for d in group.differences
+    ]
+    data["reasons"] = list(group.reasons)
     return data
+
+
+_MEMBER_FIELDS = tuple(name for name in MemberView.__dataclass_fields__ if name != "code")
+_GROUP_FIELDS = tuple(
+    name
+    for name in GroupView.__dataclass_fields__
+    if name not in {"members", "differences", "reasons"}
+)
 
 
 _SCALARS = frozenset({str, int, float, bool, type(None)})

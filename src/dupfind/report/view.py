@@ -18,6 +18,7 @@ from pathlib import Path
 from dupfind.discover import display_path
 from dupfind.models import (
     CloneGroup,
+    Difference,
     Leftover,
     Recommendation,
     ScanResult,
@@ -41,11 +42,9 @@ class MemberView:
         return self.end_line - self.start_line + 1
 
 
-@dataclass(frozen=True, slots=True)
-class DifferenceView:
-    kind: str
-    line: int
-    values: tuple[str, ...]
+# The model's differences are immutable and already hold what a report shows: shared, not
+# copied (copying the ~90,000 of a stdlib scan cost a third of building the view).
+DifferenceView = Difference
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,7 +182,7 @@ def _group_view(
         canonical_reason=advice.canonical_reason,
         signature=advice.signature,
         lines_saved=advice.lines_saved,
-        differences=tuple(DifferenceView(d.kind, d.line, d.values) for d in advice.differences),
+        differences=advice.differences,
     )
 
 
