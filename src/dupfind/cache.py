@@ -38,11 +38,19 @@ from dupfind import __version__
 from dupfind.config import Config
 from dupfind.corpus import Corpus
 from dupfind.memo import Memo, content_key
-from dupfind.models import Compared, FileAnalysis, ScanResult, SkippedFile
+from dupfind.models import (
+    Compared,
+    DifferenceRow,
+    FileAnalysis,
+    ScanResult,
+    SkippedFile,
+    packed_differences,
+    unpacked_differences,
+)
 from dupfind.parse import read_source
 
 FILENAME = "cache.sqlite3"
-_StoredMemos = tuple[dict[bytes, float], dict[bytes, "Compared"], "Corpus | None"]
+_StoredCompared = tuple[tuple[DifferenceRow, ...], str]  # Compared, packed (models.Difference)
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS analyses (key BLOB PRIMARY KEY, value BLOB NOT NULL, "
     "used REAL NOT NULL)",
@@ -207,15 +215,17 @@ class AnalysisCache:
         if value is None:
             return Memo(), Memo(), None
         scores, compared, corpus = cast(
-            tuple[dict[bytes, float], dict[bytes, Compared], Corpus | None], value
+            tuple[dict[bytes, float], dict[bytes, _StoredCompared], Corpus | None], value
         )
-        return Memo(scores), Memo(compared), corpus
+        rebuilt = {key: (unpacked_differences(rows), sig) for key, (rows, sig) in compared.items()}
+        return Memo(scores), Memo(rebuilt), corpus
 
     def store_memos(
         self, scope: bytes, scores: Memo[float], compared: Memo[Compared], corpus: Corpus | None
     ) -> None:
         """Keep what this scan used, replacing the scope's earlier memos."""
-        self._put_blob("memos", scope, (scores.used, compared.used, corpus))
+        packed = {key: (packed_differences(d), sig) for key, (d, sig) in compared.used.items()}
+        self._put_blob("memos", scope, (scores.used, packed, corpus))
 
     def load_result(self, key: bytes) -> ScanResult | None:
         """The stored result of a scan of exactly these inputs, if any (see pipeline.py)."""
