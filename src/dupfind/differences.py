@@ -12,6 +12,7 @@ parameter).
 from __future__ import annotations
 
 import bisect
+import builtins
 import keyword
 import re
 from collections.abc import Sequence
@@ -26,6 +27,7 @@ MAX_DIFFERENCES = 40
 _BINDERS = frozenset({"def", "class", "for", "as", "import", "global", "nonlocal", "lambda"})
 _ASSIGN = frozenset({"=", ":=", "+=", "-=", "*=", "/=", "//=", "%=", "|=", "&=", "^=", "**="})
 _NAME = re.compile(r"[^0-9A-Za-z_]+")
+_BUILTINS = frozenset(name for name in dir(builtins) if not name.startswith("_"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,11 +244,14 @@ def _identifier(text: str) -> str:
 
 
 def _unique(names: list[str], reserved: set[str]) -> list[str]:
-    """Distinct parameter names that clash with no name the code already uses."""
+    """Distinct parameter names that clash with no name the code already uses, nor shadow a
+    builtin (``max`` where the copies call ``max`` and ``min``, or ``type`` for the literal a
+    ``type=`` keyword takes) with the conventional trailing underscore: ``max_``."""
     taken = set(reserved)
     result = []
     for parameter in names:
         head, sep, default = parameter.partition("=")
+        head = f"{head}_" if head in _BUILTINS else head
         name, number = head, 1
         while name in taken:
             number += 1

@@ -168,3 +168,31 @@ def test_parameters_are_written_back_with_conventional_spacing() -> None:
         == "self, *args: str, **kw"
     )
     assert _compact(["a", ",", "*", ",", "b", "=", "1"]) == "a, *, b=1"
+
+
+SUMMARY = '''
+def {name}(records, out):
+    """Write a summary of ``records`` to ``out``."""
+    count = {aggregate}(len(r.fields) for r in records)
+    header = render_header(records[0], type={kind})
+    out.write(header)
+    for record in records:
+        out.write(render_row(record, width=count))
+    out.write(render_footer(records, total=count))
+    return count
+'''
+
+
+def test_new_parameters_never_shadow_a_builtin(
+    make_tree: TreeWriter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The copies call ``max`` and ``min``, and pass ``type="short"`` and ``type="long"``:
+    parameters called ``max`` and ``type`` would hide the builtins from the shared body."""
+    rec = _only(make_tree, monkeypatch, {
+        "a.py": SUMMARY.format(name="summarise", aggregate="max", kind='"short"'),
+        "b.py": SUMMARY.format(name="summarise_all", aggregate="min", kind='"long"'),
+    })  # fmt: skip
+    signature = ast.parse(rec.signature + ": ...").body[0]
+    assert isinstance(signature, ast.FunctionDef)
+    added = [a.arg for a in [*signature.args.args[2:], *signature.args.kwonlyargs]]
+    assert added == ["max_", "type_"], rec.signature
