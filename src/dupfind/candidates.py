@@ -162,11 +162,15 @@ def near_miss_pairs(
         (ref.unit.start_line for ref in units),
         (ref.unit.end_line for ref in units),
         (ref.unit.tokens for ref in units),
+        (_SORTS.get(ref.unit.kind, -1) for ref in units),
     )
     return candidate_pairs(
         selections, columns, min_similarity,
         cap=POSTING_CAP, min_shared=MIN_SHARED, partners=MAX_PARTNERS,
     )  # fmt: skip
+
+
+_SORTS = {UnitKind.FUNCTION: 0, UnitKind.CLASS: 1}  # pairs.UnitColumns; others pair with both
 
 
 def _window(files: Sequence[FileAnalysis], ref: UnitRef) -> set[int]:

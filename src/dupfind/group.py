@@ -230,20 +230,23 @@ def build_groups(
 def _with_cores(
     kept: list[FoundGroup], cores: list[tuple[FoundGroup, FoundGroup]]
 ) -> list[FoundGroup]:
-    """The kept groups and the cores of kept families, less those nested in another of
-    them: a core is not nested in its own family (which holds the same members), and a kept
-    group is dropped when nested in a core (a method of the two exact classes a core of a
-    wider class family reports), as ``_maximal`` drops those nested in any other group."""
+    """The kept groups and the cores, less those nested in another of them: a core is not
+    nested in its own family (which holds the same members), and a kept group is dropped when
+    nested in a core (a method of the two exact classes a core of a wider class family
+    reports), as ``_maximal`` drops those nested in any other group. A core whose family was
+    dropped, nested in a group of containers, is judged like any nested group: a method
+    copied verbatim into two otherwise different classes stays a finding even when its looser
+    family of look-alike methods is a detail of the classes' group."""
     position = {id(group): index for index, group in enumerate(kept)}
-    alive = [(position[id(family)], core) for family, core in cores if id(family) in position]
-    found = kept + [core for _, core in alive]
+    families = [position.get(id(family), -1) for family, _ in cores]
+    found = kept + [core for _, core in cores]
     groups = [item.group for item in found]
     spans = member_spans(groups)
-    exempt = [-1] * len(kept) + [family for family, _ in alive]
+    exempt = [-1] * len(kept) + families
     return [
         item
         for index, item in enumerate(found)
-        if not alive or not _nested(index, item.group, spans, groups, exempt[index])
+        if not cores or not _nested(index, item.group, spans, groups, exempt[index])
     ]
 
 

@@ -390,7 +390,8 @@ def _scan(
     groups = [item.group for item in found]
     versioned = versioned_files(analyses)
     known = {frozenset(loc.path for loc in item.locations) for item in versioned}
-    leftovers = versioned + near_identical_siblings(analyses, groups, known) + leftovers
+    siblings = near_identical_siblings(analyses, groups, known, config.consolidate_similarity)
+    leftovers = versioned + siblings + leftovers
     stats = ScanStats(
         files_scanned=len(analyses),
         lines_scanned=sum(a.lines for a in analyses),

@@ -96,3 +96,32 @@ def test_a_group_nested_in_a_core_is_dropped_like_one_nested_in_any_group() -> N
     render = _found([(17, 23, f), (17, 23, f)], 1.0)  # a method of those two classes
     kept = _with_cores([family, render], [(family, core)])  # type: ignore[list-item]
     assert kept == [family, core]  # render, a method of the core's classes, is dropped
+
+
+def test_the_core_of_a_family_nested_in_a_class_group_is_kept() -> None:
+    """Two classes 55% alike; their methods a 55% family of three, a detail of the classes'
+    group; two of those methods exact copies: the exact pair is the finding a reviewer
+    wants, as when the exact methods were a group of their own."""
+    from dupfind.group import FoundGroup, _with_cores
+
+    c, f = UnitKind.CLASS, UnitKind.FUNCTION
+
+    def found(members: list[tuple[str, int, int, UnitKind]], similarity: float) -> FoundGroup:
+        group = CloneGroup(
+            id=str(members),
+            kind=CloneKind.NEAR_MISS,
+            similarity_min=similarity,
+            similarity_mean=similarity,
+            members=tuple(Member(p, a, b, f"q{a}", k) for p, a, b, k in members),
+        )
+        return FoundGroup(group, ())
+
+    classes = found([("a.py", 1, 100, c), ("b.py", 1, 100, c)], 0.55)
+    methods = [("a.py", 10, 18, f), ("b.py", 10, 18, f), ("a.py", 30, 38, f)]
+    family = found(methods, 0.55)
+    core = found(methods[:2], 1.0)
+    kept = _maximal([classes, family])
+    assert kept == [classes]  # the family is a detail of the classes' group
+    assert _with_cores(kept, [(family, core)]) == [classes, core]
+    close = found(methods[:2], 0.8)  # not far more similar than the classes: a detail too
+    assert _with_cores(kept, [(family, close)]) == [classes]

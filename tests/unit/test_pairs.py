@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from dupfind.pairs import UnitColumns, candidate_pairs
 
-Unit = tuple[int, int, int, int]  # file, start line, end line, tokens
+Unit = tuple[int, int, int, int, int]  # file, start line, end line, tokens, sort
 
 
 def reference(
@@ -27,9 +27,11 @@ def reference(
             shared.update(itertools.combinations(posting, 2))
     partners: dict[int, list[tuple[int, int]]] = defaultdict(list)
     for (a, b), count in shared.items():
-        (fa, sa, ea, ta), (fb, sb, eb, tb) = units[a], units[b]
+        (fa, sa, ea, ta, ka), (fb, sb, eb, tb, kb) = units[a], units[b]
         nested = fa == fb and ((sa <= sb and eb <= ea) or (sb <= sa and ea <= eb))
-        if count >= 2 and not nested and min(ta, tb) >= min_similarity * max(ta, tb):
+        same_sort = ka == kb or ka < 0 or kb < 0  # a function never pairs with a class
+        plausible = not nested and min(ta, tb) >= min_similarity * max(ta, tb) and same_sort
+        if count >= 2 and plausible:
             partners[a].append((-count, b))
             partners[b].append((-count, a))
     kept = set()
@@ -43,7 +45,11 @@ units_and_selections = st.integers(0, 40).flatmap(
     lambda n: st.tuples(
         st.lists(
             st.tuples(
-                st.integers(0, 3), st.integers(1, 30), st.integers(0, 30), st.integers(50, 200)
+                st.integers(0, 3),
+                st.integers(1, 30),
+                st.integers(0, 30),
+                st.integers(50, 200),
+                st.integers(-1, 1),
             ),
             min_size=n,
             max_size=n,
@@ -67,11 +73,11 @@ def test_array_pairs_follow_the_rule(
     data: tuple[list[Unit], list[list[int]]], min_similarity: float, limits: tuple[int, int]
 ) -> None:
     raw, selections = data
-    units = [(f, s, s + length, t) for f, s, length, t in raw]
+    units = [(f, s, s + length, t, k) for f, s, length, t, k in raw]
     columns = (
         UnitColumns(*(list(column) for column in zip(*units, strict=True)))
         if units
-        else (UnitColumns([], [], [], []))
+        else (UnitColumns([], [], [], [], []))
     )
     cap, best = limits
     found = candidate_pairs(
