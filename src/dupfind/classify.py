@@ -49,6 +49,7 @@ from dupfind.group import FoundGroup
 from dupfind.history import History
 from dupfind.memo import Memo, content_key
 from dupfind.models import (
+    CloneKind,
     Compared,
     FileAnalysis,
     Member,
@@ -231,17 +232,35 @@ def _within_domain(facts: Facts, similar: bool) -> Outcome:
     low, high = facts.config.extract_similarity, facts.config.consolidate_similarity
     if len(set(facts.domains)) != 1:
         return None
+    tests = _test_functions(facts)
     if similar and facts.similarity >= high:
+        exact = facts.found.group.kind is CloneKind.EXACT
+        action = "keep one copy" if exact or not tests else _PARAMETRIZE
         return Verdict.CONSOLIDATE, (
             f"all members are in domain '{facts.domains[0]}' and "
-            f"{_at_least(facts.similarity)} (≥ {high:.0%}): keep one copy"
+            f"{_at_least(facts.similarity)} (≥ {high:.0%}): {action}"
         )
     if not similar and low <= facts.similarity < high:
+        action = _SHARED_STEPS if tests else "extract the shared part"
         return Verdict.EXTRACT, (
             f"all members are in domain '{facts.domains[0]}' but only {facts.similarity:.0%} "
-            f"similar ({low:.0%}-{high:.0%}): extract the shared part"
+            f"similar ({low:.0%}-{high:.0%}): {action}"
         )
     return None
+
+
+_PARAMETRIZE = "keep one test, parametrized over what differs (pytest.mark.parametrize)"
+_SHARED_STEPS = "extract the shared steps into a fixture or helper"
+
+
+def _test_functions(facts: Facts) -> bool:
+    """Every member is a test function (``test*``, in test code): copies of a test are merged
+    by parametrizing it, and look-alike tests share a fixture or helper, not a function with
+    one parameter per difference."""
+    return all(facts.tests) and all(
+        m.unit is UnitKind.FUNCTION and m.qualname.rsplit(".", 1)[-1].startswith("test")
+        for m in facts.members
+    )
 
 
 def _rule_fallback(facts: Facts) -> Outcome:

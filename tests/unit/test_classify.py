@@ -100,3 +100,29 @@ def test_configured_thresholds_move_the_boundaries() -> None:
     assert decide(_facts(0.35, ("a", "b"), config=config))[0] == "cross-domain"
     block = _facts(lines=21, unit=UnitKind.BLOCK, config=config)
     assert decide(block)[0] == "long-shared-block"
+
+
+def _tests(similarity: float, names: tuple[str, str], kind: CloneKind) -> Facts:
+    members = tuple(
+        Member(f"tests/test_m{i}.py", 10, 21, f"TestM.{name}", UnitKind.FUNCTION)
+        for i, name in enumerate(names)
+    )
+    group = CloneGroup("g", kind, similarity, similarity, members)
+    return Facts(FoundGroup(group, ()), ("tests",) * 2, (True, True), (False, False),
+                 (None, None), Config())  # fmt: skip
+
+
+def test_copies_of_a_test_are_merged_into_a_parametrized_test() -> None:
+    names = ("test_parse_ints", "test_parse_floats")
+    reason = decide(_tests(0.9, names, CloneKind.RENAMED))[2]
+    assert reason.endswith("keep one test, parametrized over what differs "
+                           "(pytest.mark.parametrize)")  # fmt: skip
+    assert decide(_tests(1.0, names, CloneKind.EXACT))[2].endswith(": keep one copy")
+    assert decide(_tests(0.6, names, CloneKind.NEAR_MISS))[2].endswith(
+        "extract the shared steps into a fixture or helper"
+    )
+    helpers = ("make_parser", "make_reader")  # helpers in test code are code like any other
+    assert decide(_tests(0.9, helpers, CloneKind.RENAMED))[2].endswith(": keep one copy")
+    assert decide(_tests(0.6, helpers, CloneKind.NEAR_MISS))[2].endswith(
+        ": extract the shared part"
+    )
