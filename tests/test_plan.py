@@ -78,8 +78,12 @@ def _saved_by_consolidating(group: CloneGroup, canonical: int) -> int:
 
 
 def _saved_by_extracting(group: CloneGroup, canonical: int) -> int:
+    """The shared part of the other copies (their lines times the mean similarity), less a
+    call in every member: not the other copies whole."""
     others = [m.line_count for i, m in enumerate(group.members) if i != canonical]
-    return sum(others) - len(group.members)
+    saved = round(group.similarity_mean * sum(others)) - len(group.members)
+    assert saved <= sum(others) - len(group.members)
+    return saved
 
 
 # 1-2. Similarity and domains ---------------------------------------------------------------

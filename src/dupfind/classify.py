@@ -433,10 +433,14 @@ def _confidence(verdict: Verdict, found: FoundGroup) -> float:
 
 
 def _lines_saved(verdict: Verdict, found: FoundGroup, canonical: int) -> int:
+    """Consolidating removes every other copy (one call left in each); extracting the shared
+    part removes only what is shared, about the group's mean similarity of each other copy
+    (plus a call in every member): two 51% alike classes of 2,012 and 1,363 lines do not save
+    1,363 lines by sharing a base."""
     members = found.group.members
     others = [m.line_count for i, m in enumerate(members) if i != canonical]
     if verdict is Verdict.CONSOLIDATE:
         return max(0, sum(others) - len(others))
     if verdict is Verdict.EXTRACT:
-        return max(0, sum(others) - len(members))
+        return max(0, round(found.group.similarity_mean * sum(others)) - len(members))
     return 0
