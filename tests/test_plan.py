@@ -660,3 +660,43 @@ def test_plan_markdown_has_the_scorecard_and_the_verdicts(
     assert text.count("- **Why** (same-domain-similar):") == 3
     assert "## Leftovers of repeated attempts" in text
     assert "| versioned-file | `src/reports/report_v2.py:1-" in text
+
+
+SUPPLIER = '''
+{decorator}class {name}{bases}:
+    """Prices of one supplier, loaded lazily."""
+
+    def __init__(self, client):
+        self.client = client
+        self.cache = {{}}
+
+    def price(self, sku):
+        if sku not in self.cache:
+            self.cache[sku] = self.client.get("{path}", params={{"sku": sku}})
+        return self.cache[sku]
+
+    def prices(self, skus):
+        missing = [sku for sku in skus if sku not in self.cache]
+        for sku in missing:
+            self.price(sku)
+        return {{sku: self.cache[sku] for sku in skus}}
+'''
+
+
+def test_a_class_copied_into_its_own_subclass_is_told_to_inherit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "shop").mkdir()
+    bases = "(base.Prices, metaclass=Meta)"
+    euro = SUPPLIER.format(decorator="@register\n", name="EuroPrices", bases=bases, path="/v2")
+    prices = SUPPLIER.format(decorator="", name="Prices", bases="", path="/v1/price")
+    (tmp_path / "shop" / "prices.py").write_text(prices + euro, encoding="utf-8")
+    group, rec = _only(_scan(tmp_path, monkeypatch))
+    assert {m.qualname for m in group.members} == {"Prices", "EuroPrices"}
+    assert rec.reasons[1:] == (
+        "EuroPrices already subclasses Prices: let it inherit what they share and override "
+        "only what differs",
+    )
+    other = SUPPLIER.format(decorator="", name="EuroPrices", bases="(Base)", path="/v2")
+    (tmp_path / "shop" / "prices.py").write_text(prices + other, encoding="utf-8")
+    assert _only(_scan(tmp_path, monkeypatch))[1].reasons[1:] == ()  # no kinship: one reason

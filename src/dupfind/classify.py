@@ -66,6 +66,9 @@ from dupfind.suppress import HOTSPOT
 Row = tuple[bool, int, int, int, int, int]
 _HEADER = re.compile(rb"^\s*(async\s+def|def|class)\b")
 HEAD_LINES = 20  # a hotspot marker counts in a member's first lines, up to its def/class
+HEAD_BYTES = 4096  # a class's decorators and ``class`` line are within this many bytes
+_CLASS_LINE = re.compile(rb"^[ \t]*class\s+\w+\s*(?:\(([^)]*)\))?\s*:", re.MULTILINE)
+_BASE = re.compile(rb"[\w.]+")
 
 
 @dataclass
@@ -115,6 +118,24 @@ class Context:
             if _HEADER.match(line):
                 break
         return False
+
+    def bases(self, member: Member) -> frozenset[str]:
+        """The simple names of a class member's bases, read from its ``class`` line (the
+        first after its decorators): ``class DiGraph(graph.Graph, Generic[T])`` gives
+        ``Graph`` and ``Generic``; keyword arguments (``metaclass=``) are not bases."""
+        starts, source = self.line_starts(member.path), self.read(member.path)
+        if member.start_line > len(starts):
+            return frozenset()
+        first = starts[member.start_line - 1]
+        match = _CLASS_LINE.search(source, first, first + HEAD_BYTES)
+        if match is None or match.group(1) is None:
+            return frozenset()
+        names = (_BASE.match(part.strip()) for part in match.group(1).split(b","))
+        return frozenset(
+            name.group(0).rsplit(b".", 1)[-1].decode("utf-8", "replace")
+            for name in names
+            if name is not None and b"=" not in name.string
+        )
 
     def line_starts(self, path: str) -> list[int]:
         if path not in self._starts:
@@ -298,10 +319,11 @@ def classify(found: FoundGroup, context: Context) -> Recommendation:
     canonical, why = _canonical(found, context)
     others = [i for i in range(len(found.spans)) if i != canonical]
     found_differences, signature = _compared(found, [canonical, *others[: MAX_SHOWN - 1]], context)
+    inherited = _inheritance(found, context)
     return Recommendation(
         verdict=verdict,
         rule=rule,
-        reasons=(reason,),
+        reasons=(reason,) if inherited is None else (reason, inherited),
         confidence=_confidence(verdict, found),
         canonical=canonical,
         canonical_reason=why,
@@ -365,6 +387,25 @@ def _facts(found: FoundGroup, context: Context) -> Facts:
         changes=tuple(context.history.changes(m) for m in members),
         config=context.config,
     )
+
+
+def _inheritance(found: FoundGroup, context: Context) -> str | None:
+    """When the members are classes and one already subclasses another (networkx's
+    ``DiGraph(Graph)``, the stdlib's ``Real(Complex)``), the shared abstraction exists: say so,
+    rather than only "extract a shared abstraction"."""
+    members = found.group.members
+    if any(member.unit is not UnitKind.CLASS for member in members):
+        return None
+    names = {_simple_name(member) for member in members}
+    for member in members:
+        name = _simple_name(member)
+        parents = sorted(context.bases(member) & (names - {name}))
+        if parents:
+            return (
+                f"{name} already subclasses {parents[0]}: let it inherit what they share "
+                "and override only what differs"
+            )
+    return None
 
 
 def _simple_name(member: Member) -> str:
