@@ -171,12 +171,27 @@ def _token_differences(
     return found, _unique(parameters, local - assigned)
 
 
+def _def_index(base: MemberTokens) -> int:
+    """Index of a function's ``def`` keyword, after its decorators (0 for other units): the
+    parentheses of ``@pytest.mark.parametrize("edge", …)`` are not the parameter list."""
+    if base.kind is not UnitKind.FUNCTION:
+        return 0
+    depth = 0
+    for index, text in enumerate(base.texts):
+        depth += text in {"(", "[", "{"}
+        depth -= text in {")", "]", "}"}
+        if text == "def" and depth == 0:
+            return index
+    return 0
+
+
 def _header_end(base: MemberTokens) -> int:
     """Index of the token after a function's ``def …(…):`` header (0 for other units)."""
     if base.kind is not UnitKind.FUNCTION:
         return 0
     depth = 0
-    for index, text in enumerate(base.texts):
+    for index in range(_def_index(base), len(base.texts)):
+        text = base.texts[index]
         depth += text in {"(", "[", "{"}
         depth -= text in {")", "]", "}"}
         if text == ":" and depth == 0:
@@ -190,8 +205,10 @@ def _local_names(base: MemberTokens) -> set[str]:
     texts, shape = base.texts, base.shape
     local: set[str] = set()
     depth = 0
+    start = _def_index(base)  # decorators bind nothing
     in_header = base.kind is not UnitKind.BLOCK
-    for index, text in enumerate(texts):
+    for index in range(start, len(texts)):
+        text = texts[index]
         depth += text in {"(", "[", "{"}
         depth -= text in {")", "]", "}"}
         if in_header and text == ":" and depth == 0:
@@ -266,7 +283,8 @@ def _signature(base: MemberTokens, parameters: list[str]) -> str:
         extra = f"  # parameters: {', '.join(parameters)}" if parameters else ""
         return f"class {base.name}Base:{extra}"
     if base.kind is UnitKind.FUNCTION:
-        keyword = "async def" if base.texts[:1] == ["async"] else "def"
+        at = _def_index(base)
+        keyword = "async def" if at and base.texts[at - 1] == "async" else "def"
         return f"{keyword} {base.name}({_parameter_list(_existing_parameters(base), parameters)})"
     return f"def {base.name}_shared({_parameter_list('', parameters)})"
 
@@ -287,7 +305,7 @@ def _parameter_list(existing: str, added: list[str]) -> str:
 def _existing_parameters(base: MemberTokens) -> str:
     texts = base.texts
     try:
-        start = texts.index("(")
+        start = texts.index("(", _def_index(base))
     except ValueError:
         return ""
     depth, end = 0, start

@@ -196,3 +196,33 @@ def test_new_parameters_never_shadow_a_builtin(
     assert isinstance(signature, ast.FunctionDef)
     added = [a.arg for a in [*signature.args.args[2:], *signature.args.kwonlyargs]]
     assert added == ["max_", "type_"], rec.signature
+
+
+DECORATED = '''
+@pytest.mark.parametrize("edge", [{edges}])
+async def {name}(edge, make_graph):
+    """Adding an edge adds its nodes, once."""
+    graph = make_graph()
+    graph.add_edge(*edge)
+    graph.add_edge(*edge)
+    assert graph.number_of_edges() == 1
+    assert set(graph.nodes) == set(edge)
+    assert graph.has_edge(*edge)
+    graph.remove_edge(*edge)
+    assert graph.number_of_edges() == {left}
+'''
+
+
+def test_the_signature_is_the_def_one_not_a_decorators(
+    make_tree: TreeWriter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The decorator's parentheses come first: they are neither the parameter list nor the
+    header, and the ``async`` after them is kept."""
+    rec = _only(make_tree, monkeypatch, {
+        "a.py": DECORATED.format(name="test_add", edges="(0, 1), (1, 2)", left=0),
+        "b.py": DECORATED.format(name="test_add_again", edges="(3, 4)", left=1),
+    })  # fmt: skip
+    assert rec.signature.startswith("async def test_add"), rec.signature
+    signature = ast.parse(rec.signature + ": ...").body[0]
+    assert isinstance(signature, ast.AsyncFunctionDef), rec.signature
+    assert [a.arg for a in signature.args.args][:2] == ["edge", "make_graph"], rec.signature
