@@ -255,8 +255,7 @@ def _within_domain(facts: Facts, similar: bool) -> Outcome:
         return None
     tests = _test_functions(facts)
     if similar and facts.similarity >= high:
-        exact = facts.found.group.kind is CloneKind.EXACT
-        action = "keep one copy" if exact or not tests else _PARAMETRIZE
+        action = _consolidate_action(facts, tests)
         return Verdict.CONSOLIDATE, (
             f"all members are in domain '{facts.domains[0]}' and "
             f"{_at_least(facts.similarity)} (≥ {high:.0%}): {action}"
@@ -271,6 +270,20 @@ def _within_domain(facts: Facts, similar: bool) -> Outcome:
 
 
 _PARAMETRIZE = "keep one test, parametrized over what differs (pytest.mark.parametrize)"
+_ONE_FUNCTION = "move the block into one function and call it from each place"
+
+
+def _consolidate_action(facts: Facts, tests: bool) -> str:
+    """How copies are consolidated: a block inside other code becomes a function of its own
+    (deleting a copy would break the code around it), a test a parametrized test, anything
+    else loses its copies."""
+    if all(member.unit is UnitKind.BLOCK for member in facts.members):
+        return _ONE_FUNCTION
+    if tests and facts.found.group.kind is not CloneKind.EXACT:
+        return _PARAMETRIZE
+    return "keep one copy"
+
+
 _SHARED_STEPS = "extract the shared steps into a fixture or helper"
 
 

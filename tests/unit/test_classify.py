@@ -126,3 +126,9 @@ def test_copies_of_a_test_are_merged_into_a_parametrized_test() -> None:
     assert decide(_tests(0.6, helpers, CloneKind.NEAR_MISS))[2].endswith(
         ": extract the shared part"
     )
+
+
+def test_copies_of_a_block_are_moved_into_one_function_not_deleted() -> None:
+    reason = decide(_facts(0.9, unit=UnitKind.BLOCK))[2]
+    assert reason.endswith(": move the block into one function and call it from each place")
+    assert decide(_facts(0.9))[2].endswith(": keep one copy")
