@@ -153,8 +153,9 @@ def near_miss_pairs(
 ) -> list[tuple[int, int]]:
     """Candidate pairs (indexes into ``units``) for near-miss scoring, sorted: units sharing
     ``MIN_SHARED`` selected shingles in postings of at most ``POSTING_CAP`` units, plausible
-    (not one inside the other; lengths that allow the threshold), each unit's
-    ``MAX_PARTNERS`` partners sharing the most (pairs.py computes it on arrays)."""
+    (not one inside the other; lengths that allow the threshold; a function with a function,
+    a class with a class), each unit's ``MAX_PARTNERS`` partners sharing the most (pairs.py
+    computes it on arrays)."""
     from dupfind.pairs import UnitColumns, candidate_pairs  # numpy: only scans need it
 
     columns = UnitColumns(

@@ -26,14 +26,16 @@ may drift apart), only the shared part should be shared. A block over 50 lines i
 different functions deserves a function of its own.
 
 Lines saved: consolidate replaces every other copy by one line (a call or an import); extract
-keeps one shared definition and turns every member into a call; leave-separate saves nothing.
+removes the shared part of every other copy (its lines times the group's mean similarity) and
+turns every member into a call; leave-separate saves nothing.
 """
 
 from __future__ import annotations
 
+import ast
 import re
 import zlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
@@ -66,9 +68,7 @@ from dupfind.suppress import HOTSPOT
 Row = tuple[bool, int, int, int, int, int]
 _HEADER = re.compile(rb"^\s*(async\s+def|def|class)\b")
 HEAD_LINES = 20  # a hotspot marker counts in a member's first lines, up to its def/class
-HEAD_BYTES = 4096  # a class's decorators and ``class`` line are within this many bytes
-_CLASS_LINE = re.compile(rb"^[ \t]*class\s+\w+\s*(?:\(([^)]*)\))?\s*:", re.MULTILINE)
-_BASE = re.compile(rb"[\w.]+")
+_CLASS_LINE = re.compile(rb"^[ \t]*class\b", re.MULTILINE)
 
 
 @dataclass
@@ -120,22 +120,20 @@ class Context:
         return False
 
     def bases(self, member: Member) -> frozenset[str]:
-        """The simple names of a class member's bases, read from its ``class`` line (the
-        first after its decorators): ``class DiGraph(graph.Graph, Generic[T])`` gives
-        ``Graph`` and ``Generic``; keyword arguments (``metaclass=``) are not bases."""
+        """The simple names of a class member's bases, from its header parsed by ``ast``
+        (the first ``class`` line of the member, after its decorators, to the ``:``):
+        ``class DiGraph(graph.Graph, Generic[K, V], metaclass=M)`` gives ``Graph`` and
+        ``Generic``; a call (``namedtuple(...)``) names no class."""
         starts, source = self.line_starts(member.path), self.read(member.path)
         if member.start_line > len(starts):
             return frozenset()
-        first = starts[member.start_line - 1]
-        match = _CLASS_LINE.search(source, first, first + HEAD_BYTES)
-        if match is None or match.group(1) is None:
+        begin = starts[member.start_line - 1]
+        end = starts[member.end_line] if member.end_line < len(starts) else len(source)
+        match = _CLASS_LINE.search(source, begin, end)
+        if match is None:
             return frozenset()
-        names = (_BASE.match(part.strip()) for part in match.group(1).split(b","))
-        return frozenset(
-            name.group(0).rsplit(b".", 1)[-1].decode("utf-8", "replace")
-            for name in names
-            if name is not None and b"=" not in name.string
-        )
+        header = _class_header(source[match.start() : end])
+        return frozenset() if header is None else frozenset(_base_names(header))
 
     def line_starts(self, path: str) -> list[int]:
         if path not in self._starts:
@@ -269,7 +267,10 @@ def _within_domain(facts: Facts, similar: bool) -> Outcome:
     return None
 
 
-_PARAMETRIZE = "keep one test, parametrized over what differs (pytest.mark.parametrize)"
+_PARAMETRIZE = (
+    "keep one test, parametrized over what differs (pytest.mark.parametrize, or a subTest "
+    "loop in a unittest.TestCase)"
+)
 _ONE_FUNCTION = "move the block into one function and call it from each place"
 
 
@@ -332,7 +333,8 @@ def classify(found: FoundGroup, context: Context) -> Recommendation:
     canonical, why = _canonical(found, context)
     others = [i for i in range(len(found.spans)) if i != canonical]
     found_differences, signature = _compared(found, [canonical, *others[: MAX_SHOWN - 1]], context)
-    inherited = _inheritance(found, context)
+    shared = verdict in (Verdict.EXTRACT, Verdict.CONSOLIDATE)
+    inherited = _inheritance(found, context) if shared else None
     return Recommendation(
         verdict=verdict,
         rule=rule,
@@ -400,6 +402,32 @@ def _facts(found: FoundGroup, context: Context) -> Facts:
         changes=tuple(context.history.changes(m) for m in members),
         config=context.config,
     )
+
+
+def _class_header(text: bytes) -> ast.ClassDef | None:
+    """The ``class`` statement at the start of ``text``, parsed with an empty body: its
+    first line, then one more line at a time while it is incomplete (up to ``HEAD_LINES``)."""
+    lines = text.decode("utf-8", "replace").split("\n", HEAD_LINES)[:HEAD_LINES]
+    lines[0] = lines[0].lstrip()  # lines inside the brackets may be indented anyhow
+    for count in range(1, len(lines) + 1):
+        head = "\n".join(lines[:count])
+        for body in ("\n    pass\n", "\n"):  # a header, or a one-line class
+            try:
+                tree = ast.parse(head + body)
+            except SyntaxError:
+                continue
+            node = tree.body[0] if tree.body else None
+            return node if isinstance(node, ast.ClassDef) else None
+    return None
+
+
+def _base_names(header: ast.ClassDef) -> Iterator[str]:
+    for base in header.bases:
+        node = base.value if isinstance(base, ast.Subscript) else base
+        if isinstance(node, ast.Name):
+            yield node.id
+        elif isinstance(node, ast.Attribute):
+            yield node.attr
 
 
 def _inheritance(found: FoundGroup, context: Context) -> str | None:

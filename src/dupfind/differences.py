@@ -27,7 +27,11 @@ MAX_DIFFERENCES = 40
 _BINDERS = frozenset({"def", "class", "for", "as", "import", "global", "nonlocal", "lambda"})
 _ASSIGN = frozenset({"=", ":=", "+=", "-=", "*=", "/=", "//=", "%=", "|=", "&=", "^=", "**="})
 _NAME = re.compile(r"[^0-9A-Za-z_]+")
-_BUILTINS = frozenset(name for name in dir(builtins) if not name.startswith("_"))
+# The interpreter's builtins, without those ``site`` adds (``exit``, ``help``...): the same
+# set however Python was started.
+_BUILTINS = frozenset(name for name in dir(builtins) if not name.startswith("_")) - {
+    "copyright", "credits", "exit", "help", "license", "quit",
+}  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -272,7 +276,7 @@ def _unique(names: list[str], reserved: set[str]) -> list[str]:
         name, number = head, 1
         while name in taken:
             number += 1
-            name = f"{head}_{number}"
+            name = f"{head.rstrip('_') or head}_{number}"
         taken.add(name)
         result.append(f"{name}{sep}{default}")
     return result

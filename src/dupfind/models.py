@@ -58,7 +58,8 @@ class CloneKind(StrEnum):
 class _Fields:
     """Pickled as a call of its constructor with its fields: loading (cache, workers) is
     several times faster than with the ``__setstate__`` dataclasses adds to slotted classes,
-    which looks up ``fields()`` again for every object."""
+    which looks up ``fields()`` again for every object. (``Recommendation`` also packs its
+    differences: ``Difference``.)"""
 
     __slots__ = ()
 
@@ -322,11 +323,18 @@ def _recommendation(
     rows: tuple[DifferenceRow, ...],
 ) -> Recommendation:
     """A pickled ``Recommendation`` rebuilt (``Recommendation.__reduce__``)."""
-    differences = unpacked_differences(rows)
     return Recommendation(
-        verdict, rule, reasons, confidence, canonical, canonical_reason, domains,
-        differences, signature, lines_saved,
-    )  # fmt: skip
+        verdict=verdict,
+        rule=rule,
+        reasons=reasons,
+        confidence=confidence,
+        canonical=canonical,
+        canonical_reason=canonical_reason,
+        domains=domains,
+        differences=unpacked_differences(rows),
+        signature=signature,
+        lines_saved=lines_saved,
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,7 +3,8 @@
 The rule (called from candidates.near_miss_pairs; tests/unit/test_pairs.py spells it out with
 dicts): units sharing at least ``min_shared`` selected shingles, counted over postings
 (selected shingle → units) of at most ``cap`` units, that pass the plausibility filter (not
-one inside the other; shorter >= min_similarity * longer tokens); each unit keeps its
+one inside the other; shorter >= min_similarity * longer tokens; of one sort: a function never
+with a class, ``UnitColumns.sorts``); each unit keeps its
 ``partners`` partners sharing the most shingles (ties: the lower index), and a pair is a
 candidate when either side keeps it.
 

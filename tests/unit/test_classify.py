@@ -116,7 +116,8 @@ def test_copies_of_a_test_are_merged_into_a_parametrized_test() -> None:
     names = ("test_parse_ints", "test_parse_floats")
     reason = decide(_tests(0.9, names, CloneKind.RENAMED))[2]
     assert reason.endswith("keep one test, parametrized over what differs "
-                           "(pytest.mark.parametrize)")  # fmt: skip
+                           "(pytest.mark.parametrize, or a subTest loop in a "
+                           "unittest.TestCase)")  # fmt: skip
     assert decide(_tests(1.0, names, CloneKind.EXACT))[2].endswith(": keep one copy")
     assert decide(_tests(0.6, names, CloneKind.NEAR_MISS))[2].endswith(
         "extract the shared steps into a fixture or helper"
@@ -132,3 +133,24 @@ def test_copies_of_a_block_are_moved_into_one_function_not_deleted() -> None:
     reason = decide(_facts(0.9, unit=UnitKind.BLOCK))[2]
     assert reason.endswith(": move the block into one function and call it from each place")
     assert decide(_facts(0.9))[2].endswith(": keep one copy")
+
+
+@pytest.mark.parametrize(
+    ("header", "bases"),
+    [
+        (b"class A(Base): x = 1", ["Base"]),
+        (
+            b"    class A(graph.Graph, Generic[K, V], metaclass=M):\n        x = 1",
+            ["Generic", "Graph"],
+        ),
+        (b"class A(\n  # a comment (x)\n  Base,\ndoc='a, b'):\n    x = 1", ["Base"]),
+        (b'class A(namedtuple("A", "x y")):\n    pass', []),  # a call names no class
+        (b"class A:\n    class B(C):\n        pass", []),  # a nested class's bases are not A's
+    ],
+)
+def test_a_class_header_names_its_bases(header: bytes, bases: list[str]) -> None:
+    from dupfind.classify import _base_names, _class_header
+
+    parsed = _class_header(header)
+    assert parsed is not None
+    assert sorted(_base_names(parsed)) == bases

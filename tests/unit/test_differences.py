@@ -226,3 +226,12 @@ def test_the_signature_is_the_def_one_not_a_decorators(
     signature = ast.parse(rec.signature + ": ...").body[0]
     assert isinstance(signature, ast.AsyncFunctionDef), rec.signature
     assert [a.arg for a in signature.args.args][:2] == ["edge", "make_graph"], rec.signature
+
+
+def test_clashing_parameter_names_are_numbered_once() -> None:
+    from dupfind.differences import _unique
+
+    assert _unique(["max", "max", "value", "value"], {"max_"}) == [
+        "max_2", "max_3", "value", "value_2",
+    ]  # fmt: skip
+    assert _unique(["exit=1"], set()) == ["exit=1"]  # not a builtin without ``site``

@@ -85,3 +85,21 @@ def test_array_pairs_follow_the_rule(
     )
     assert found == reference(selections, units, min_similarity, cap, best)
     assert all(type(a) is int and type(b) is int for a, b in found)
+
+
+def test_near_miss_candidates_are_of_one_sort() -> None:
+    """A function never pairs with a class (a test function and a class of tests looked 52%
+    alike on networkx); commented-out code pairs with either."""
+    from dupfind.candidates import UnitRef, near_miss_pairs
+    from dupfind.models import CodeUnit, UnitKind
+
+    def ref(file: int, kind: UnitKind) -> UnitRef:
+        return UnitRef(file, CodeUnit(kind, "u", 1, 10, 0, 100, b"e%d" % file, b"s%d" % file))
+
+    shared = [[1, 2, 3], [1, 2, 3]]
+    function, klass = UnitKind.FUNCTION, UnitKind.CLASS
+    assert near_miss_pairs([ref(0, function), ref(1, function)], shared, 0.5) == [(0, 1)]
+    assert near_miss_pairs([ref(0, klass), ref(1, klass)], shared, 0.5) == [(0, 1)]
+    assert near_miss_pairs([ref(0, function), ref(1, klass)], shared, 0.5) == []
+    commented = UnitKind.COMMENTED
+    assert near_miss_pairs([ref(0, commented), ref(1, klass)], shared, 0.5) == [(0, 1)]
