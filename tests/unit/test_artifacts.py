@@ -157,6 +157,8 @@ class Invoice:
     lines: list[Line] = field(default_factory=list)
     currency: str = "EUR"
     paid: bool = False
+    notes: str = ""
+    reference: str | None = None
 """
 
 
