@@ -24,6 +24,7 @@ from dupfind.normalise import INDENT, identifier_code
 from dupfind.score import opcode_tuples
 
 MAX_DIFFERENCES = 40
+MAX_DEFAULT = 40  # characters of a literal shown as a parameter's default
 _BINDERS = frozenset({"def", "class", "for", "as", "import", "global", "nonlocal", "lambda"})
 _ASSIGN = frozenset({"=", ":=", "+=", "-=", "*=", "/=", "//=", "%=", "|=", "&=", "^=", "**="})
 _NAME = re.compile(r"[^0-9A-Za-z_]+")
@@ -243,11 +244,13 @@ def _assigned_tuple(texts: list[str], index: int) -> bool:
 
 
 def _literal_parameter(base: MemberTokens, position: int) -> str:
-    """``name=<canonical value>``; an f-string reading local names cannot be a default."""
+    """``name=<canonical value>``; an f-string reading local names cannot be a default, and
+    a literal over ``MAX_DEFAULT`` characters (a test's whole expected output) would bury the
+    signature: both are plain parameters."""
     text = base.texts[position]
     name = _literal_name(base, position)
     interpolated = re.match(r"(?i)[rbu]*f", text) is not None and "{" in text
-    return name if interpolated else f"{name}={text}"
+    return name if interpolated or len(text) > MAX_DEFAULT else f"{name}={text}"
 
 
 def _literal_name(base: MemberTokens, position: int) -> str:

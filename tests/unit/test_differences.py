@@ -235,3 +235,32 @@ def test_clashing_parameter_names_are_numbered_once() -> None:
         "max_2", "max_3", "value", "value_2",
     ]  # fmt: skip
     assert _unique(["exit=1"], set()) == ["exit=1"]  # not a builtin without ``site``
+
+
+REPORT = '''
+def {name}(rows, out):
+    """Render ``rows`` as a table."""
+    header = {header}
+    out.write(header)
+    for row in rows:
+        out.write(format_row(row, width=12))
+        out.write("\\n")
+    out.write(render_footer(rows))
+    return len(rows)
+'''
+
+
+def test_a_long_literal_is_a_parameter_without_a_default(
+    make_tree: TreeWriter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A test's whole expected output as a default would bury the proposed signature."""
+    long_a = '"' + "name | size | owner | created | modified | " * 2 + '"'
+    long_b = '"' + "NAME | SIZE | OWNER | CREATED | MODIFIED | " * 2 + '"'
+    rec = _only(make_tree, monkeypatch, {
+        "a.py": REPORT.format(name="render", header=long_a),
+        "b.py": REPORT.format(name="render_upper", header=long_b),
+    })  # fmt: skip
+    signature = ast.parse(rec.signature + ": ...").body[0]
+    assert isinstance(signature, ast.FunctionDef)
+    assert [a.arg for a in signature.args.args] == ["rows", "out", "header"], rec.signature
+    assert signature.args.defaults == [], rec.signature
