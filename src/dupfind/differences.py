@@ -181,27 +181,27 @@ def _def_index(base: MemberTokens) -> int:
     parentheses of ``@pytest.mark.parametrize("edge", …)`` are not the parameter list."""
     if base.kind is not UnitKind.FUNCTION:
         return 0
-    depth = 0
-    for index, text in enumerate(base.texts):
-        depth += text in {"(", "[", "{"}
-        depth -= text in {")", "]", "}"}
-        if text == "def" and depth == 0:
-            return index
-    return 0
+    return _outside_brackets(base.texts, "def", 0) or 0
 
 
 def _header_end(base: MemberTokens) -> int:
     """Index of the token after a function's ``def …(…):`` header (0 for other units)."""
     if base.kind is not UnitKind.FUNCTION:
         return 0
+    colon = _outside_brackets(base.texts, ":", _def_index(base))
+    return 0 if colon is None else colon + 1
+
+
+def _outside_brackets(texts: list[str], wanted: str, start: int) -> int | None:
+    """Index of the first ``wanted`` token from ``start`` that no bracket encloses."""
     depth = 0
-    for index in range(_def_index(base), len(base.texts)):
-        text = base.texts[index]
+    for index in range(start, len(texts)):
+        text = texts[index]
         depth += text in {"(", "[", "{"}
         depth -= text in {")", "]", "}"}
-        if text == ":" and depth == 0:
-            return index + 1
-    return 0
+        if text == wanted and depth == 0:
+            return index
+    return None
 
 
 def _local_names(base: MemberTokens) -> set[str]:
