@@ -504,3 +504,56 @@ def test_subprocess_smoke(make_tree: TreeWriter) -> None:
     assert document["schema_version"] == 2
     assert document["files_scanned"] == 2
     assert member_paths(document) == [["a/one.py", "a/two.py"]]
+
+
+class _Exited(Exception):
+    pass
+
+
+@pytest.mark.parametrize(
+    ("raised", "status", "printed"),
+    [(None, 0, ""), (SystemExit(), 0, ""), (SystemExit(3), 3, ""), (SystemExit("boom"), 1, "boom")],
+)
+def test_the_entry_point_exits_with_the_commands_status_without_teardown(
+    raised: SystemExit | None,
+    status: int,
+    printed: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """``main`` ends through ``os._exit`` (the heap is not freed object by object) with what
+    ``sys.exit`` would have meant."""
+    import dupfind.cli as cli
+
+    def command() -> None:
+        print("report")
+        if raised is not None:
+            raise raised
+
+    def exit_now(code: int) -> None:
+        raise _Exited(code)
+
+    monkeypatch.setattr(cli, "app", command)
+    monkeypatch.setattr(cli.os, "_exit", exit_now)
+    with pytest.raises(_Exited) as exited:
+        cli.main()
+    assert exited.value.args == (status,)
+    out, err = capsys.readouterr()
+    assert out == "report\n"
+    assert err.strip() == printed
+
+
+def test_the_console_script_keeps_its_exit_statuses(tmp_path: Path) -> None:
+    """The real process: 0 with no finding, 2 for a usage error, 1 when the gate fails."""
+    script = Path(sys.executable).parent / "dupfind"
+    (tmp_path / "a.py").write_text(LOADER, encoding="utf-8")
+    (tmp_path / "b.py").write_text(LOADER_RENAMED, encoding="utf-8")
+    clean = subprocess.run([str(script), "scan", str(tmp_path / "a.py"), "--no-cache"],
+                           capture_output=True, text=True, check=False)  # fmt: skip
+    assert clean.returncode == 0 and "Summary: 1 file" in clean.stdout
+    bad = subprocess.run([str(script), "scan", str(tmp_path / "missing")], capture_output=True,
+                         text=True, check=False)  # fmt: skip
+    assert bad.returncode == 2 and "no such file" in bad.stderr
+    gate = subprocess.run([str(script), "check", str(tmp_path), "--no-cache"],
+                          capture_output=True, text=True, check=False)  # fmt: skip
+    assert gate.returncode == 1 and "actionable" in gate.stderr
