@@ -2,10 +2,7 @@
 
 One walk over the statement structure: compound statements are entered, everything else is
 handed to ``TokenSink.emit`` in one piece, so each tree node is visited once. Units are
-functions (async, nested, methods) and classes, as slices of the file's token arrays from their
-``def``/``class`` keyword (decorators are configuration: two functions alike only by their
-``@pytest.mark.parametrize`` tables or routes are not copies, and a copy that dropped them still
-is; a unit's lines include them); every
+functions (async, nested, methods) and classes, as slices of the file's token arrays; every
 body (module, class, function, and nested blocks) is also recorded as a statement list, from
 which candidates.py finds clones of runs of statements (half a function, module-level code).
 
@@ -260,6 +257,7 @@ class _Walker:
 
     def definition(self, node: tree_sitter.Node, scope: str) -> None:
         sink = self.out.sink
+        start = len(sink)
         target = node
         overload = False
         if node.kind_id in self.kinds.decorated:
@@ -290,13 +288,13 @@ class _Walker:
         if not (boilerplate or node.has_error or (self.blanked and self._holds_blanked(node))):
             kind = UnitKind.FUNCTION if is_function else UnitKind.CLASS
             end = len(sink)
-            record = not is_function and 2 * nested < end - header
+            record = not is_function and 2 * nested < end - start
             self.out.units.append(
-                CodeUnit(  # its tokens from the keyword: decorators are configuration
-                    kind, qualname, node.start_point[0] + 1, _line_end(node), header, end,
-                    digest(sink.exact, header, end), digest(sink.shape, header, end),
+                CodeUnit(
+                    kind, qualname, node.start_point[0] + 1, _line_end(node), start, end,
+                    digest(sink.exact, start, end), digest(sink.shape, start, end),
                     0 if is_function else nested,
-                    _nameless_digest(sink.exact, header, end, header + 1) if record else b"",
+                    _nameless_digest(sink.exact, start, end, header + 1) if record else b"",
                 )
             )  # fmt: skip
 

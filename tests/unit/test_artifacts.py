@@ -157,8 +157,6 @@ class Invoice:
     lines: list[Line] = field(default_factory=list)
     currency: str = "EUR"
     paid: bool = False
-    notes: str = ""
-    reference: str | None = None
 """
 
 
