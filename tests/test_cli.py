@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from concurrent.futures import ProcessPoolExecutor
@@ -557,3 +558,16 @@ def test_the_console_script_keeps_its_exit_statuses(tmp_path: Path) -> None:
     gate = subprocess.run([str(script), "check", str(tmp_path), "--no-cache"],
                           capture_output=True, text=True, check=False)  # fmt: skip
     assert gate.returncode == 1 and "actionable" in gate.stderr
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+def test_output_that_cannot_be_written_is_an_error(tmp_path: Path) -> None:
+    """The report goes to a full disk: the run fails and says so (the flush at exit)."""
+    script = Path(sys.executable).parent / "dupfind"
+    (tmp_path / "a.py").write_text(LOADER, encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+    with open("/dev/full", "w") as full:
+        done = subprocess.run([str(script), "scan", str(tmp_path), "--no-cache"], stdout=full,
+                              stderr=subprocess.PIPE, text=True, env=env, check=False)  # fmt: skip
+    assert done.returncode == 2
+    assert "cannot write the output: No space left on device" in done.stderr

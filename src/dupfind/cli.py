@@ -410,11 +410,18 @@ def main() -> None:
 
 def _exit(code: object) -> NoReturn:
     """What ``sys.exit(code)`` means (None is 0, an int is itself, anything else is printed
-    and is 1), with the output flushed, but no teardown."""
+    and is 1), with the output flushed, but no teardown. Output that cannot be written (a
+    full disk) is an error, as for ``--output``; a reader that went away (``| head``) is not."""
     status = 0 if code is None else code if isinstance(code, int) else 1
     if not isinstance(code, int | None):
         print(code, file=sys.stderr)
-    for stream in (sys.stdout, sys.stderr):
-        with suppress(OSError, ValueError):  # a closed pipe (| head): nothing more to say
-            stream.flush()
+    try:
+        sys.stdout.flush()
+    except (BrokenPipeError, ValueError):
+        pass
+    except OSError as exc:
+        print(f"dupfind: error: cannot write the output: {exc.strerror}", file=sys.stderr)
+        status = int(ExitCode.USAGE)
+    with suppress(OSError, ValueError):
+        sys.stderr.flush()
     os._exit(status)

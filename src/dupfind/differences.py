@@ -250,7 +250,8 @@ def _literal_parameter(base: MemberTokens, position: int) -> str:
     text = base.texts[position]
     name = _literal_name(base, position)
     interpolated = re.match(r"(?i)[rbu]*f", text) is not None and "{" in text
-    return name if interpolated or len(text) > MAX_DEFAULT else f"{name}={text}"
+    long = len(text) > MAX_DEFAULT or "\n" in text  # a signature is one line
+    return name if interpolated or long else f"{name}={text}"
 
 
 def _literal_name(base: MemberTokens, position: int) -> str:
