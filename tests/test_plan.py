@@ -699,3 +699,56 @@ def test_a_class_copied_into_its_own_subclass_is_told_to_inherit(
     other = SUPPLIER.format(decorator="", name="EuroPrices", bases="(Base)", path="/v2")
     (tmp_path / "shop" / "prices.py").write_text(prices + other, encoding="utf-8")
     assert _only(_scan(tmp_path, monkeypatch))[1].reasons[1:] == ()  # no kinship: one reason
+
+
+OVERRIDE = '''
+class {name}{bases}:
+    """Prices of one supplier."""
+{extra}
+    def prices(self, skus):
+        missing = [sku for sku in skus if sku not in self.cache]
+        for sku in missing:
+            self.cache[sku] = self.client.get("{path}", params={{"sku": sku}})
+            self.seen.add(sku)
+        found = {{sku: self.cache[sku] for sku in skus}}
+        self.log.debug("%d prices, %d fetched", len(found), len(missing))
+        return found
+'''
+
+LOOKUP = """
+    def lookup(self, sku, strict=True):
+        with self.lock:
+            record = self.index.find(sku)
+            if record is None and strict:
+                raise KeyError(f"unknown sku {sku!r}")
+            while record is not None and record.replaced_by:
+                record = self.index.find(record.replaced_by)
+            return record
+"""
+
+CONVERT = """
+    async def convert(self, amounts, rates):
+        total = 0
+        async for amount in amounts:
+            rate = await rates.get(amount.currency)
+            total += round(amount.value / rate, 2)
+            if total > self.ceiling:
+                self.alerts.append(("ceiling", total))
+        return total
+"""
+
+
+def test_a_method_copied_into_its_subclass_is_an_override_to_trim(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "shop").mkdir()
+    base = OVERRIDE.format(name="Prices", bases="", extra=LOOKUP, path="/v1/price")
+    euro = OVERRIDE.format(name="EuroPrices", bases="(Prices)", extra=CONVERT, path="/v2/price")
+    (tmp_path / "shop" / "prices.py").write_text(base + euro, encoding="utf-8")
+    result = _scan(tmp_path, monkeypatch)
+    group, rec = _by_qualname(result, "EuroPrices.prices")
+    assert {m.qualname for m in group.members} == {"Prices.prices", "EuroPrices.prices"}
+    assert rec.reasons[1:] == (
+        "EuroPrices.prices overrides Prices.prices: keep in the override only what differs, "
+        "and call super().prices() for the rest",
+    )

@@ -433,19 +433,47 @@ def _base_names(header: ast.ClassDef) -> Iterator[str]:
 def _inheritance(found: FoundGroup, context: Context) -> str | None:
     """When the members are classes and one already subclasses another (networkx's
     ``DiGraph(Graph)``, the stdlib's ``Real(Complex)``), the shared abstraction exists: say so,
-    rather than only "extract a shared abstraction"."""
+    rather than only "extract a shared abstraction". Likewise for methods of one name whose
+    classes are so related (``MultiGraph.copy`` and ``Graph.copy``): the copy is an override,
+    and deleting it would change what the subclass does."""
     members = found.group.members
-    if any(member.unit is not UnitKind.CLASS for member in members):
+    if len(found.spans) != len(members):
+        return None  # built without its analyses (a library caller's group)
+    owners = [_owner(member, analysis) for member, (analysis, _, _) in
+              zip(members, found.spans, strict=True)]  # fmt: skip
+    methods = {_simple_name(m) for m in members if m.unit is UnitKind.FUNCTION}
+    if any(owner is None for owner in owners) or len(methods) > 1:
         return None
-    names = {_simple_name(member) for member in members}
-    for member in members:
-        name = _simple_name(member)
-        parents = sorted(context.bases(member) & (names - {name}))
-        if parents:
+    classes = [owner for owner in owners if owner is not None]
+    names = {_simple_name(owner) for owner in classes}
+    for member, owner in zip(members, classes, strict=True):
+        name = _simple_name(owner)
+        parents = sorted(context.bases(owner) & (names - {name}))
+        if parents and member.unit is UnitKind.CLASS:
             return (
                 f"{name} already subclasses {parents[0]}: let it inherit what they share "
                 "and override only what differs"
             )
+        if parents:
+            method = _simple_name(member)
+            return (
+                f"{name}.{method} overrides {parents[0]}.{method}: keep in the override only "
+                f"what differs, and call super().{method}() for the rest"
+            )
+    return None
+
+
+def _owner(member: Member, analysis: FileAnalysis) -> Member | None:
+    """The class a member is (a class) or is a method of (a function directly in a class
+    body); None for anything else."""
+    if member.unit is UnitKind.CLASS:
+        return member
+    owner, _, _ = member.qualname.rpartition(".")
+    if member.unit is not UnitKind.FUNCTION or not owner or owner.endswith("<locals>"):
+        return None
+    for unit in analysis.units:
+        if unit.kind is UnitKind.CLASS and unit.qualname == owner:
+            return Member(member.path, unit.start_line, unit.end_line, owner, UnitKind.CLASS)
     return None
 
 
