@@ -522,7 +522,9 @@ def test_the_copy_the_tests_use_is_kept(monkeypatch: pytest.MonkeyPatch) -> None
     assert names.qualname == "display_name"
     # legacy.py's copy is longer (it strips honorifics): tests decide before completeness
     assert names.line_count < group.members[0].line_count
-    assert rec.canonical_reason == "referenced from tests (3 references in test files)"
+    assert (
+        rec.canonical_reason == "its name is the most used in tests (3 occurrences in test files)"
+    )
     assert rec.signature.startswith("def display_name(raw, keep_particles=True")
 
 
@@ -531,7 +533,7 @@ def test_else_the_most_referenced_copy_is_kept(monkeypatch: pytest.MonkeyPatch) 
     assert [m.qualname for m in group.members] == ["round_for_display", "to_minor_units"]
     assert rec.canonical == 1
     # post, post_transfer, and invoices.py's import and call
-    assert rec.canonical_reason == "the most referenced (4 references)"
+    assert rec.canonical_reason == "its name is the most used (4 other occurrences)"
 
 
 def test_else_the_most_complete_copy_is_kept(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -558,7 +560,7 @@ def test_the_canonical_reason_names_the_criterion_that_decided(
     assert rec.canonical == 1
     assert "first by location" not in rec.canonical_reason
     assert "otherwise equal" not in rec.canonical_reason
-    assert "referenced" in rec.canonical_reason
+    assert "its name is the most used" in rec.canonical_reason
 
 
 # Grouping checks the plan depends on -------------------------------------------------------
