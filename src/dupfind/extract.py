@@ -196,15 +196,39 @@ class _Walker:
         )
 
     def _is_literal(self, node: tree_sitter.Node) -> bool:
-        """Numbers, strings without interpolation, ``True``/``False``/``None``, and
-        containers and arithmetic of them (comments inside are ignored)."""
+        """Numbers, strings without interpolation, ``True``/``False``/``None``, containers
+        and arithmetic of them, and a call of a (dotted) name on them alone: ``IAC =
+        bytes([255])``, ``MONOKAI = TerminalTheme((12, 12, 12), [...])`` are data too (comments
+        inside are ignored)."""
         kinds = self.kinds
         if node.kind_id in kinds.literals:
             return not any(child.type == "interpolation" for child in node.named_children)
+        if node.type == "call":
+            return self._is_data_call(node)
         return node.kind_id in kinds.containers and all(
             self._is_literal(child) for child in node.named_children
             if child.kind_id not in kinds.comment
         )  # fmt: skip
+
+    def _is_data_call(self, node: tree_sitter.Node) -> bool:
+        function = node.child_by_field_name("function")
+        arguments = node.child_by_field_name("arguments")
+        if function is None or function.type not in {"identifier", "attribute"}:
+            return False
+        if function.type == "attribute" and any(
+            part.type not in {"identifier", "attribute"} for part in function.named_children
+        ):
+            return False  # a call or subscript inside the name: computed, not data
+        if arguments is None or arguments.type != "argument_list":
+            return False
+        values = (
+            argument.child_by_field_name("value")
+            if argument.type == "keyword_argument"
+            else argument
+            for argument in arguments.named_children
+            if argument.kind_id not in self.kinds.comment
+        )
+        return all(value is not None and self._is_literal(value) for value in values)
 
     def _comment(self, node: tree_sitter.Node, run: list[int] | None) -> list[int]:
         """Extend the current run of comment lines with ``node``, or start a new one."""
