@@ -169,6 +169,8 @@ def _token_differences(
         after_dot = position > 0 and base.texts[position - 1] == "."
         if is_name and base.texts[position] not in local and not after_dot:
             parameters.append(_identifier(base.texts[position]))
+        elif is_name and after_dot:
+            parameters.extend(_called_function(base, position, local))
         elif not is_name:
             parameters.append(_literal_parameter(base, position))
             if position >= 2 and base.texts[position - 1] == "=":
@@ -182,6 +184,23 @@ def _def_index(base: MemberTokens) -> int:
     if base.kind is not UnitKind.FUNCTION:
         return 0
     return _outside_brackets(base.texts, "def", 0) or 0
+
+
+def _called_function(base: MemberTokens, position: int, local: set[str]) -> list[str]:
+    """``module.function(…)`` where the copies call other functions of a module
+    (``nx.petersen_graph()`` / ``nx.cycle_graph()``): the function is a parameter, the
+    canonical one its default. Methods (``self.x()``) and attributes that are not called are
+    not: a signature cannot name them."""
+    texts = base.texts
+    called = position + 1 < len(texts) and texts[position + 1] == "("
+    owner = texts[position - 2] if position >= 2 else ""
+    simple = position < 3 or texts[position - 3] != "."
+    if not called or not simple or not owner.isidentifier() or owner in local | _INSTANCE:
+        return []
+    return [f"{_identifier(texts[position])}={owner}.{texts[position]}"]
+
+
+_INSTANCE = frozenset({"self", "cls", "super"})
 
 
 def _header_end(base: MemberTokens) -> int:

@@ -264,3 +264,34 @@ def test_a_long_literal_is_a_parameter_without_a_default(
     assert isinstance(signature, ast.FunctionDef)
     assert [a.arg for a in signature.args.args] == ["rows", "out", "header"], rec.signature
     assert signature.args.defaults == [], rec.signature
+
+
+CUTSET = '''
+def {name}():
+    """The minimum cut of a well-known graph."""
+    G = nx.{generator}({size})
+    cut = minimum_edge_cut(G)
+    assert len(cut) == {expected}
+    H = G.copy()
+    H.remove_edges_from(cut)
+    assert not nx.is_connected(H)
+    return cut
+'''
+
+
+def test_a_called_module_function_that_differs_is_a_parameter(
+    make_tree: TreeWriter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The copies build their graph with other generators of one module: the generator is
+    what a shared test takes (a method or an attribute that is not called is not)."""
+    rec = _only(make_tree, monkeypatch, {
+        "a.py": CUTSET.format(name="test_petersen", generator="petersen_graph", size="",
+                              expected=3),
+        "b.py": CUTSET.format(name="test_cycle", generator="cycle_graph", size="", expected=2),
+    })  # fmt: skip
+    signature = ast.parse(rec.signature + ": ...").body[0]
+    assert isinstance(signature, ast.FunctionDef)
+    names = [a.arg for a in [*signature.args.args, *signature.args.kwonlyargs]]
+    assert "petersen_graph" in names or "cycle_graph" in names, rec.signature
+    assert "=nx." in rec.signature, rec.signature
+    assert rec.signature == "def test_petersen(petersen_graph=nx.petersen_graph, value=3)"
