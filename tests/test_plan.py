@@ -754,3 +754,5 @@ def test_a_method_copied_into_its_subclass_is_an_override_to_trim(
         "EuroPrices.prices overrides Prices.prices: keep in the override only what differs, "
         "and call super().prices() for the rest",
     )
+    assert group.members[rec.canonical].qualname == "Prices.prices"  # the base's copy stays
+    assert rec.canonical_reason == "the base class's copy (the others are in its subclasses)"

@@ -331,10 +331,14 @@ def classify(found: FoundGroup, context: Context) -> Recommendation:
     facts = _facts(found, context)
     rule, verdict, reason = decide(facts)
     canonical, why = _canonical(found, context)
+    shared = verdict in (Verdict.EXTRACT, Verdict.CONSOLIDATE)
+    kinship = _inheritance(found, context) if shared else None
+    inherited = None
+    if kinship is not None:  # the base's copy is the one to keep: the others inherit from it
+        inherited, canonical = kinship
+        why = "the base class's copy (the others are in its subclasses)"
     others = [i for i in range(len(found.spans)) if i != canonical]
     found_differences, signature = _compared(found, [canonical, *others[: MAX_SHOWN - 1]], context)
-    shared = verdict in (Verdict.EXTRACT, Verdict.CONSOLIDATE)
-    inherited = _inheritance(found, context) if shared else None
     return Recommendation(
         verdict=verdict,
         rule=rule,
@@ -430,12 +434,13 @@ def _base_names(header: ast.ClassDef) -> Iterator[str]:
             yield node.attr
 
 
-def _inheritance(found: FoundGroup, context: Context) -> str | None:
+def _inheritance(found: FoundGroup, context: Context) -> tuple[str, int] | None:
     """When the members are classes and one already subclasses another (networkx's
     ``DiGraph(Graph)``, the stdlib's ``Real(Complex)``), the shared abstraction exists: say so,
     rather than only "extract a shared abstraction". Likewise for methods of one name whose
     classes are so related (``MultiGraph.copy`` and ``Graph.copy``): the copy is an override,
-    and deleting it would change what the subclass does."""
+    and deleting it would change what the subclass does. With the base's member (the copy to
+    keep)."""
     members = found.group.members
     if len(found.spans) != len(members):
         return None  # built without its analyses (a library caller's group)
@@ -445,36 +450,48 @@ def _inheritance(found: FoundGroup, context: Context) -> str | None:
     if any(owner is None for owner in owners) or len(methods) > 1:
         return None
     classes = [owner for owner in owners if owner is not None]
-    names = {_simple_name(owner) for owner in classes}
+    index_of = {_simple_name(owner): index for index, owner in enumerate(classes)}
     for member, owner in zip(members, classes, strict=True):
         name = _simple_name(owner)
-        parents = sorted(context.bases(owner) & (names - {name}))
-        if parents and member.unit is UnitKind.CLASS:
-            return (
-                f"{name} already subclasses {parents[0]}: let it inherit what they share "
-                "and override only what differs"
+        parents = sorted(context.bases(owner) & (index_of.keys() - {name}))
+        if not parents:
+            continue
+        base = index_of[parents[0]]
+        if member.unit is UnitKind.CLASS:
+            reason = (
+                f"{name} already subclasses {parents[0]}: let it inherit what they share and "
+                "override only what differs"
             )
-        if parents:
-            method = _simple_name(member)
-            return (
-                f"{name}.{method} overrides {parents[0]}.{method}: keep in the override only "
-                f"what differs, and call super().{method}() for the rest"
-            )
+            return reason, base
+        method = _simple_name(member)
+        reason = (
+            f"{name}.{method} overrides {parents[0]}.{method}: keep in the override only what "
+            f"differs, and call super().{method}() for the rest"
+        )
+        return reason, base
     return None
 
 
 def _owner(member: Member, analysis: FileAnalysis) -> Member | None:
     """The class a member is (a class) or is a method of (a function directly in a class
-    body); None for anything else."""
+    body: the innermost class of that name holding its lines); None for anything else."""
     if member.unit is UnitKind.CLASS:
         return member
     owner, _, _ = member.qualname.rpartition(".")
     if member.unit is not UnitKind.FUNCTION or not owner or owner.endswith("<locals>"):
         return None
-    for unit in analysis.units:
-        if unit.kind is UnitKind.CLASS and unit.qualname == owner:
-            return Member(member.path, unit.start_line, unit.end_line, owner, UnitKind.CLASS)
-    return None
+    holders = [
+        unit
+        for unit in analysis.units
+        if unit.kind is UnitKind.CLASS
+        and unit.qualname == owner
+        and unit.start_line <= member.start_line
+        and member.end_line <= unit.end_line
+    ]
+    if not holders:
+        return None
+    unit = max(holders, key=lambda held: held.start_line)
+    return Member(member.path, unit.start_line, unit.end_line, owner, UnitKind.CLASS)
 
 
 def _simple_name(member: Member) -> str:
@@ -512,8 +529,8 @@ CRITERIA: tuple[Callable[[Row], str], ...] = (
     lambda row: "the production copy (the others are test code)",
     # References are counted by name (an approximation: every ``add_edge`` counts), and the
     # reasons say so rather than claim calls of this very copy.
-    lambda row: f"its name is the most used in tests ({row[1]} occurrences in test files)",
-    lambda row: f"its name is the most used ({row[2]} other occurrences)",
+    lambda row: f"its name is the most used in tests ({_times(row[1], '')} in test files)",
+    lambda row: f"its name is the most used ({_times(row[2], 'other ')})",
     lambda row: (
         "the oldest in git (added "
         + datetime.fromtimestamp(-int(row[3]), tz=UTC).date().isoformat()
@@ -521,6 +538,10 @@ CRITERIA: tuple[Callable[[Row], str], ...] = (
     ),
     lambda row: f"the most complete ({row[4]} tokens)",
 )
+
+
+def _times(count: int | float, qualifier: str) -> str:
+    return f"{count} {qualifier}occurrence{'' if count == 1 else 's'}"
 
 
 def _canonical_reason(rows: Sequence[Row], best: int, members: Sequence[Member]) -> str:

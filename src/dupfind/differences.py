@@ -195,12 +195,20 @@ def _called_function(base: MemberTokens, position: int, local: set[str]) -> list
     called = position + 1 < len(texts) and texts[position + 1] == "("
     owner = texts[position - 2] if position >= 2 else ""
     simple = position < 3 or texts[position - 3] != "."
-    if not called or not simple or not owner.isidentifier() or owner in local | _INSTANCE:
+    if not called or not simple or owner in local or not _imports(base.source, owner):
         return []
     return [f"{_identifier(texts[position])}={owner}.{texts[position]}"]
 
 
-_INSTANCE = frozenset({"self", "cls", "super"})
+def _imports(source: bytes, name: str) -> bool:
+    """Whether the file binds ``name`` by an import (a module, so ``name.f`` can be a
+    default): ``import name``, ``import x as name``, ``from x import name``."""
+    if not name.isidentifier():
+        return False
+    word = re.escape(name.encode())
+    pattern = rb"^[ \t]*(?:import\s+" + word + rb"\b|import\s+[\w.]+\s+as\s+" + word + rb"\b"
+    pattern += rb"|from\s+[\w.]+\s+import\s+[^#\n]*\b" + word + rb"\b)"
+    return re.search(pattern, source, re.MULTILINE) is not None
 
 
 def _header_end(base: MemberTokens) -> int:

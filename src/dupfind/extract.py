@@ -213,11 +213,9 @@ class _Walker:
     def _is_data_call(self, node: tree_sitter.Node) -> bool:
         function = node.child_by_field_name("function")
         arguments = node.child_by_field_name("arguments")
-        if function is None or function.type not in {"identifier", "attribute"}:
-            return False
-        if function.type == "attribute" and any(
-            part.type not in {"identifier", "attribute"} for part in function.named_children
-        ):
+        while function is not None and function.type == "attribute":
+            function = function.child_by_field_name("object")  # down to the leftmost name
+        if function is None or function.type != "identifier":
             return False  # a call or subscript inside the name: computed, not data
         if arguments is None or arguments.type != "argument_list":
             return False

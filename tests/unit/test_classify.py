@@ -154,3 +154,36 @@ def test_a_class_header_names_its_bases(header: bytes, bases: list[str]) -> None
     parsed = _class_header(header)
     assert parsed is not None
     assert sorted(_base_names(parsed)) == bases
+
+
+def test_a_method_belongs_to_the_class_holding_its_lines() -> None:
+    """Two classes of one name (defined under if / else): the method's owner is the one
+    around it, not the first of that name."""
+    from dupfind.classify import _owner
+    from dupfind.config import Config
+    from dupfind.models import FileAnalysis
+    from dupfind.pipeline import analyse_source
+
+    source = b"""
+if FAST:
+    class Prices(Base):
+        def prices(self, skus):
+            return [self.get(sku) for sku in skus]
+else:
+    class Prices:
+        def prices(self, skus):
+            return [self.load(sku) for sku in skus]
+"""
+    analysis = analyse_source("m.py", source, Config(min_lines=1, min_tokens=1))
+    assert isinstance(analysis, FileAnalysis)
+    method = next(u for u in analysis.units if u.qualname == "Prices.prices" and u.start_line > 6)
+    member = Member("m.py", method.start_line, method.end_line, method.qualname, method.kind)
+    owner = _owner(member, analysis)
+    assert owner is not None and owner.start_line == 7
+
+
+def test_occurrences_are_counted_in_words() -> None:
+    from dupfind.classify import _times
+
+    assert _times(1, "other ") == "1 other occurrence"
+    assert _times(3, "") == "3 occurrences"

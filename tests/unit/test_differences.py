@@ -267,6 +267,9 @@ def test_a_long_literal_is_a_parameter_without_a_default(
 
 
 CUTSET = '''
+import networkx as nx
+
+
 def {name}():
     """The minimum cut of a well-known graph."""
     G = nx.{generator}({size})
@@ -295,3 +298,29 @@ def test_a_called_module_function_that_differs_is_a_parameter(
     assert "petersen_graph" in names or "cycle_graph" in names, rec.signature
     assert "=nx." in rec.signature, rec.signature
     assert rec.signature == "def test_petersen(petersen_graph=nx.petersen_graph, value=3)"
+
+
+NORMALISE = '''
+def normalise_names(path):
+    """Read ``path`` and normalise every value."""
+    names = {{}}
+    with open(path, encoding="utf-8") as handle:
+        pairs = [line.split("=", 1) for line in handle if "=" in line]
+    for key, value in pairs:
+        names[key.strip()] = value.{method}()
+        names[key.upper()] = len(names)
+    return names
+'''
+
+
+def test_a_method_of_a_local_is_never_a_default(
+    make_tree: TreeWriter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``value.strip()`` / ``value.title()``: ``value`` is a local, so ``strip=value.strip``
+    would raise NameError where the function is defined."""
+    rec = _only(make_tree, monkeypatch, {
+        "a.py": NORMALISE.format(method="strip"),
+        "b.py": NORMALISE.format(method="title"),
+    })  # fmt: skip
+    assert "value." not in rec.signature, rec.signature
+    ast.parse(rec.signature + ": ...")

@@ -91,6 +91,8 @@ IAC = bytes([255])
 THEME = themes.Theme((12, 12, 12), palette=[(0, 0, 0), (128, 0, 0)])
 DERIVED = make(LIMIT)
 CHAINED = load().Theme(1)
+DEEP = load().x.Theme(1)
+INDEXED = a[0].b.c(1)
 if True:
     INNER = 1
 """
@@ -98,7 +100,8 @@ if True:
     table = analysis.statement_lists
     top = table[len(table) - 1]  # the module's own statements (its list ends last)
     data = [shape != run for shape, run in zip(top.shape_hashes, top.run_hashes, strict=True)]
-    assert data == [True, True, True, True, False, False, True, True, False, False, False]
+    assert data == [True, True, True, True, False, False, True, True, False, False, False,
+                    False, False]  # fmt: skip
     inner = table[0]
     assert list(inner.shape_hashes) == list(inner.run_hashes)  # inside a block: code
 
