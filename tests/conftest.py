@@ -98,3 +98,45 @@ def read_options(filename, fallback):
             options[name.strip()] = text.strip()
     return options
 """
+
+
+# Two functions 55-80% alike: a near-miss pair under the consolidate threshold.
+TOTAL = """
+def total(rows):
+    result = 0
+    for row in rows:
+        if row.active:
+            result += row.amount * row.rate
+        else:
+            result -= row.fee
+    print("total", result)
+    return round(result, 2)
+"""
+
+SUMMED = """
+def summed(items):
+    acc = 0
+    for item in items:
+        if item.active:
+            acc += item.amount * item.rate
+        elif item.fee:
+            acc -= item.fee
+            log(item)
+    print("summed", acc)
+    return acc
+"""
+
+# A small class (with {decorator} and {bases} empty where a test needs neither).
+PRICES = '''
+{decorator}class {name}{bases}:
+    """Prices of one supplier, loaded lazily."""
+
+    def __init__(self, client):
+        self.client = client
+        self.cache = {{}}
+
+    def price(self, sku):
+        if sku not in self.cache:
+            self.cache[sku] = self.client.get("{path}", params={{"sku": sku}})
+        return self.cache[sku]
+'''

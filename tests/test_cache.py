@@ -24,31 +24,9 @@ from dupfind.differences import MemberTokens
 from dupfind.history import open_history
 from dupfind.models import Compared, SkippedFile
 from dupfind.score import ScoreChunk
-from tests.conftest import LOADER, LOADER_RENAMED, TreeWriter, git
+from tests.conftest import LOADER, LOADER_RENAMED, SUMMED, TOTAL, TreeWriter, git
 
-NEAR_MISS_PAIR = """
-def total(rows):
-    result = 0
-    for row in rows:
-        if row.active:
-            result += row.amount * row.rate
-        else:
-            result -= row.fee
-    print("total", result)
-    return round(result, 2)
-
-
-def summed(items):
-    acc = 0
-    for item in items:
-        if item.active:
-            acc += item.amount * item.rate
-        elif item.fee:
-            acc -= item.fee
-            log(item)
-    print("summed", acc)
-    return acc
-"""
+NEAR_MISS_PAIR = TOTAL + "\n" + SUMMED
 
 
 def invoke(*args: str) -> Result:

@@ -26,7 +26,7 @@ from dupfind.models import (
     UnitKind,
     Verdict,
 )
-from tests.conftest import FIXTURES, git
+from tests.conftest import FIXTURES, PRICES, git
 
 PLAN = FIXTURES / "plan"
 # The fixtures live inside dupfind's own repository: keep its git history out of their plans.
@@ -663,25 +663,16 @@ def test_plan_markdown_has_the_scorecard_and_the_verdicts(
     assert "| versioned-file | `src/reports/report_v2.py:1-" in text
 
 
-SUPPLIER = '''
-{decorator}class {name}{bases}:
-    """Prices of one supplier, loaded lazily."""
-
-    def __init__(self, client):
-        self.client = client
-        self.cache = {{}}
-
-    def price(self, sku):
-        if sku not in self.cache:
-            self.cache[sku] = self.client.get("{path}", params={{"sku": sku}})
-        return self.cache[sku]
-
+SUPPLIER = (
+    PRICES
+    + """
     def prices(self, skus):
         missing = [sku for sku in skus if sku not in self.cache]
         for sku in missing:
             self.price(sku)
         return {{sku: self.cache[sku] for sku in skus}}
-'''
+"""
+)
 
 
 def test_a_class_copied_into_its_own_subclass_is_told_to_inherit(

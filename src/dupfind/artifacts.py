@@ -140,19 +140,10 @@ def near_identical_siblings(
 
 def _families(pairs: dict[tuple[str, str], float]) -> list[list[str]]:
     """The connected sets of files that ``pairs`` link, each sorted, in order."""
-    owner: dict[str, str] = {}
+    import networkx as nx  # loaded by the grouping already; `dupfind similar` never gets here
 
-    def root(path: str) -> str:
-        while owner.setdefault(path, path) != path:
-            path = owner[path]
-        return path
-
-    for a, b in pairs:
-        owner[root(b)] = root(a)
-    families: dict[str, list[str]] = defaultdict(list)
-    for path in sorted(owner):
-        families[root(path)].append(path)
-    return sorted(families.values())
+    graph: nx.Graph[str] = nx.Graph(list(pairs))
+    return sorted(sorted(family) for family in nx.connected_components(graph))
 
 
 def _siblings(family: list[str], share: float, lines: dict[str, int]) -> Leftover:

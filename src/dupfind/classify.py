@@ -293,8 +293,7 @@ def _test_functions(facts: Facts) -> bool:
     by parametrizing it, and look-alike tests share a fixture or helper, not a function with
     one parameter per difference."""
     return all(facts.tests) and all(
-        m.unit is UnitKind.FUNCTION and m.qualname.rsplit(".", 1)[-1].startswith("test")
-        for m in facts.members
+        m.unit is UnitKind.FUNCTION and _simple_name(m).startswith("test") for m in facts.members
     )
 
 
@@ -540,7 +539,7 @@ CRITERIA: tuple[Callable[[Row], str], ...] = (
 )
 
 
-def _times(count: int | float, qualifier: str) -> str:
+def _times(count: int, qualifier: str) -> str:
     return f"{count} {qualifier}occurrence{'' if count == 1 else 's'}"
 
 

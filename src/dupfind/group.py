@@ -237,17 +237,22 @@ def _with_cores(
     dropped, nested in a group of containers, is judged like any nested group: a method
     copied verbatim into two otherwise different classes stays a finding even when its looser
     family of look-alike methods is a detail of the classes' group."""
+    if not cores:
+        return kept
     position = {id(group): index for index, group in enumerate(kept)}
-    families = [position.get(id(family), -1) for family, _ in cores]
-    found = kept + [core for _, core in cores]
-    groups = [item.group for item in found]
-    spans = member_spans(groups)
-    exempt = [-1] * len(kept) + families
-    return [
-        item
-        for index, item in enumerate(found)
-        if not cores or not _nested(index, item.group, spans, groups, exempt[index])
-    ]
+    in_cores = [core.group for _, core in cores]
+    everything = [item.group for item in kept] + in_cores
+    spans, core_spans = member_spans(everything), member_spans(in_cores)
+    # The kept groups are maximal among themselves already (``_maximal``): only the cores can
+    # hold one. Index -1: a core with a kept group's very lines is no holder of it, as a later
+    # group never is.
+    outer = [item for item in kept if not _nested(-1, item.group, core_spans, in_cores)]
+    return outer + [
+        core
+        for offset, (family, core) in enumerate(cores)
+        if not _nested(len(kept) + offset, core.group, spans, everything,
+                       position.get(id(family), -1))
+    ]  # fmt: skip
 
 
 def _cores(

@@ -9,7 +9,7 @@ import pytest
 
 from dupfind import Config, scan
 from dupfind.models import LeftoverKind, ScanResult
-from tests.conftest import LOADER, LOADER_RENAMED, TreeWriter
+from tests.conftest import LOADER, LOADER_RENAMED, SUMMED, TOTAL, TreeWriter
 
 UNRELATED = "def area(width, height):\n    return width * height\n"
 
@@ -226,32 +226,6 @@ def test_the_live_part_of_a_group_is_not_reported_twice(
     files = {"live.py": RECORDS, "other.py": RECORDS, "old.py": OLD_RECORDS}
     result = _scan(make_tree(files), monkeypatch)
     assert [[m.path for m in g.members] for g in result.groups] == [["live.py", "other.py"]]
-
-
-TOTAL = """
-def total(rows):
-    result = 0
-    for row in rows:
-        if row.active:
-            result += row.amount * row.rate
-        else:
-            result -= row.fee
-    print("total", result)
-    return round(result, 2)
-"""
-
-SUMMED = """
-def summed(items):
-    acc = 0
-    for item in items:
-        if item.active:
-            acc += item.amount * item.rate
-        elif item.fee:
-            acc -= item.fee
-            log(item)
-    print("summed", acc)
-    return acc
-"""
 
 
 def test_siblings_covered_by_a_loose_look_alike_are_not_near_identical(

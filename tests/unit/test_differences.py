@@ -9,7 +9,7 @@ import pytest
 
 from dupfind import Config, scan
 from dupfind.models import Recommendation
-from tests.conftest import LOADER, LOADER_RENAMED, TreeWriter
+from tests.conftest import LOADER, LOADER_RENAMED, PRICES, TreeWriter
 
 FETCH = '''
 async def fetch_rates(session, base):
@@ -37,19 +37,9 @@ def {name}(action, attempts={attempts}):
     return None
 '''
 
-PRICES = '''
-class {name}:
-    """Prices of one supplier, loaded lazily."""
 
-    def __init__(self, client):
-        self.client = client
-        self.cache = {{}}
-
-    def price(self, sku):
-        if sku not in self.cache:
-            self.cache[sku] = self.client.get("{path}", params={{"sku": sku}})
-        return self.cache[sku]
-'''
+def _prices(name: str, path: str) -> str:
+    return PRICES.format(name=name, path=path, decorator="", bases="")
 
 
 def _only(
@@ -153,8 +143,12 @@ def test_a_class_gets_a_base_class_with_its_parameters_as_a_comment(
         make_tree,
         monkeypatch,
         {
-            "suppliers/acme.py": PRICES.format(name="AcmePrices", path="/acme/prices"),
-            "suppliers/globex.py": PRICES.format(name="GlobexPrices", path="/v2/price"),
+            "suppliers/acme.py": PRICES.format(
+                name="AcmePrices", path="/acme/prices", decorator="", bases=""
+            ),
+            "suppliers/globex.py": PRICES.format(
+                name="GlobexPrices", path="/v2/price", decorator="", bases=""
+            ),
         },
     )
     assert rec.signature == 'class AcmePricesBase:  # parameters: value="/acme/prices"'

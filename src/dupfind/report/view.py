@@ -239,20 +239,19 @@ def _total_saved(groups: Sequence[GroupView]) -> int:
             continue  # earlier groups already remove all copies but one
         chosen = group.canonical if group.canonical in alive else alive[0]
         keep = group.members[chosen]
-        others = [m for i, m in enumerate(group.members) if i != chosen]
-        lines = sum(m.lines for m in others)
-        fresh = sum(_fresh(m, removed[m.path], kept[m.path]) for m in others)
+        others = [(i, m) for i, m in enumerate(group.members) if i != chosen]
+        lines = sum(m.lines for _, m in others)
+        fresh = sum(_fresh(m, removed[m.path], kept[m.path]) for i, m in others if i in alive)
         total += group.lines_saved * fresh // lines if lines else 0
-        for member in others:
+        for _, member in others:
             removed[member.path].append((member.start_line, member.end_line))
         kept[keep.path].append((keep.start_line, keep.end_line))
     return total
 
 
 def _fresh(member: MemberView, removed: list[tuple[int, int]], kept: list[tuple[int, int]]) -> int:
-    """The lines of ``member`` that no earlier group removes, nor keeps as a copy inside it."""
-    if _inside(member, removed):
-        return 0
+    """The lines of ``member`` (not inside a removed copy) that no earlier group removes, nor
+    keeps as a copy inside it."""
     start, end = member.start_line, member.end_line
     taken = [(max(a, start), min(b, end)) for a, b in removed if a <= end and start <= b]
     taken += [(a, b) for a, b in kept if start <= a and b <= end]
