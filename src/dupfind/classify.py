@@ -52,6 +52,7 @@ from dupfind.history import History
 from dupfind.memo import Memo, content_key
 from dupfind.models import (
     CloneKind,
+    CodeUnit,
     Compared,
     FileAnalysis,
     Member,
@@ -83,6 +84,7 @@ class Context:
     memo: Memo[Compared] = field(default_factory=Memo)  # differences by content (memo.py)
     _starts: dict[str, list[int]] = field(default_factory=dict)
     _sources: dict[str, bytes] = field(default_factory=dict)
+    _class_units: dict[str, dict[str, list[CodeUnit]]] = field(default_factory=dict)
 
     @cached_property
     def _hotspot_spec(self) -> pathspec.PathSpec[pathspec.Pattern]:
@@ -119,21 +121,57 @@ class Context:
                 break
         return False
 
-    def bases(self, member: Member) -> frozenset[str]:
-        """The simple names of a class member's bases, from its header parsed by ``ast``
-        (the first ``class`` line of the member, after its decorators, to the ``:``):
-        ``class DiGraph(graph.Graph, Generic[K, V], metaclass=M)`` gives ``Graph`` and
-        ``Generic``; a call (``namedtuple(...)``) names no class."""
-        starts, source = self.line_starts(member.path), self.read(member.path)
-        if member.start_line > len(starts):
+    def bases(self, path: str, unit: CodeUnit, analysis: FileAnalysis) -> frozenset[str]:
+        """The simple names of a class unit's bases, from its header parsed by ``ast`` (the
+        first ``class`` line of the unit, after its decorators, to the ``:``): ``class
+        DiGraph(graph.Graph, Generic[K, V], metaclass=M)`` gives ``Graph`` and ``Generic``; a
+        call (``namedtuple(...)``) names no class. Found from the unit's first token's
+        offset: no pass over the file's lines."""
+        source = self.read(path)
+        if 2 * unit.tok_start >= len(analysis.offsets):
             return frozenset()
-        begin = starts[member.start_line - 1]
-        end = starts[member.end_line] if member.end_line < len(starts) else len(source)
-        match = _CLASS_LINE.search(source, begin, end)
+        first = analysis.offsets[2 * unit.tok_start]
+        match = _CLASS_LINE.search(source, source.rfind(b"\n", 0, first) + 1)
         if match is None:
             return frozenset()
+        end = match.start()
+        for _ in range(HEAD_LINES):  # the header is parsed from its first lines only
+            end = source.find(b"\n", end + 1)
+            if end < 0:
+                end = len(source)
+                break
         header = _class_header(source[match.start() : end])
         return frozenset() if header is None else frozenset(_base_names(header))
+
+    def owner(self, member: Member, analysis: FileAnalysis) -> CodeUnit | None:
+        """The class unit a member is (a class) or is a method of (a function directly in a
+        class body: the innermost class of that name holding its lines); None for anything
+        else."""
+        if member.unit is UnitKind.CLASS:
+            return next(
+                (u for u in self._classes(analysis).get(member.qualname, ())
+                 if (u.start_line, u.end_line) == (member.start_line, member.end_line)),
+                None,
+            )  # fmt: skip
+        owner, _, _ = member.qualname.rpartition(".")
+        if member.unit is not UnitKind.FUNCTION or not owner or owner.endswith("<locals>"):
+            return None
+        holders = [
+            unit
+            for unit in self._classes(analysis).get(owner, ())
+            if unit.start_line <= member.start_line and member.end_line <= unit.end_line
+        ]
+        return max(holders, key=lambda held: held.start_line) if holders else None
+
+    def _classes(self, analysis: FileAnalysis) -> dict[str, list[CodeUnit]]:
+        """A file's class units by qualified name (built once per file)."""
+        known = self._class_units.get(analysis.path)
+        if known is None:
+            known = self._class_units[analysis.path] = {}
+            for unit in analysis.units:
+                if unit.kind is UnitKind.CLASS:
+                    known.setdefault(unit.qualname, []).append(unit)
+        return known
 
     def line_starts(self, path: str) -> list[int]:
         if path not in self._starts:
@@ -443,16 +481,18 @@ def _inheritance(found: FoundGroup, context: Context) -> tuple[str, int] | None:
     members = found.group.members
     if len(found.spans) != len(members):
         return None  # built without its analyses (a library caller's group)
-    owners = [_owner(member, analysis) for member, (analysis, _, _) in
-              zip(members, found.spans, strict=True)]  # fmt: skip
-    methods = {_simple_name(m) for m in members if m.unit is UnitKind.FUNCTION}
-    if any(owner is None for owner in owners) or len(methods) > 1:
+    if len({_simple_name(m) for m in members if m.unit is UnitKind.FUNCTION}) > 1:
         return None
+    owners = [context.owner(member, analysis) for member, (analysis, _, _) in
+              zip(members, found.spans, strict=True)]  # fmt: skip
     classes = [owner for owner in owners if owner is not None]
-    index_of = {_simple_name(owner): index for index, owner in enumerate(classes)}
-    for member, owner in zip(members, classes, strict=True):
-        name = _simple_name(owner)
-        parents = sorted(context.bases(owner) & (index_of.keys() - {name}))
+    if len(classes) != len(owners):
+        return None
+    index_of = {_unit_name(owner): index for index, owner in enumerate(classes)}
+    for member, owner, (analysis, _, _) in zip(members, classes, found.spans, strict=True):
+        name = _unit_name(owner)
+        others = index_of.keys() - {name}
+        parents = sorted(context.bases(member.path, owner, analysis) & others) if others else []
         if not parents:
             continue
         base = index_of[parents[0]]
@@ -471,26 +511,8 @@ def _inheritance(found: FoundGroup, context: Context) -> tuple[str, int] | None:
     return None
 
 
-def _owner(member: Member, analysis: FileAnalysis) -> Member | None:
-    """The class a member is (a class) or is a method of (a function directly in a class
-    body: the innermost class of that name holding its lines); None for anything else."""
-    if member.unit is UnitKind.CLASS:
-        return member
-    owner, _, _ = member.qualname.rpartition(".")
-    if member.unit is not UnitKind.FUNCTION or not owner or owner.endswith("<locals>"):
-        return None
-    holders = [
-        unit
-        for unit in analysis.units
-        if unit.kind is UnitKind.CLASS
-        and unit.qualname == owner
-        and unit.start_line <= member.start_line
-        and member.end_line <= unit.end_line
-    ]
-    if not holders:
-        return None
-    unit = max(holders, key=lambda held: held.start_line)
-    return Member(member.path, unit.start_line, unit.end_line, owner, UnitKind.CLASS)
+def _unit_name(unit: CodeUnit) -> str:
+    return unit.qualname.rsplit(".", 1)[-1]
 
 
 def _simple_name(member: Member) -> str:

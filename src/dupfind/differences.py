@@ -66,7 +66,10 @@ class MemberTokens:
 
 def line_starts(source: bytes) -> list[int]:
     """Byte offset of the start of every line (compute once per file)."""
-    return [0, *(m.end() for m in re.finditer(rb"\n", source))]
+    import numpy as np  # only scans need it (as in pairs.py); 3x faster than a regex
+
+    newlines = np.flatnonzero(np.frombuffer(source, dtype=np.uint8) == ord("\n"))
+    return [0, *(newlines + 1).tolist()]
 
 
 def member_tokens(

@@ -159,8 +159,11 @@ def test_a_class_header_names_its_bases(header: bytes, bases: list[str]) -> None
 def test_a_method_belongs_to_the_class_holding_its_lines() -> None:
     """Two classes of one name (defined under if / else): the method's owner is the one
     around it, not the first of that name."""
-    from dupfind.classify import _owner
+    from dupfind.classify import Context
     from dupfind.config import Config
+    from dupfind.corpus import references
+    from dupfind.domains import domain_map
+    from dupfind.history import open_history
     from dupfind.models import FileAnalysis
     from dupfind.pipeline import analyse_source
 
@@ -178,8 +181,13 @@ else:
     assert isinstance(analysis, FileAnalysis)
     method = next(u for u in analysis.units if u.qualname == "Prices.prices" and u.start_line > 6)
     member = Member("m.py", method.start_line, method.end_line, method.qualname, method.kind)
-    owner = _owner(member, analysis)
+    config = Config(min_lines=1, min_tokens=1)
+    context = Context(config, domain_map(config, ["."]), open_history(["."], False, 1),
+                      references([analysis]))  # fmt: skip
+    owner = context.owner(member, analysis)
     assert owner is not None and owner.start_line == 7
+    outer = next(u for u in analysis.units if u.qualname == "Prices" and u.start_line == 3)
+    assert context.owner(Member("m.py", 3, 5, "Prices", outer.kind), analysis) == outer
 
 
 def test_occurrences_are_counted_in_words() -> None:
