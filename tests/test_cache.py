@@ -18,6 +18,7 @@ from dupfind import Config, ScanResult, pipeline, scan
 from dupfind import cache as cache_module
 from dupfind import classify as classify_module
 from dupfind import group as group_module
+from dupfind import history as history_module
 from dupfind.cache import FILENAME, AnalysisCache, code_identity
 from dupfind.cli import app
 from dupfind.differences import MemberTokens
@@ -208,6 +209,33 @@ def test_a_rescan_scores_and_compares_only_what_changed(
     rescan = scan(["pkg"], config)
     assert sum(scored) == 0  # every pair's content was scored before
     assert compared == [4]  # the family whose member changed; the near-miss pair remembered
+    assert rescan == scan(["pkg"], replace(config, cache=False))
+
+
+def test_a_rescan_asks_git_only_about_what_changed(
+    tree: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Git answers are remembered with the memos (history.py): after a commit touching one
+    file, only its members are asked about again, and the result is a fresh scan's."""
+    asked: list[str] = []
+    real_count = history_module.History._count
+
+    def counting(self: history_module.History, key: tuple[str, int, int]) -> int | None:
+        asked.append(key[0])
+        return real_count(self, key)
+
+    monkeypatch.setattr(history_module.History, "_count", counting)
+    git(tree, "init", "-q")
+    git(tree, "add", "pkg")
+    git(tree, "commit", "-q", "-m", "one")
+    config = Config(jobs=1, history=True, cache_dir=str(tree / "cache"))
+    scan(["pkg"], config)
+    assert len(set(asked)) == history_module.MAX_PER_GROUP and "pkg/m0.py" in asked
+    asked.clear()
+    (tree / "pkg" / "m0.py").write_text(LOADER + "\n\nX = 1\n", encoding="utf-8")
+    git(tree, "commit", "-q", "-am", "two")
+    rescan = scan(["pkg"], config)
+    assert asked == [str(Path("pkg") / "m0.py")]
     assert rescan == scan(["pkg"], replace(config, cache=False))
 
 

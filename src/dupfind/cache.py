@@ -11,7 +11,8 @@ database) is deleted and rebuilt, and the scan says so; it is never a reason to 
 Second table: whole-scan results (``ScanResult``) keyed by everything a result depends on
 (pipeline.``_result_key``), so a scan of unchanged inputs is answered without the global stages;
 the ``KEPT_BLOBS`` most recently used are kept. Third table: per scope, the memos of the last
-scan (memo.py), so a rescan after a small change scores and compares only what changed.
+scan (memo.py) and its git answers (history.py), so a rescan after a small change scores,
+compares and asks git only about what changed.
 Fourth: per analysis, the sketches ``dupfind similar`` searches (sketch.py). Growth is bounded:
 an analysis no scan used for ``MAX_AGE_DAYS`` is deleted with its sketch, and only the last
 ``KEPT_RUNS`` hit-rate records are kept.
@@ -37,6 +38,7 @@ from typing import cast
 from dupfind import __version__
 from dupfind.config import Config
 from dupfind.corpus import Corpus
+from dupfind.history import Remembered
 from dupfind.memo import Memo, content_key
 from dupfind.models import (
     Compared,
@@ -207,25 +209,35 @@ class AnalysisCache:
         except sqlite3.Error as exc:
             self.notes.append(f"cache {self.path} could not be written ({exc})")
 
-    def load_memos(self, scope: bytes) -> tuple[Memo[float], Memo[Compared], Corpus | None]:
-        """The memos (memo.py) and corpus state (corpus.py) the last scan of ``scope`` stored;
-        empty ones if none. (The scope's key holds the code's identity: a stored value is in
-        this code's layout.)"""
+    def load_memos(
+        self, scope: bytes
+    ) -> tuple[Memo[float], Memo[Compared], Corpus | None, Remembered | None]:
+        """The memos (memo.py), corpus state (corpus.py) and git answers (history.py) the last
+        scan of ``scope`` stored; empty ones if none. (The scope's key holds the code's
+        identity: a stored value is in this code's layout.)"""
         value = self._blob("memos", scope, touch=False)  # rewritten when the scan stores
         if value is None:
-            return Memo(), Memo(), None
-        scores, compared, corpus = cast(
-            tuple[dict[bytes, float], dict[bytes, _StoredCompared], Corpus | None], value
+            return Memo(), Memo(), None, None
+        scores, compared, corpus, history = cast(
+            tuple[
+                dict[bytes, float], dict[bytes, _StoredCompared], Corpus | None, Remembered | None
+            ],
+            value,
         )
         rebuilt = {key: (unpacked_differences(rows), sig) for key, (rows, sig) in compared.items()}
-        return Memo(scores), Memo(rebuilt), corpus
+        return Memo(scores), Memo(rebuilt), corpus, history
 
     def store_memos(
-        self, scope: bytes, scores: Memo[float], compared: Memo[Compared], corpus: Corpus | None
+        self,
+        scope: bytes,
+        scores: Memo[float],
+        compared: Memo[Compared],
+        corpus: Corpus | None,
+        history: Remembered | None,
     ) -> None:
         """Keep what this scan used, replacing the scope's earlier memos."""
         packed = {key: (packed_differences(d), sig) for key, (d, sig) in compared.used.items()}
-        self._put_blob("memos", scope, (scores.used, packed, corpus))
+        self._put_blob("memos", scope, (scores.used, packed, corpus, history))
 
     def load_result(self, key: bytes) -> ScanResult | None:
         """The stored result of a scan of exactly these inputs, if any (see pipeline.py)."""

@@ -50,7 +50,7 @@ from dupfind.executor import (
 from dupfind.extract import extract, extract_commented
 from dupfind.fingerprint import shingles
 from dupfind.group import FoundGroup, build_groups, member_spans
-from dupfind.history import MAX_QUERIES, History, open_history
+from dupfind.history import MAX_QUERIES, History, Remembered, open_history
 from dupfind.memo import Memo, content_key
 from dupfind.models import (
     CloneGroup,
@@ -326,6 +326,7 @@ class Memos:
     scores: Memo[float] = field(default_factory=Memo)
     compared: Memo[Compared] = field(default_factory=Memo)
     corpus: Corpus | None = None  # the previous scan's (corpus.py); this scan's once done
+    history: Remembered | None = None  # git answers (history.py), likewise
 
 
 def _store(
@@ -341,7 +342,7 @@ def _store(
             "result was not stored in the cache: scan again for an up-to-date report"
         )
         return replace(result, notes=(*result.notes, note))
-    cache.store_memos(memos.scope, memos.scores, memos.compared, memos.corpus)
+    cache.store_memos(memos.scope, memos.scores, memos.compared, memos.corpus, memos.history)
     cache.store_result(key, result)
     return result
 
@@ -385,7 +386,10 @@ def _scan(
     found, suppressed = _unsuppressed(found) if config.suppress else (found, 0)
     context = Context(config, _domains(paths, config), history, counted)
     context.keyed, context.memo = keyed, memos.compared
+    history.remember(memos.history)
     recommendations, notes = _classify(found, context)
+    if keyed is not None:
+        memos = replace(memos, history=history.remembered())
     watch.lap("classify")
     groups = [item.group for item in found]
     versioned = versioned_files(analyses)

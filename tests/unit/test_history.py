@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from dupfind.history import History, open_history
+from dupfind.history import History, Remembered, open_history
 from dupfind.models import Member, UnitKind
 from tests.conftest import git
 
@@ -126,3 +127,73 @@ def test_uncommitted_edits_above_a_member_do_not_corrupt_its_count(
 def test_unknown_members_have_no_count() -> None:
     history = History(None, 365)
     assert history.changes(_member("x.py", 1, 5)) is None
+
+
+def _remembered(repo: Path, days: int = 365) -> tuple[Remembered, Member]:
+    """A scan's answers about ``scale``, with its count and age replaced by marks (99 and 7):
+    an answer still carrying a mark was remembered, not asked of git again."""
+    history = open_history(["."], enabled=True, days=days)
+    function = _member("lib/ops.py", 3, 7)
+    history.prefetch([[function]])
+    history.first_commit_time(function.path)
+    answers = history.remembered()
+    assert answers is not None and history.changes(function) == 3
+    lines = (str(repo / "lib" / "ops.py"), 3, 7)
+    assert set(answers.changes) == {lines}
+    marked = {str(repo / "lib" / "ops.py"): 7}
+    return replace(answers, changes={lines: 99}, first=marked), function
+
+
+def _next_scan(answers: Remembered, function: Member, days: int = 365) -> tuple[int | None, ...]:
+    history = open_history(["."], enabled=True, days=days)
+    history.remember(answers)
+    history.prefetch([[function]])
+    return history.changes(function), history.first_commit_time(function.path)
+
+
+def test_a_rescan_reuses_git_answers_while_the_files_history_is_unchanged(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Same commit: every answer holds. A commit that touches another file: still. A commit
+    touching the file, a commit not descending from the earlier one, or another window:
+    asked again (the window's change keeps the file's age)."""
+    repo = _repo(tmp_path, edits=2)
+    monkeypatch.chdir(repo)
+    answers, function = _remembered(repo)
+    assert _next_scan(answers, function) == (99, 7)
+    (repo / "README").write_text("ops\n", encoding="utf-8")
+    _git(repo, "add", "README")
+    _git(repo, "commit", "-q", "-m", "readme")
+    assert _next_scan(answers, function) == (99, 7)
+    assert _next_scan(answers, function, days=135) == (0, 7)  # edits 150, 140 days ago
+    ops = repo / "lib" / "ops.py"
+    ops.write_text(ops.read_text("utf-8").replace("result = []", "result = [] "), "utf-8")
+    _git(repo, "commit", "-q", "-am", "touch")
+    added = int((NOW - timedelta(days=200)).timestamp())
+    assert _next_scan(answers, function) == (4, added)
+    _git(repo, "checkout", "-q", "--orphan", "other")  # keeps lib/ops.py, added anew
+    _git(repo, "commit", "-q", "-m", "unrelated")
+    main = _git(repo, "rev-parse", "main").strip()
+    count, age = _next_scan(replace(answers, head=main), function)
+    assert count == 1 and age is not None and age > added
+
+
+def test_a_remembered_answer_is_not_used_for_a_file_with_uncommitted_edits(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = _repo(tmp_path, edits=2)
+    monkeypatch.chdir(repo)
+    answers, function = _remembered(repo)
+    ops = repo / "lib" / "ops.py"
+    ops.write_text(ops.read_text("utf-8") + "\n# edited\n", "utf-8")
+    assert _next_scan(answers, function) == (None, None)
+
+
+def test_answers_of_another_repository_are_ignored(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = _repo(tmp_path, edits=2)
+    monkeypatch.chdir(repo)
+    answers, function = _remembered(repo)
+    assert _next_scan(replace(answers, root=str(tmp_path)), function)[0] == 3
+    assert History(None, 365).remembered() is None
