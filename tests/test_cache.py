@@ -23,7 +23,7 @@ from dupfind.cache import FILENAME, AnalysisCache, code_identity
 from dupfind.cli import app
 from dupfind.differences import MemberTokens
 from dupfind.history import open_history
-from dupfind.models import Compared, SkippedFile
+from dupfind.models import Compared, Recommendation, SkippedFile
 from dupfind.score import ScoreChunk
 from tests.conftest import LOADER, LOADER_RENAMED, SUMMED, TOTAL, TreeWriter, git
 
@@ -196,20 +196,34 @@ def test_a_rescan_scores_and_compares_only_what_changed(
         compared.append(len(members))
         return real_differences(members, canonical)
 
+    classified: list[str] = []
+    real_classified = classify_module._classified
+
+    def counting_classified(
+        found: group_module.FoundGroup, context: classify_module.Context
+    ) -> Recommendation:
+        classified.append(found.group.id)
+        return real_classified(found, context)
+
     monkeypatch.setattr(group_module, "score_chunk", counting_score)
     monkeypatch.setattr(classify_module, "differences", counting_differences)
+    monkeypatch.setattr(classify_module, "_classified", counting_classified)
     (tree / "pkg" / "other.py").write_text(NEAR_MISS_PAIR, encoding="utf-8")
     config = Config(jobs=1, history=False, cache_dir=str(tree / "cache"))
     scan(["pkg"], config)
     assert sum(scored) > 0
     assert len(compared) == 2  # the loader family and the near-miss pair
+    assert len(classified) == 2
     scored.clear()
     compared.clear()
+    classified.clear()
     (tree / "pkg" / "m0.py").write_text(LOADER + "\n\nX = 1\n", encoding="utf-8")
     rescan = scan(["pkg"], config)
     assert sum(scored) == 0  # every pair's content was scored before
     assert compared == [4]  # the family whose member changed; the near-miss pair remembered
+    assert len(classified) == 1  # and only that family is classified again
     assert rescan == scan(["pkg"], replace(config, cache=False))
+    assert len(classified) == 3  # a scan without the cache classifies every group
 
 
 def test_a_rescan_asks_git_only_about_what_changed(
@@ -236,6 +250,26 @@ def test_a_rescan_asks_git_only_about_what_changed(
     git(tree, "commit", "-q", "-am", "two")
     rescan = scan(["pkg"], config)
     assert asked == [str(Path("pkg") / "m0.py")]
+    assert rescan == scan(["pkg"], replace(config, cache=False))
+
+
+def test_a_remembered_recommendation_follows_the_references_it_read(tree: Path) -> None:
+    """The copy to keep is the one whose name is the most used: a new file calling the other
+    copy changes the recommendation of a group none of whose files changed."""
+    (tree / "pkg" / "other.py").write_text(NEAR_MISS_PAIR, encoding="utf-8")
+    config = Config(jobs=1, history=False, cache_dir=str(tree / "cache"))
+
+    def kept(result: ScanResult) -> str:
+        pair = next(
+            i for i, g in enumerate(result.groups) if g.members[0].path.endswith("other.py")
+        )
+        rec = result.recommendations[pair]
+        return result.groups[pair].members[rec.canonical].qualname
+
+    assert kept(scan(["pkg"], config)) == "summed"
+    (tree / "pkg" / "use.py").write_text("total([1])\ntotal([2])\n", encoding="utf-8")
+    rescan = scan(["pkg"], config)
+    assert kept(rescan) == "total"
     assert rescan == scan(["pkg"], replace(config, cache=False))
 
 

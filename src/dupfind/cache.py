@@ -29,7 +29,7 @@ import pickle
 import sqlite3
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
@@ -41,6 +41,7 @@ from dupfind.corpus import Corpus
 from dupfind.history import Remembered
 from dupfind.memo import Memo, content_key
 from dupfind.models import (
+    Classified,
     Compared,
     DifferenceRow,
     FileAnalysis,
@@ -72,6 +73,19 @@ TOUCH_SECONDS = 3600  # an analysis's last use is recorded to this precision
 LOCK_TIMEOUT = 30.0  # seconds to wait for another process's write before giving up
 KEPT_RUNS = 100  # hit-rate records
 KEPT_BLOBS = 16  # whole-scan results, and memos, kept (one per tree, settings, git state)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredMemos:
+    """What a scan leaves the next scan of its scope: the memos of pair scores, compared
+    members and recommendations (memo.py, classify.py), the corpus state (corpus.py) and the
+    git answers (history.py)."""
+
+    scores: Memo[float] = field(default_factory=Memo)
+    compared: Memo[Compared] = field(default_factory=Memo)
+    verdicts: Memo[Classified] = field(default_factory=Memo)
+    corpus: Corpus | None = None
+    history: Remembered | None = None
 
 
 def default_directory() -> Path:
@@ -209,35 +223,33 @@ class AnalysisCache:
         except sqlite3.Error as exc:
             self.notes.append(f"cache {self.path} could not be written ({exc})")
 
-    def load_memos(
-        self, scope: bytes
-    ) -> tuple[Memo[float], Memo[Compared], Corpus | None, Remembered | None]:
+    def load_memos(self, scope: bytes) -> StoredMemos:
         """The memos (memo.py), corpus state (corpus.py) and git answers (history.py) the last
         scan of ``scope`` stored; empty ones if none. (The scope's key holds the code's
         identity: a stored value is in this code's layout.)"""
         value = self._blob("memos", scope, touch=False)  # rewritten when the scan stores
-        if value is None:
-            return Memo(), Memo(), None, None
-        scores, compared, corpus, history = cast(
+        if not isinstance(value, tuple) or len(value) != 5:  # none, or not this layout
+            return StoredMemos()
+        scores, compared, verdicts, corpus, history = cast(
             tuple[
-                dict[bytes, float], dict[bytes, _StoredCompared], Corpus | None, Remembered | None
+                dict[bytes, float],
+                dict[bytes, _StoredCompared],
+                dict[bytes, Classified],
+                Corpus | None,
+                Remembered | None,
             ],
             value,
         )
         rebuilt = {key: (unpacked_differences(rows), sig) for key, (rows, sig) in compared.items()}
-        return Memo(scores), Memo(rebuilt), corpus, history
+        return StoredMemos(Memo(scores), Memo(rebuilt), Memo(verdicts), corpus, history)
 
-    def store_memos(
-        self,
-        scope: bytes,
-        scores: Memo[float],
-        compared: Memo[Compared],
-        corpus: Corpus | None,
-        history: Remembered | None,
-    ) -> None:
+    def store_memos(self, scope: bytes, memos: StoredMemos) -> None:
         """Keep what this scan used, replacing the scope's earlier memos."""
-        packed = {key: (packed_differences(d), sig) for key, (d, sig) in compared.used.items()}
-        self._put_blob("memos", scope, (scores.used, packed, corpus, history))
+        packed = {
+            key: (packed_differences(d), sig) for key, (d, sig) in memos.compared.used.items()
+        }
+        value = (memos.scores.used, packed, memos.verdicts.used, memos.corpus, memos.history)
+        self._put_blob("memos", scope, value)
 
     def load_result(self, key: bytes) -> ScanResult | None:
         """The stored result of a scan of exactly these inputs, if any (see pipeline.py)."""

@@ -36,7 +36,7 @@ import ast
 import re
 import zlib
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import cached_property
 
@@ -51,6 +51,7 @@ from dupfind.group import FoundGroup
 from dupfind.history import History
 from dupfind.memo import Memo, content_key
 from dupfind.models import (
+    Classified,
     CloneKind,
     CodeUnit,
     Compared,
@@ -82,6 +83,7 @@ class Context:
     references: References  # identifier occurrences (corpus.py)
     keyed: Keyed | None = None  # the files' content keys (cache.py), when cached
     memo: Memo[Compared] = field(default_factory=Memo)  # differences by content (memo.py)
+    verdicts: Memo[Classified] = field(default_factory=Memo)  # recommendations, likewise
     _starts: dict[str, list[int]] = field(default_factory=dict)
     _sources: dict[str, bytes] = field(default_factory=dict)
     _class_units: dict[str, dict[str, list[CodeUnit]]] = field(default_factory=dict)
@@ -364,7 +366,49 @@ def decide(facts: Facts) -> tuple[str, Verdict, str]:
 
 
 def classify(found: FoundGroup, context: Context) -> Recommendation:
-    """The recommendation for one group."""
+    """The recommendation for one group, remembered by everything it reads
+    (``_recommendation_key``): a rescan classifies again only the groups a change touched."""
+    key = _recommendation_key(found, context)
+    known = context.verdicts.get(key) if key is not None else None
+    if known is not None:
+        compared = context.memo.get(known[1])
+        if compared is not None:
+            return replace(known[0], differences=compared[0], signature=compared[1])
+    recommendation = _classified(found, context)
+    compared_key = _compared_key(found, _shown(found, recommendation.canonical), context)
+    if key is not None and compared_key is not None:
+        bare = replace(recommendation, differences=(), signature="")
+        context.verdicts.put(key, (bare, compared_key))
+    return recommendation
+
+
+def _recommendation_key(found: FoundGroup, context: Context) -> bytes | None:
+    """Everything a group's recommendation depends on besides the scan's scope (settings,
+    roots: the memo is per scope): the group, each member's file contents (its analysis, its
+    source: hotspot markers, class headers, differences), the references of its name and its
+    git answers. None without the files' keys (no cache)."""
+    group, counted = found.group, context.references
+    parts: list[bytes | str | int] = [group.id, group.kind.value, repr(group.similarity_min),
+                                      repr(group.similarity_mean)]  # fmt: skip
+    for member, (_, start, end) in zip(group.members, found.spans, strict=True):
+        file_key = context.keyed.keys.get(member.path) if context.keyed is not None else None
+        if file_key is None:
+            return None
+        code = _name_code(member)
+        parts += [file_key, start, end, member.path, member.start_line, member.end_line,
+                  member.qualname, member.unit.value, counted.everywhere[code] if code else 0,
+                  counted.in_tests[code] if code else 0, repr(context.history.changes(member)),
+                  repr(context.history.first_commit_time(member.path))]  # fmt: skip
+    return content_key(parts)
+
+
+def _shown(found: FoundGroup, canonical: int) -> list[int]:
+    """The members compared for differences: the canonical one and ``MAX_SHOWN - 1`` others."""
+    others = [i for i in range(len(found.spans)) if i != canonical]
+    return [canonical, *others[: MAX_SHOWN - 1]]
+
+
+def _classified(found: FoundGroup, context: Context) -> Recommendation:
     facts = _facts(found, context)
     rule, verdict, reason = decide(facts)
     canonical, why = _canonical(found, context)
@@ -374,8 +418,7 @@ def classify(found: FoundGroup, context: Context) -> Recommendation:
     if kinship is not None:  # the base's copy is the one to keep: the others inherit from it
         inherited, canonical = kinship
         why = "the base class's copy (the others are in its subclasses)"
-    others = [i for i in range(len(found.spans)) if i != canonical]
-    found_differences, signature = _compared(found, [canonical, *others[: MAX_SHOWN - 1]], context)
+    found_differences, signature = _compared(found, _shown(found, canonical), context)
     return Recommendation(
         verdict=verdict,
         rule=rule,

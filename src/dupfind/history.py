@@ -192,8 +192,10 @@ class History:
 
     def first_commit_time(self, path: str) -> int | None:
         """Unix time of the commit that added ``path`` (None if unknown or untracked)."""
+        if not self.available:
+            return None
         absolute = os.path.abspath(path)
-        if not self.available or absolute not in self.tracked:
+        if absolute not in self.tracked:
             return None
         if absolute not in self._first:
             earlier = self._earlier.first if self._earlier is not None else {}

@@ -2,12 +2,14 @@
 scope (roots, working directory, settings), so a rescan after a small change recomputes only
 what the change touched.
 
-Two are kept: the similarity of a candidate pair (keyed by both copies' exact and shape
-digests: ``score.similarity`` is a pure function of the two token sequences), and a group's
+Three are kept: the similarity of a candidate pair (keyed by both copies' exact and shape
+digests: ``score.similarity`` is a pure function of the two token sequences); a group's
 aligned differences and proposed signature (keyed by each compared member's file content key,
-token span, kind and name: ``differences.differences`` reads nothing else). Both keys are
-content, never positions in a list, so a hit is always the value a fresh computation would
-give: results are identical with or without the memo.
+token span, kind and name: ``differences.differences`` reads nothing else); and a group's
+recommendation (keyed by the group, its members' file content keys, the references of their
+names and their git answers: ``classify._recommendation_key``; its differences are stored once,
+in the second memo). Keys are content, never positions in a list, so a hit is always the
+value a fresh computation would give: results are identical with or without the memo.
 
 A scan stores only the entries it used (``used``), replacing the previous ones: a memo never
 grows past one scan's worth. The cache keeps one per scope (cache.py).

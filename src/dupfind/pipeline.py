@@ -21,12 +21,12 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager as ContextManager
 from contextlib import contextmanager, nullcontext
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TypeVar, cast
 
 from dupfind.artifacts import commented_out, near_identical_siblings, versioned_files
-from dupfind.cache import AnalysisCache, Keyed, code_identity, pack
+from dupfind.cache import AnalysisCache, Keyed, StoredMemos, code_identity, pack
 from dupfind.candidates import (
     eligible_units,
     exact_buckets,
@@ -50,11 +50,10 @@ from dupfind.executor import (
 from dupfind.extract import extract, extract_commented
 from dupfind.fingerprint import shingles
 from dupfind.group import FoundGroup, build_groups, member_spans
-from dupfind.history import MAX_QUERIES, History, Remembered, open_history
+from dupfind.history import MAX_QUERIES, History, open_history
 from dupfind.memo import Memo, content_key
 from dupfind.models import (
     CloneGroup,
-    Compared,
     FileAnalysis,
     Recommendation,
     ScanResult,
@@ -309,32 +308,26 @@ def scan(paths: Sequence[str], config: Config, progress: Progress | None = None)
             watch.lap("reuse the stored result (nothing changed)")
         else:
             with cluster as remote:
-                result, memos = _scan(
+                found = _scan(
                     paths, config, progress, discovery, watch, history, cache, keyed, remote
                 )
-            result = _store(cache, key, result, memos, keyed)
+            result = _store(cache, key, _scope_key(paths, config), found, keyed)
         return replace(result, notes=(*cache.notes, *result.notes), timings=tuple(watch.laps))
     finally:
         cache.close()
 
 
-@dataclass(frozen=True, slots=True)
-class Memos:
-    """The memos of one scope (memo.py), as loaded and then used by one scan."""
-
-    scope: bytes
-    scores: Memo[float] = field(default_factory=Memo)
-    compared: Memo[Compared] = field(default_factory=Memo)
-    corpus: Corpus | None = None  # the previous scan's (corpus.py); this scan's once done
-    history: Remembered | None = None  # git answers (history.py), likewise
-
-
 def _store(
-    cache: AnalysisCache, key: bytes, result: ScanResult, memos: Memos, keyed: Keyed
+    cache: AnalysisCache,
+    key: bytes,
+    scope: bytes,
+    found: tuple[ScanResult, StoredMemos],
+    keyed: Keyed,
 ) -> ScanResult:
     """Store the result and the memos, unless a file the scan read after keying it had other
     contents (``keyed.moved``: checked when the map and classification read it). A file never
     read again was used through its cached analysis, which matches its key: no second pass."""
+    result, memos = found
     moved = sorted(keyed.moved)
     if moved:
         note = (
@@ -342,7 +335,7 @@ def _store(
             "result was not stored in the cache: scan again for an up-to-date report"
         )
         return replace(result, notes=(*result.notes, note))
-    cache.store_memos(memos.scope, memos.scores, memos.compared, memos.corpus, memos.history)
+    cache.store_memos(scope, memos)
     cache.store_result(key, result)
     return result
 
@@ -357,9 +350,9 @@ def _scan(
     cache: AnalysisCache | None = None,
     keyed: Keyed | None = None,
     remote: DaskMapper | None = None,
-) -> tuple[ScanResult, Memos]:
+) -> tuple[ScanResult, StoredMemos]:
     scope = _scope_key(paths, config)
-    memos = Memos(scope, *cache.load_memos(scope)) if cache is not None else Memos(scope)
+    memos = cache.load_memos(scope) if cache is not None else StoredMemos()
     analyses: list[FileAnalysis] = []
     skipped = list(discovery.skipped)
     frequency: Counter[int] = Counter()
@@ -385,7 +378,7 @@ def _scan(
         memos = replace(memos, corpus=select.corpus(frequency, counted))
     found, suppressed = _unsuppressed(found) if config.suppress else (found, 0)
     context = Context(config, _domains(paths, config), history, counted)
-    context.keyed, context.memo = keyed, memos.compared
+    context.keyed, context.memo, context.verdicts = keyed, memos.compared, memos.verdicts
     history.remember(memos.history)
     recommendations, notes = _classify(found, context)
     if keyed is not None:
