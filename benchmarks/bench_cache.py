@@ -8,12 +8,15 @@ Usage::
 Copies the tree (default: this Python's standard library, without site-packages) to a temporary
 directory, then times, each against the tree-sitter parse-only time of the same files measured
 in the same run: a cold scan (empty cache), a warm scan (nothing changed), and a rescan after
-one file changed. Run it alone on a quiet machine.
+one file changed. With ``--git`` the copy is a git repository (one commit), as a team's tree
+is: every scan then also reads git history for the change-frequency rule, and a fourth scan
+follows a commit of the changed file. Run it alone on a quiet machine.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import subprocess
 import sys
@@ -35,15 +38,28 @@ def timed(cmd: list[str], cwd: Path) -> tuple[float, str]:
     return time.perf_counter() - started, done.stderr
 
 
+def git(tree: Path, *args: str) -> None:
+    """git in ``tree``, without the user's configuration."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
+    env |= {"GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}
+    identity = ["-c", "user.name=bench", "-c", "user.email=bench@example.com"]
+    subprocess.run(["git", *identity, *args], cwd=tree, env=env, check=True)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--source", type=Path, default=Path(sysconfig.get_paths()["stdlib"]))
+    parser.add_argument("--git", action="store_true", help="scan a git repository of the copy")
     args = parser.parse_args()
     exe = str(Path(sys.executable).parent / "dupfind")
     with tempfile.TemporaryDirectory() as tmp:
         tree = Path(tmp) / "tree"
         shutil.copytree(args.source, tree, ignore=SKIP, symlinks=True)
         files = sorted(tree.rglob("*.py"))
+        if args.git:
+            git(tree, "init", "-q")
+            git(tree, "add", "-A")
+            git(tree, "commit", "-q", "-m", "tree")
         parse = time_parse(files)
         cmd = [exe, "scan", ".", "--format", "json", "--output", f"{tmp}/r.json",
                "--cache-dir", f"{tmp}/cache", "--no-gitignore", "--timings"]  # fmt: skip
@@ -52,9 +68,12 @@ def main() -> int:
         changed = files[len(files) // 2]
         changed.write_text(changed.read_text(encoding="utf-8", errors="replace") + "\nX = 1\n")
         one, one_stages = timed(cmd, tree)
+        runs = [("cold", cold, cold_stages), ("warm", warm, warm_stages)]
+        runs.append(("one file changed", one, one_stages))
+        if args.git:
+            git(tree, "commit", "-q", "-am", "one file")
+            runs.append(("after committing it", *timed(cmd, tree)))
     print(f"files {parse.files}, lines {parse.lines}; parse-only {parse.seconds:.2f}s")
-    runs = [("cold", cold, cold_stages), ("warm", warm, warm_stages)]
-    runs.append(("one file changed", one, one_stages))
     for name, seconds, stages in runs:
         print(f"\n== {name}: {seconds:.2f}s = {seconds / parse.seconds:.2f}x parse-only, "
               f"{100 * seconds / cold:.0f}% of cold")  # fmt: skip
