@@ -242,7 +242,8 @@ def test_a_rescan_asks_git_only_about_what_changed(
     git(tree, "init", "-q")
     git(tree, "add", "pkg")
     git(tree, "commit", "-q", "-m", "one")
-    config = Config(jobs=1, history=True, cache_dir=str(tree / "cache"))
+    # every file changed once in the window: at history-hot 1, any member may be hot
+    config = Config(jobs=1, history=True, history_hot=1, cache_dir=str(tree / "cache"))
     scan(["pkg"], config)
     assert len(set(asked)) == history_module.MAX_PER_GROUP and "pkg/m0.py" in asked
     asked.clear()
@@ -251,6 +252,9 @@ def test_a_rescan_asks_git_only_about_what_changed(
     rescan = scan(["pkg"], config)
     assert asked == [str(Path("pkg") / "m0.py")]
     assert rescan == scan(["pkg"], replace(config, cache=False))
+    asked.clear()
+    assert scan(["pkg"], replace(config, cache=False, history_hot=3)).groups == rescan.groups
+    assert asked == []  # no file changed 3 times: no member can be hot, git is not asked
 
 
 def test_a_remembered_recommendation_follows_the_references_it_read(tree: Path) -> None:

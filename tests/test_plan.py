@@ -16,6 +16,7 @@ import pytest
 from typer.testing import CliRunner
 
 from dupfind import Config, scan
+from dupfind import history as history_module
 from dupfind.cli import app
 from dupfind.models import (
     CloneGroup,
@@ -26,7 +27,7 @@ from dupfind.models import (
     UnitKind,
     Verdict,
 )
-from tests.conftest import FIXTURES, PRICES, git
+from tests.conftest import FIXTURES, PRICES, TOTAL, git
 
 PLAN = FIXTURES / "plan"
 # The fixtures live inside dupfind's own repository: keep its git history out of their plans.
@@ -747,3 +748,44 @@ def test_a_method_copied_into_its_subclass_is_an_override_to_trim(
     )
     assert group.members[rec.canonical].qualname == "Prices.prices"  # the base's copy stays
     assert rec.canonical_reason == "the base class's copy (the others are in its subclasses)"
+
+
+def test_the_oldest_copy_is_kept_when_nothing_else_separates_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Equal copies of one name: git's age decides; it is looked up only when the copies are
+    tied before it (a production copy beats a test copy without asking git)."""
+    if shutil.which("git") is None:
+        pytest.skip("git is not installed")
+    repo = tmp_path / "repo"
+    (repo / "shop").mkdir(parents=True)
+    old_day = NOW - timedelta(days=400)
+    _git(repo, "init", "-q", "-b", "main")
+    (repo / "shop" / "old.py").write_text(TOTAL, encoding="utf-8")
+    _git(repo, "add", ".")
+    _git(repo, "commit", "-q", "-m", "old", when=old_day)
+    other = "".join(f"LIMIT_{n} = {n}\n" for n in range(40))  # not a copy of old.py to git
+    (repo / "shop" / "new.py").write_text(other + TOTAL, encoding="utf-8")
+    _git(repo, "add", ".")
+    _git(repo, "commit", "-q", "-m", "new", when=NOW - timedelta(days=3))
+    asked: list[str] = []
+    real = history_module.added_times
+
+    def counting(root: Path, log: str, into: dict[str, int] | None = None) -> dict[str, int]:
+        asked.append(log)
+        return real(root, log, into)
+
+    monkeypatch.setattr(history_module, "added_times", counting)
+    group, rec = _only(_scan(repo, monkeypatch, history=True, min_lines=3))
+    assert group.members[rec.canonical].path == "shop/old.py"
+    assert rec.canonical_reason == f"the oldest in git (added {old_day.date().isoformat()})"
+    assert len(asked) == 1  # one git log for every file's age
+    asked.clear()
+    (repo / "tests").mkdir()
+    (repo / "tests" / "test_total.py").write_text(TOTAL, encoding="utf-8")
+    (repo / "shop" / "new.py").unlink()
+    _git(repo, "add", "-A")
+    _git(repo, "commit", "-q", "-m", "a test copy")
+    group, rec = _only(_scan(repo, monkeypatch, history=True, min_lines=3))
+    assert rec.canonical_reason == "the production copy (the others are test code)"
+    assert asked == []

@@ -385,20 +385,20 @@ def classify(found: FoundGroup, context: Context) -> Recommendation:
 def _recommendation_key(found: FoundGroup, context: Context) -> bytes | None:
     """Everything a group's recommendation depends on besides the scan's scope (settings,
     roots: the memo is per scope): the group, each member's file contents (its analysis, its
-    source: hotspot markers, class headers, differences), the references of its name and its
-    git answers. None without the files' keys (no cache)."""
-    group, counted = found.group, context.references
+    source: hotspot markers, class headers, differences), its git answers and the ranking the
+    copy to keep is chosen by (``_rows``: references, ages). None without the files' keys (no
+    cache)."""
+    group = found.group
     parts: list[bytes | str | int] = [group.id, group.kind.value, repr(group.similarity_min),
                                       repr(group.similarity_mean)]  # fmt: skip
     for member, (_, start, end) in zip(group.members, found.spans, strict=True):
         file_key = context.keyed.keys.get(member.path) if context.keyed is not None else None
         if file_key is None:
             return None
-        code = _name_code(member)
         parts += [file_key, start, end, member.path, member.start_line, member.end_line,
-                  member.qualname, member.unit.value, counted.everywhere[code] if code else 0,
-                  counted.in_tests[code] if code else 0, repr(context.history.changes(member)),
-                  repr(context.history.first_commit_time(member.path))]  # fmt: skip
+                  member.qualname, member.unit.value,
+                  repr(context.history.changes(member))]  # fmt: skip
+    parts.append(repr(_rows(found, context)))
     return content_key(parts)
 
 
@@ -565,22 +565,40 @@ def _simple_name(member: Member) -> str:
 def _canonical(found: FoundGroup, context: Context) -> tuple[int, str]:
     """Which copy to keep: production code, then the most referenced from tests, the most
     referenced, the oldest in git, the most complete; with the reason that decided."""
+    rows = _rows(found, context)
+    best = max(range(len(rows)), key=lambda i: rows[i])
+    return best, _canonical_reason(rows, best, found.group.members)
+
+
+AGE = 3  # the position of the age criterion in a Row
+
+
+def _rows(found: FoundGroup, context: Context) -> list[Row]:
+    """Each member's ranking. Its age (one git query per file) is looked up only for the
+    members tied with the best on the criteria before it: on no other does it decide, nor
+    does it name the reason (``_canonical_reason``); the others' age is 0."""
     everywhere, in_tests = context.references.everywhere, context.references.in_tests
     members = found.group.members
     rows: list[Row] = []
     for index, member in enumerate(members):
         code = _name_code(member)
-        age = context.history.first_commit_time(member.path)
         rows.append((
             not is_test_path(member.path),
             in_tests[code] if code else 0,
             max(0, everywhere[code] - 1) if code else 0,
-            -(age if age is not None else 2**62),
+            0,
             found.spans[index][2] - found.spans[index][1],
             -index,
         ))  # fmt: skip
-    best = max(range(len(members)), key=lambda i: rows[i])
-    return best, _canonical_reason(rows, best, members)
+    top = max(row[:AGE] for row in rows)
+    tied = [index for index, row in enumerate(rows) if row[:AGE] == top]
+    if len(tied) > 1:
+        for index in tied:
+            added = context.history.first_commit_time(members[index].path)
+            age = -(added if added is not None else 2**62)  # unknown ages rank last
+            production, tests, uses, _, tokens, order = rows[index]
+            rows[index] = (production, tests, uses, age, tokens, order)
+    return rows
 
 
 def _name_code(member: Member) -> int:

@@ -465,7 +465,7 @@ def _classify(
             "git history is not available (not inside a git repository, or git is missing): "
             "the change-frequency rule was skipped"
         )
-    history.prefetch(item.group.members for item in found)
+    history.prefetch((item.group.members for item in found), config.history_hot)
     if history.truncated:
         notes.append(
             f"git history was read for the first {MAX_QUERIES} members only: the "

@@ -141,7 +141,8 @@ def _remembered(repo: Path, days: int = 365) -> tuple[Remembered, Member]:
     lines = (str(repo / "lib" / "ops.py"), 3, 7)
     assert set(answers.changes) == {lines}
     marked = {str(repo / "lib" / "ops.py"): 7}
-    return replace(answers, changes={lines: 99}, first=marked), function
+    assert answers.added is not None
+    return replace(answers, changes={lines: 99}, added=(answers.added[0], marked)), function
 
 
 def _next_scan(answers: Remembered, function: Member, days: int = 365) -> tuple[int | None, ...]:
@@ -155,8 +156,9 @@ def test_a_rescan_reuses_git_answers_while_the_files_history_is_unchanged(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Same commit: every answer holds. A commit that touches another file: still. A commit
-    touching the file, a commit not descending from the earlier one, or another window:
-    asked again (the window's change keeps the file's age)."""
+    touching the file: its count is asked again, not its age (the ages are brought up to date
+    by the commits since). A commit not descending from the earlier one: everything is asked
+    again; another window: the counts."""
     repo = _repo(tmp_path, edits=2)
     monkeypatch.chdir(repo)
     answers, function = _remembered(repo)
@@ -169,13 +171,12 @@ def test_a_rescan_reuses_git_answers_while_the_files_history_is_unchanged(
     ops = repo / "lib" / "ops.py"
     ops.write_text(ops.read_text("utf-8").replace("result = []", "result = [] "), "utf-8")
     _git(repo, "commit", "-q", "-am", "touch")
-    added = int((NOW - timedelta(days=200)).timestamp())
-    assert _next_scan(answers, function) == (4, added)
+    assert _next_scan(answers, function) == (4, 7)  # its lines changed; its age did not
     _git(repo, "checkout", "-q", "--orphan", "other")  # keeps lib/ops.py, added anew
     _git(repo, "commit", "-q", "-m", "unrelated")
     main = _git(repo, "rev-parse", "main").strip()
     count, age = _next_scan(replace(answers, head=main), function)
-    assert count == 1 and age is not None and age > added
+    assert count == 1 and age is not None and age > int((NOW - timedelta(days=1)).timestamp())
 
 
 def test_a_remembered_answer_is_not_used_for_a_file_with_uncommitted_edits(
@@ -197,3 +198,63 @@ def test_answers_of_another_repository_are_ignored(
     answers, function = _remembered(repo)
     assert _next_scan(replace(answers, root=str(tmp_path)), function)[0] == 3
     assert History(None, 365).remembered() is None
+
+
+def test_the_window_bounds_every_members_count_by_its_files_commits(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One ``git log`` gives, per file, the commits of the window that touched it (a bound on
+    ``git log -L``); a file a commit renamed has no bound (its lines' history goes on under
+    the old name); a merge counts."""
+    repo = _repo(tmp_path, edits=2)
+    monkeypatch.chdir(repo)
+    ops = str(repo / "lib" / "ops.py")
+    assert open_history(["."], enabled=True, days=365).window == {ops: 3}
+    assert open_history(["."], enabled=True, days=145).window == {ops: 1}
+    _git(repo, "checkout", "-q", "-b", "side")
+    (repo / "lib" / "side.py").write_text("X = 1\n", encoding="utf-8")
+    _git(repo, "add", "lib/side.py")
+    _git(repo, "commit", "-q", "-m", "side")
+    _git(repo, "checkout", "-q", "main")
+    _git(repo, "mv", "lib/ops.py", "lib/moved.py")
+    _git(repo, "commit", "-q", "-m", "move")
+    _git(repo, "merge", "-q", "--no-ff", "-m", "merge", "side")
+    window = open_history(["."], enabled=True, days=365).window
+    assert window[str(repo / "lib" / "moved.py")] is None
+    assert window[ops] == 3
+    assert window[str(repo / "lib" / "side.py")] == 2  # its commit, and the merge bringing it
+
+
+def test_the_window_is_remembered_at_the_same_commit_and_day(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = _repo(tmp_path, edits=2)
+    monkeypatch.chdir(repo)
+    ops = str(repo / "lib" / "ops.py")
+    first = open_history(["."], enabled=True, days=365)
+    first.prefetch([[_member("lib/ops.py", 3, 7)]], hot=3)
+    answers = first.remembered()
+    assert answers is not None and answers.window == {ops: 3}
+    marked = replace(answers, window={ops: 99})  # still marked: remembered, not asked again
+    again = open_history(["."], enabled=True, days=365)
+    again.remember(marked)
+    assert again.window == {ops: 99}
+    other_day = open_history(["."], enabled=True, days=145)
+    other_day.remember(marked)
+    assert other_day.window == {ops: 1}
+
+
+def test_a_renamed_file_keeps_its_age_and_a_copy_has_its_own(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = _repo(tmp_path, edits=1)
+    monkeypatch.chdir(repo)
+    _git(repo, "mv", "lib/ops.py", "lib/moved.py")
+    _git(repo, "commit", "-q", "-m", "move", when=NOW - timedelta(days=20))
+    (repo / "lib" / "copy.py").write_bytes((repo / "lib" / "moved.py").read_bytes())
+    _git(repo, "add", "lib/copy.py")
+    _git(repo, "commit", "-q", "-m", "copy", when=NOW - timedelta(days=10))
+    history = open_history(["."], enabled=True, days=365)
+    assert history.first_commit_time("lib/moved.py") == int((NOW - timedelta(days=200)).timestamp())
+    assert history.first_commit_time("lib/copy.py") == int((NOW - timedelta(days=10)).timestamp())
+    assert history.first_commit_time("lib/ops.py") is None  # no longer tracked
