@@ -771,9 +771,9 @@ def test_the_oldest_copy_is_kept_when_nothing_else_separates_them(
     asked: list[str] = []
     real = history_module.added_times
 
-    def counting(root: Path, log: str, into: dict[str, int] | None = None) -> dict[str, int]:
+    def counting(root: Path, log: str) -> dict[str, int]:
         asked.append(log)
-        return real(root, log, into)
+        return real(root, log)
 
     monkeypatch.setattr(history_module, "added_times", counting)
     group, rec = _only(_scan(repo, monkeypatch, history=True, min_lines=3))

@@ -3,22 +3,22 @@
 ``git log -L START,END:PATH --since=… -s`` follows the lines through edits, so the count is of
 commits that touched this code, not the whole file. One git process per member, run on a few
 threads (git does the work), and only for groups where the rule could fire: one ``git log``
-over the window first counts the commits touching each file (``History.window``), a bound on
-any of its members' counts, so a group none of whose files changed ``history-hot`` times is
-not asked about (on the stdlib committed as one repository: 2,000 processes before, none
-now). Files' ages come from one ``git log`` over the whole history (``History.added``).
+over the window first counts the commits touching each file (``History.window``, gitlog.py),
+a bound on any of its members' counts, so a group none of whose files changed ``history-hot``
+times is not asked about (on the stdlib committed as one repository: 2,000 processes before,
+none now). Files' ages come from one ``git log`` over the whole history (``History.added``).
 Outside a git repository, or without git, there is no history: ``History.available`` is False
 and the change-frequency rule is skipped (the report says so).
 
 Those git processes were most of a rescan inside a repository (4.3 of 5.0 s for dupfind's own
 tree after one file changed), so a scan's answers are remembered for the next one
-(``Remembered``, kept with the cache's memos). They stay true while the lines' history does:
-an answer at commit A is the answer at commit B when B is A or a descendant of A and no
-commit between them touched the file (``git log`` walks back through commits that do not
-touch it to A, and the file's lines are the same); counts also need the same window (the
-UTC day). Ages are brought up to date by the commits since A. Only tracked files with no uncommitted edits are ever asked about, as before. A
-scan asks for exactly what it would ask without them (the ``MAX_QUERIES`` cap is applied
-first), so its results are the same.
+(``Remembered``, kept with the cache's memos) while they stay true. A count at commit A holds
+at commit B when B is A or a descendant of A, no commit in between touched the file (an edit
+and its revert leave the file as it was, not its history), the shallow boundary is the same
+and so is the window (the UTC day); ages and the window's bounds only at A itself. Only
+tracked files with no uncommitted edits are ever asked about, as before. A scan asks for
+exactly what it would ask without them (the ``MAX_QUERIES`` cap is applied first), so its
+results are the same.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ import os
 import shutil
 import subprocess
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -36,6 +36,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import cast
 
+from dupfind.gitlog import ADDED_LOG, WINDOW_LOG, added_times, commit_entries, window_counts
 from dupfind.models import Member
 
 THREADS = 8
@@ -48,14 +49,16 @@ Lines = tuple[str, int, int]  # a member's absolute path, first and last line
 
 @dataclass(frozen=True, slots=True)
 class Remembered:
-    """A scan's git answers: at which commit, for which window; None where git could not
-    answer (as good an answer as a count: asking again would give it again)."""
+    """A scan's git answers: at which commit (and shallow boundary: ``History.graft``), for
+    which window; None where git could not answer (as good an answer as a count: asking
+    again would give it again)."""
 
     root: str
     head: str
+    graft: str
     since: str
     changes: Mapping[Lines, int | None]
-    added: tuple[str, Mapping[str, int]] | None = None  # History.added, and at which commit
+    added: Mapping[str, int] | None = None  # History.added, at this head
     window: Mapping[str, int | None] | None = None  # History.window, at this head and since
 
 
@@ -69,6 +72,7 @@ class History:
     truncated: bool = False
     _earlier: Remembered | None = None  # still-true answers of the previous scan
     _asked: dict[Lines, int | None] = field(default_factory=dict)  # this scan's, to remember
+    _failed: set[str] = field(default_factory=set)  # whole-history answers git could not give
 
     @property
     def available(self) -> bool:
@@ -106,6 +110,8 @@ class History:
 
     def _may_be_hot(self, members: Sequence[Member], hot: int) -> bool:
         window = self.window
+        if window is None:
+            return True  # no bound known: ask
         for member in members:
             bound = window.get(os.path.abspath(member.path), 0)
             if bound is None or bound >= hot:
@@ -113,18 +119,19 @@ class History:
         return False
 
     @cached_property
-    def window(self) -> Mapping[str, int | None]:
+    def window(self) -> Mapping[str, int | None] | None:
         """Per absolute path, the commits in the window that touched the file: a bound on any
-        of its members' counts (``git log -L`` counts commits touching their lines). None
-        (no bound) for a file that a commit of the window renamed or copied to it: ``git log
-        -L`` follows its lines into the older name. Merges count against every parent (``-m``),
-        which can only raise a bound. One ``git log`` for the whole window."""
+        of its members' counts (``git log -L`` counts commits touching their lines); None if
+        git could not list them. One ``git log`` for the whole window (gitlog.py says what
+        has no bound)."""
         earlier = self._earlier
         if earlier is not None and earlier.window is not None:
             return earlier.window
-        output = self._git("log", f"--since={self.since}", "-m", "-M", "--name-status", "-z",
-                           "--format=%x01%H")  # fmt: skip
-        return window_counts(self._root, output or "")
+        log = self._git(*WINDOW_LOG, f"--since={self.since}")
+        if log is None:
+            self._failed.add("window")
+            return None
+        return window_counts(self._root, log)
 
     def _answer(self, key: tuple[str, int, int], count: int | None) -> None:
         self._asked[(os.path.abspath(key[0]), key[1], key[2])] = count
@@ -136,25 +143,30 @@ class History:
         docstring); the others are asked again when needed."""
         if earlier is None or self.root is None or earlier.root != str(self.root):
             return
+        if earlier.graft != self.graft:
+            return  # deepened or made shallow: the history itself changed
         if earlier.head != self.head:
             touched = self._touched_since(earlier.head)
             if touched is None:
                 return
             changes = {key: n for key, n in earlier.changes.items() if key[0] not in touched}
-            earlier = Remembered(earlier.root, self.head, earlier.since, changes, earlier.added)
+            earlier = Remembered(earlier.root, self.head, self.graft, earlier.since, changes)
         if earlier.since != self.since:
             earlier = replace(earlier, changes={}, window=None)
         self._earlier = earlier
 
     def _touched_since(self, head: str) -> set[str] | None:
-        """Absolute paths of the files changed from ``head`` to HEAD, when HEAD descends from
-        it (None otherwise: nothing earlier is known to hold)."""
+        """Absolute paths of the files any commit from ``head`` to HEAD touched, merges and
+        those of merged branches included, when HEAD descends from ``head`` (None otherwise:
+        nothing earlier is known to hold). Commits, not the two snapshots: an edit and its
+        revert leave a file as it was, but add two commits to its lines' history."""
         if not self._descends_from(head):
             return None
-        names = self._git("diff", "--name-only", "--no-renames", "-z", head, "HEAD")
-        if names is None:
+        log = self._git(*WINDOW_LOG, "--no-renames", f"{head}..HEAD")
+        if log is None:
             return None
-        return {os.path.join(self._root, name) for name in names.split("\0") if name}
+        return {path for _, entries in commit_entries(self._root, log)
+                for _, paths in entries for path in paths}  # fmt: skip
 
     def _descends_from(self, commit: str) -> bool:
         """HEAD is ``commit`` or a descendant of it."""
@@ -164,15 +176,21 @@ class History:
     def remembered(self) -> Remembered | None:
         """This scan's answers, for the next scan (None outside a repository): the
         whole-repository ones this scan computed, else the earlier scan's (still true:
-        ``remember``)."""
+        ``remember``); never a failure."""
         if self.root is None:
             return None
-        earlier = self._earlier or Remembered(str(self.root), self.head, self.since, {})
+        earlier = self._earlier
         computed = self.__dict__  # where the cached properties this scan computed are
-        added = (self.head, cast(Mapping[str, int], computed["added"])) if "added" in computed \
-            else earlier.added  # fmt: skip
-        window = cast(Mapping[str, int | None] | None, computed.get("window", earlier.window))
-        return Remembered(str(self.root), self.head, self.since, self._asked, added, window)
+        added, window = (
+            None if name in self._failed
+            else computed[name] if name in computed
+            else getattr(earlier, name) if earlier is not None
+            else None
+            for name in ("added", "window")
+        )  # fmt: skip
+        return Remembered(str(self.root), self.head, self.graft, self.since, self._asked,
+                          cast(Mapping[str, int] | None, added),
+                          cast(Mapping[str, int | None] | None, window))  # fmt: skip
 
     @property
     def _root(self) -> Path:
@@ -183,6 +201,17 @@ class History:
     def head(self) -> str:
         """The commit checked out ("" without one)."""
         return (self._git("rev-parse", "HEAD") or "").strip()
+
+    @cached_property
+    def graft(self) -> str:
+        """A digest of the shallow clone's boundary ("" for a complete history): fetching
+        more history changes every answer without moving HEAD."""
+        where = (self._git("rev-parse", "--git-path", "shallow") or "").strip()
+        try:
+            boundary = (self._root / where).read_bytes() if where else b""
+        except OSError:
+            return ""
+        return hashlib.blake2b(boundary, digest_size=8).hexdigest() if boundary else ""
 
     @cached_property
     def tracked(self) -> set[str]:
@@ -199,13 +228,14 @@ class History:
     @cached_property
     def state(self) -> str:
         """What the change-frequency rule's answers depend on besides file contents: the
-        repository, the commit checked out, what is staged or modified and the day the window
-        ends ("no repository" outside one). Part of a stored result's key (pipeline.py)."""
+        repository, the commit checked out (and shallow boundary), what is staged or modified
+        and the day the window ends ("no repository" outside one). Part of a stored result's
+        key (pipeline.py)."""
         if self.root is None:
             return "no repository"
         index = self._git("status", "--porcelain", "-z", "--untracked-files=no") or ""
         digest = hashlib.blake2b(index.encode("utf-8", "surrogateescape"), digest_size=8)
-        return f"{self.root} {self.head} {digest.hexdigest()} {_today()}"
+        return f"{self.root} {self.head} {self.graft} {digest.hexdigest()} {_today()}"
 
     @cached_property
     def since(self) -> str:
@@ -237,72 +267,23 @@ class History:
 
     @cached_property
     def added(self) -> Mapping[str, int]:
-        """Per absolute path, when the commit that added it was made, following renames (a
-        file renamed keeps its age; a copy has its own): one ``git log`` over the history,
-        oldest first, instead of one ``git log --follow`` per file (900 of them on the stdlib,
-        each walking the whole history)."""
+        """Per absolute path, when the commit that added it was made, following the renames
+        git detects in that commit (a file renamed keeps its age; a copy has its own): one
+        ``git log`` over the history, instead of one ``git log --follow`` per file (900 of
+        them on the stdlib, each walking the whole history). Empty if git could not list
+        them (every age unknown, as before)."""
         earlier = self._earlier.added if self._earlier is not None else None
-        if earlier is None or not self._descends_from(earlier[0]):
-            return added_times(self._root, self._git("log", *_ADDED_LOG, "HEAD") or "")
-        at, known = earlier
-        if at == self.head:
-            return known
-        log = self._git("log", *_ADDED_LOG, f"{at}..HEAD")  # the commits since: oldest first
+        if earlier is not None:
+            return earlier
+        log = self._git(*ADDED_LOG, "HEAD")
         if log is None:
-            return added_times(self._root, self._git("log", *_ADDED_LOG, "HEAD") or "")
-        return added_times(self._root, log, dict(known))
+            self._failed.add("added")
+            return {}
+        return added_times(self._root, log)
 
     def _git(self, *args: str) -> str | None:
         assert self.root is not None
         return git_output(self.root, *args)
-
-
-_ADDED_LOG = ("--reverse", "-M", "--diff-filter=AR", "--name-status", "-z", "--format=%x01%ct")
-
-
-def window_counts(root: Path, log: str) -> dict[str, int | None]:
-    """``History.window`` from ``git log -m -M --name-status -z --format=%x01%H``: distinct
-    commits per path (absolute), None for the target of a rename or copy."""
-    commits: dict[str, set[str]] = {}
-    unbounded: set[str] = set()
-    for commit, status, paths in _name_status(root, log):
-        if status in ("R", "C"):
-            unbounded.add(paths[1])
-        else:
-            commits.setdefault(paths[0], set()).add(commit)
-    counts: dict[str, int | None] = {path: len(seen) for path, seen in commits.items()}
-    return counts | dict.fromkeys(unbounded)
-
-
-def added_times(root: Path, log: str, into: dict[str, int] | None = None) -> dict[str, int]:
-    """``History.added`` from ``git log --reverse -M --diff-filter=AR --name-status -z
-    --format=%x01%ct`` (``_ADDED_LOG``), added to ``into``: a path's first addition, or its
-    old name's age when a commit renamed it."""
-    added = {} if into is None else into
-    for stamp, status, paths in _name_status(root, log):
-        when = int(stamp)
-        if status == "R":
-            added.setdefault(paths[1], added.get(paths[0], when))
-        else:
-            added.setdefault(paths[0], when)
-    return added
-
-
-def _name_status(root: Path, log: str) -> Iterator[tuple[str, str, list[str]]]:
-    """Each file entry of a ``git log --name-status -z`` whose commits start with ``\x01``
-    and their formatted header: (header, status letter, absolute paths: two for a rename or
-    a copy, else one)."""
-    for chunk in log.split("\x01")[1:]:
-        header, *fields = chunk.split("\0")
-        index = 0
-        while index < len(fields):
-            status = fields[index].strip()[:1]
-            width = 2 if status in ("R", "C") else 1
-            if status:
-                names = fields[index + 1 : index + 1 + width]
-                yield header.strip(), status, [os.path.join(root, name) for name in names]
-                index += width
-            index += 1
 
 
 def run_git(directory: Path, *args: str) -> subprocess.CompletedProcess[str] | None:
@@ -310,7 +291,11 @@ def run_git(directory: Path, *args: str) -> subprocess.CompletedProcess[str] | N
     starts git."""
     try:
         return subprocess.run(
-            ["git", "-C", str(directory), *args], capture_output=True, text=True, check=False
+            ["git", "-C", str(directory), *args],
+            capture_output=True,
+            encoding="utf-8",
+            errors="surrogateescape",  # file names need not be UTF-8: kept, not fatal
+            check=False,
         )
     except FileNotFoundError:
         return None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from dataclasses import replace
@@ -141,8 +142,7 @@ def _remembered(repo: Path, days: int = 365) -> tuple[Remembered, Member]:
     lines = (str(repo / "lib" / "ops.py"), 3, 7)
     assert set(answers.changes) == {lines}
     marked = {str(repo / "lib" / "ops.py"): 7}
-    assert answers.added is not None
-    return replace(answers, changes={lines: 99}, added=(answers.added[0], marked)), function
+    return replace(answers, changes={lines: 99}, added=marked), function
 
 
 def _next_scan(answers: Remembered, function: Member, days: int = 365) -> tuple[int | None, ...]:
@@ -155,23 +155,27 @@ def _next_scan(answers: Remembered, function: Member, days: int = 365) -> tuple[
 def test_a_rescan_reuses_git_answers_while_the_files_history_is_unchanged(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Same commit: every answer holds. A commit that touches another file: still. A commit
-    touching the file: its count is asked again, not its age (the ages are brought up to date
-    by the commits since). A commit not descending from the earlier one: everything is asked
-    again; another window: the counts."""
+    """Same commit: every answer holds. A commit that touches another file: its count still
+    does, the ages are read again (one git log). A commit touching the file, even one
+    reverted since: its count is asked again. A commit not descending from the earlier one:
+    everything is asked again; another window: the counts."""
     repo = _repo(tmp_path, edits=2)
     monkeypatch.chdir(repo)
     answers, function = _remembered(repo)
+    added = int((NOW - timedelta(days=200)).timestamp())
     assert _next_scan(answers, function) == (99, 7)
+    assert _next_scan(answers, function, days=135) == (0, 7)  # edits 150, 140 days ago
     (repo / "README").write_text("ops\n", encoding="utf-8")
     _git(repo, "add", "README")
     _git(repo, "commit", "-q", "-m", "readme")
-    assert _next_scan(answers, function) == (99, 7)
-    assert _next_scan(answers, function, days=135) == (0, 7)  # edits 150, 140 days ago
+    assert _next_scan(answers, function) == (99, added)
     ops = repo / "lib" / "ops.py"
-    ops.write_text(ops.read_text("utf-8").replace("result = []", "result = [] "), "utf-8")
+    before = ops.read_text("utf-8")
+    ops.write_text(before.replace("result = []", "result = [] "), "utf-8")
     _git(repo, "commit", "-q", "-am", "touch")
-    assert _next_scan(answers, function) == (4, 7)  # its lines changed; its age did not
+    ops.write_text(before, "utf-8")
+    _git(repo, "commit", "-q", "-am", "revert")
+    assert _next_scan(answers, function) == (5, added)  # the file is as it was: not its lines
     _git(repo, "checkout", "-q", "--orphan", "other")  # keeps lib/ops.py, added anew
     _git(repo, "commit", "-q", "-m", "unrelated")
     main = _git(repo, "rev-parse", "main").strip()
@@ -258,3 +262,67 @@ def test_a_renamed_file_keeps_its_age_and_a_copy_has_its_own(
     assert history.first_commit_time("lib/moved.py") == int((NOW - timedelta(days=200)).timestamp())
     assert history.first_commit_time("lib/copy.py") == int((NOW - timedelta(days=10)).timestamp())
     assert history.first_commit_time("lib/ops.py") is None  # no longer tracked
+
+
+def test_a_file_added_beside_a_rename_or_deletion_has_no_bound(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``git log -L`` follows a file's lines into any file its commit deleted or renamed, paired
+    or not by the commit's own rename detection: a file split in two, and renames past
+    ``diff.renameLimit`` (set to 1 here), leave the new files without a bound."""
+    repo = _repo(tmp_path, edits=2)
+    monkeypatch.chdir(repo)
+    ops = repo / "lib" / "ops.py"
+    (repo / "lib" / "one.py").write_text(ops.read_text("utf-8") + "ONE = 1\n", "utf-8")
+    (repo / "lib" / "two.py").write_text(ops.read_text("utf-8") + "TWO = 2\n", "utf-8")
+    ops.unlink()
+    _git(repo, "add", "-A")
+    _git(repo, "commit", "-q", "-m", "split")
+    window = open_history(["."], enabled=True, days=365).window
+    assert window is not None
+    assert window[str(repo / "lib" / "one.py")] is None
+    assert window[str(repo / "lib" / "two.py")] is None
+    _git(repo, "config", "diff.renameLimit", "1")
+    _git(repo, "mv", "lib/one.py", "lib/uno.py")
+    _git(repo, "mv", "lib/two.py", "lib/dos.py")
+    _git(repo, "commit", "-q", "-m", "rename both")
+    window = open_history(["."], enabled=True, days=365).window
+    assert window is not None and window[str(repo / "lib" / "dos.py")] is None
+
+
+def test_odd_settings_and_file_names_do_not_hide_commits(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``log.showRoot=false`` would hide the root commit's files, and a file name that is not
+    UTF-8 would fail to decode: neither may lower a bound or stop the scan."""
+    repo = _repo(tmp_path, edits=1)
+    monkeypatch.chdir(repo)
+    _git(repo, "config", "log.showRoot", "false")
+    latin = os.fsencode(str(repo)) + b"/notes-caf\xe9.txt"
+    with open(latin, "wb") as handle:
+        handle.write(b"notes\n")
+    _git(repo, "add", "-A")
+    _git(repo, "commit", "-q", "-m", "notes")
+    window = open_history(["."], enabled=True, days=365).window
+    assert window is not None
+    assert window[str(repo / "lib" / "ops.py")] == 2  # the root commit counts
+    assert window[os.fsdecode(latin)] == 1
+
+
+def test_answers_do_not_survive_deepening_a_shallow_clone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = _repo(tmp_path, edits=2)
+    clone = tmp_path / "clone"
+    _git(tmp_path, "clone", "-q", "--depth", "1", f"file://{repo}", str(clone))
+    monkeypatch.chdir(clone)
+    shallow = open_history(["."], enabled=True, days=365)
+    assert shallow.first_commit_time("lib/ops.py") is not None
+    answers = shallow.remembered()
+    assert answers is not None and answers.graft
+    _git(clone, "fetch", "-q", "--unshallow")
+    deep = open_history(["."], enabled=True, days=365)
+    deep.remember(answers)
+    assert deep.graft == "" and deep.head == shallow.head
+    assert deep.first_commit_time("lib/ops.py") == int((NOW - timedelta(days=200)).timestamp())
+    assert shallow.state != deep.state  # nor does a stored result
