@@ -28,13 +28,13 @@ import os
 import shutil
 import subprocess
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from pathlib import Path
-from typing import cast
+from typing import TypeVar, cast
 
 from dupfind.gitlog import ADDED_LOG, WINDOW_LOG, added_times, commit_entries, window_counts
 from dupfind.models import Member
@@ -42,6 +42,7 @@ from dupfind.models import Member
 THREADS = 8
 MAX_QUERIES = 2000  # git processes per scan; members beyond have no known history
 MAX_PER_GROUP = 12
+A = TypeVar("A")
 
 
 Lines = tuple[str, int, int]  # a member's absolute path, first and last line
@@ -124,14 +125,21 @@ class History:
         of its members' counts (``git log -L`` counts commits touching their lines); None if
         git could not list them. One ``git log`` for the whole window (gitlog.py says what
         has no bound)."""
-        earlier = self._earlier
-        if earlier is not None and earlier.window is not None:
-            return earlier.window
-        log = self._git(*WINDOW_LOG, f"--since={self.since}")
+        return self._from_log("window", (*WINDOW_LOG, f"--since={self.since}"), window_counts)
+
+    def _from_log(
+        self, name: str, args: tuple[str, ...], read: Callable[[Path, str], A]
+    ) -> A | None:
+        """A whole-repository answer: the earlier scan's when it still holds (``remember``),
+        else read from one ``git log``; None if git failed (and not remembered)."""
+        earlier = cast(A | None, getattr(self._earlier, name, None))
+        if earlier is not None:
+            return earlier
+        log = self._git(*args)
         if log is None:
-            self._failed.add("window")
+            self._failed.add(name)
             return None
-        return window_counts(self._root, log)
+        return read(self._root, log)
 
     def _answer(self, key: tuple[str, int, int], count: int | None) -> None:
         self._asked[(os.path.abspath(key[0]), key[1], key[2])] = count
@@ -272,14 +280,7 @@ class History:
         ``git log`` over the history, instead of one ``git log --follow`` per file (900 of
         them on the stdlib, each walking the whole history). Empty if git could not list
         them (every age unknown, as before)."""
-        earlier = self._earlier.added if self._earlier is not None else None
-        if earlier is not None:
-            return earlier
-        log = self._git(*ADDED_LOG, "HEAD")
-        if log is None:
-            self._failed.add("added")
-            return {}
-        return added_times(self._root, log)
+        return self._from_log("added", (*ADDED_LOG, "HEAD"), added_times) or {}
 
     def _git(self, *args: str) -> str | None:
         assert self.root is not None
