@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import os
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import replace
@@ -21,6 +22,7 @@ from dupfind import group as group_module
 from dupfind import history as history_module
 from dupfind.cache import FILENAME, AnalysisCache, code_identity
 from dupfind.cli import app
+from dupfind.context import Context
 from dupfind.differences import MemberTokens
 from dupfind.history import open_history
 from dupfind.models import Compared, Recommendation, SkippedFile
@@ -200,10 +202,10 @@ def test_a_rescan_scores_and_compares_only_what_changed(
     real_classified = classify_module._classified
 
     def counting_classified(
-        found: group_module.FoundGroup, context: classify_module.Context
-    ) -> Recommendation:
+        found: group_module.FoundGroup, rows: list[classify_module.Row], context: Context
+    ) -> tuple[Recommendation, bytes | None]:
         classified.append(found.group.id)
-        return real_classified(found, context)
+        return real_classified(found, rows, context)
 
     monkeypatch.setattr(group_module, "score_chunk", counting_score)
     monkeypatch.setattr(classify_module, "differences", counting_differences)
@@ -235,7 +237,7 @@ def test_a_rescan_asks_git_only_about_what_changed(
     real_count = history_module.History._count
 
     def counting(self: history_module.History, key: tuple[str, int, int]) -> int | None:
-        asked.append(key[0])
+        asked.append(os.path.relpath(key[0]))
         return real_count(self, key)
 
     monkeypatch.setattr(history_module.History, "_count", counting)
@@ -255,6 +257,29 @@ def test_a_rescan_asks_git_only_about_what_changed(
     asked.clear()
     assert scan(["pkg"], replace(config, cache=False, history_hot=3)).groups == rescan.groups
     assert asked == []  # no file changed 3 times: no member can be hot, git is not asked
+
+
+def test_a_remembered_recommendation_follows_its_git_answers(tree: Path) -> None:
+    """Edits of one copy committed and reverted leave its file as it was (same content key)
+    but its lines changed often: the change-frequency rule now fires, cached or not."""
+    (tree / "other").mkdir()
+    (tree / "other" / "a.py").write_text(TOTAL, encoding="utf-8")
+    (tree / "other" / "b.py").write_text(TOTAL, encoding="utf-8")
+    git(tree, "init", "-q")
+    git(tree, "add", "other")
+    git(tree, "commit", "-q", "-m", "one")
+    config = Config(jobs=1, history=True, history_hot=3, history_cold=1, min_lines=3,
+                    cache_dir=str(tree / "cache"))  # fmt: skip
+    assert scan(["other"], config).recommendations[0].rule != "change-frequency"
+    a = tree / "other" / "a.py"
+    for _ in range(2):
+        a.write_text(TOTAL.replace("result = 0", "result = 0  # start"), encoding="utf-8")
+        git(tree, "commit", "-q", "-am", "edit")
+        a.write_text(TOTAL, encoding="utf-8")
+        git(tree, "commit", "-q", "-am", "revert")
+    rescan = scan(["other"], config)
+    assert rescan.recommendations[0].rule == "change-frequency"
+    assert rescan == scan(["other"], replace(config, cache=False))
 
 
 def test_a_remembered_recommendation_follows_the_references_it_read(tree: Path) -> None:

@@ -32,153 +32,30 @@ turns every member into a call; leave-separate saves nothing.
 
 from __future__ import annotations
 
-import ast
-import re
 import zlib
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from functools import cached_property
 
-import pathspec
-
-from dupfind.cache import Keyed
 from dupfind.config import Config
-from dupfind.corpus import References
-from dupfind.differences import MemberTokens, differences, line_starts, member_tokens
-from dupfind.domains import DomainMap, is_test_path
+from dupfind.context import Context
+from dupfind.differences import MemberTokens, differences, member_tokens
+from dupfind.domains import is_test_path
 from dupfind.group import FoundGroup
-from dupfind.history import History
-from dupfind.memo import Memo, content_key
+from dupfind.memo import content_key
 from dupfind.models import (
-    Classified,
     CloneKind,
     CodeUnit,
     Compared,
-    FileAnalysis,
     Member,
     Recommendation,
-    SkippedFile,
     UnitKind,
     Verdict,
 )
 from dupfind.normalise import HIGH_BIT
-from dupfind.parse import decode_source, read_source
-from dupfind.suppress import HOTSPOT
 
 # Canonical-member ranking: production, test references, references, -age, tokens, -index.
 Row = tuple[bool, int, int, int, int, int]
-_HEADER = re.compile(rb"^\s*(async\s+def|def|class)\b")
-HEAD_LINES = 20  # a hotspot marker counts in a member's first lines, up to its def/class
-_CLASS_LINE = re.compile(rb"^[ \t]*class\b", re.MULTILINE)
-
-
-@dataclass
-class Context:
-    """Everything classification reads besides the group itself (shared by all groups)."""
-
-    config: Config
-    domains: DomainMap
-    history: History
-    references: References  # identifier occurrences (corpus.py)
-    keyed: Keyed | None = None  # the files' content keys (cache.py), when cached
-    memo: Memo[Compared] = field(default_factory=Memo)  # differences by content (memo.py)
-    verdicts: Memo[Classified] = field(default_factory=Memo)  # recommendations, likewise
-    _starts: dict[str, list[int]] = field(default_factory=dict)
-    _sources: dict[str, bytes] = field(default_factory=dict)
-    _class_units: dict[str, dict[str, list[CodeUnit]]] = field(default_factory=dict)
-
-    @cached_property
-    def _hotspot_spec(self) -> pathspec.PathSpec[pathspec.Pattern]:
-        return pathspec.GitIgnoreSpec.from_lines(self.config.hotspots)
-
-    def read(self, path: str) -> bytes:
-        """The UTF-8 bytes a file was parsed from (read once per scan)."""
-        if path not in self._sources:
-            data = read_source(path)
-            if self.keyed is not None:
-                self.keyed.check(path, data)  # edited since it was analysed: not stored
-            if isinstance(data, SkippedFile):
-                self._sources[path] = b""
-                return b""
-            decoded = decode_source(path, data)
-            self._sources[path] = decoded if isinstance(decoded, bytes) else b""
-        return self._sources[path]
-
-    def is_hotspot(self, member: Member, analysis: FileAnalysis) -> bool:
-        """Marked by a ``hotspots`` glob, or by a marker in the member's first lines up to its
-        ``def``/``class`` line (the file is read only if a marker is in those lines)."""
-        if self.config.hotspots and self._hotspot_spec.match_file(member.path.replace("\\", "/")):
-            return True
-        last = min(member.end_line, member.start_line + HEAD_LINES - 1)
-        if not any(member.start_line <= line <= last for line in analysis.hotspots):
-            return False
-        starts, source = self.line_starts(member.path), self.read(member.path)
-        first = starts[member.start_line - 1] if member.start_line <= len(starts) else len(source)
-        lines = source[first:].split(b"\n", HEAD_LINES)[: member.end_line - member.start_line + 1]
-        for line in lines[:HEAD_LINES]:
-            if HOTSPOT.search(line):
-                return True
-            if _HEADER.match(line):
-                break
-        return False
-
-    def bases(self, path: str, unit: CodeUnit, analysis: FileAnalysis) -> frozenset[str]:
-        """The simple names of a class unit's bases, from its header parsed by ``ast`` (the
-        first ``class`` line of the unit, after its decorators, to the ``:``): ``class
-        DiGraph(graph.Graph, Generic[K, V], metaclass=M)`` gives ``Graph`` and ``Generic``; a
-        call (``namedtuple(...)``) names no class. Found from the unit's first token's
-        offset: no pass over the file's lines."""
-        source = self.read(path)
-        if 2 * unit.tok_start >= len(analysis.offsets):
-            return frozenset()
-        first = analysis.offsets[2 * unit.tok_start]
-        match = _CLASS_LINE.search(source, source.rfind(b"\n", 0, first) + 1)
-        if match is None:
-            return frozenset()
-        end = match.start()
-        for _ in range(HEAD_LINES):  # the header is parsed from its first lines only
-            end = source.find(b"\n", end + 1)
-            if end < 0:
-                end = len(source)
-                break
-        header = _class_header(source[match.start() : end])
-        return frozenset() if header is None else frozenset(_base_names(header))
-
-    def owner(self, member: Member, analysis: FileAnalysis) -> CodeUnit | None:
-        """The class unit a member is (a class) or is a method of (a function directly in a
-        class body: the innermost class of that name holding its lines); None for anything
-        else."""
-        if member.unit is UnitKind.CLASS:
-            return next(
-                (u for u in self._classes(analysis).get(member.qualname, ())
-                 if (u.start_line, u.end_line) == (member.start_line, member.end_line)),
-                None,
-            )  # fmt: skip
-        owner, _, _ = member.qualname.rpartition(".")
-        if member.unit is not UnitKind.FUNCTION or not owner or owner.endswith("<locals>"):
-            return None
-        holders = [
-            unit
-            for unit in self._classes(analysis).get(owner, ())
-            if unit.start_line <= member.start_line and member.end_line <= unit.end_line
-        ]
-        return max(holders, key=lambda held: held.start_line) if holders else None
-
-    def _classes(self, analysis: FileAnalysis) -> dict[str, list[CodeUnit]]:
-        """A file's class units by qualified name (built once per file)."""
-        known = self._class_units.get(analysis.path)
-        if known is None:
-            known = self._class_units[analysis.path] = {}
-            for unit in analysis.units:
-                if unit.kind is UnitKind.CLASS:
-                    known.setdefault(unit.qualname, []).append(unit)
-        return known
-
-    def line_starts(self, path: str) -> list[int]:
-        if path not in self._starts:
-            self._starts[path] = line_starts(self.read(path))
-        return self._starts[path]
 
 
 @dataclass(frozen=True)
@@ -368,38 +245,42 @@ def decide(facts: Facts) -> tuple[str, Verdict, str]:
 def classify(found: FoundGroup, context: Context) -> Recommendation:
     """The recommendation for one group, remembered by everything it reads
     (``_recommendation_key``): a rescan classifies again only the groups a change touched."""
-    key = _recommendation_key(found, context)
+    rows = _rows(found, context)
+    key = _recommendation_key(found, rows, context)
     known = context.verdicts.get(key) if key is not None else None
     if known is not None:
         compared = context.memo.get(known[1])
         if compared is not None:
             return replace(known[0], differences=compared[0], signature=compared[1])
-    recommendation = _classified(found, context)
-    compared_key = _compared_key(found, _shown(found, recommendation.canonical), context)
+    recommendation, compared_key = _classified(found, rows, context)
     if key is not None and compared_key is not None:
         bare = replace(recommendation, differences=(), signature="")
         context.verdicts.put(key, (bare, compared_key))
     return recommendation
 
 
-def _recommendation_key(found: FoundGroup, context: Context) -> bytes | None:
+def _recommendation_key(found: FoundGroup, rows: list[Row], context: Context) -> bytes | None:
     """Everything a group's recommendation depends on besides the scan's scope (settings,
     roots: the memo is per scope): the group, each member's file contents (its analysis, its
     source: hotspot markers, class headers, differences), its git answers and the ranking the
-    copy to keep is chosen by (``_rows``: references, ages). None without the files' keys (no
+    copy to keep is chosen by (``rows``: references, ages). None without the files' keys (no
     cache)."""
     group = found.group
     parts: list[bytes | str | int] = [group.id, group.kind.value, repr(group.similarity_min),
-                                      repr(group.similarity_mean)]  # fmt: skip
+                                      repr(group.similarity_mean), repr(rows)]  # fmt: skip
     for member, (_, start, end) in zip(group.members, found.spans, strict=True):
-        file_key = context.keyed.keys.get(member.path) if context.keyed is not None else None
+        file_key = _file_key(member, context)
         if file_key is None:
             return None
         parts += [file_key, start, end, member.path, member.start_line, member.end_line,
                   member.qualname, member.unit.value,
                   repr(context.history.changes(member))]  # fmt: skip
-    parts.append(repr(_rows(found, context)))
     return content_key(parts)
+
+
+def _file_key(member: Member, context: Context) -> bytes | None:
+    """The cache key of the member's file's contents (None without the cache)."""
+    return context.keyed.keys.get(member.path) if context.keyed is not None else None
 
 
 def _shown(found: FoundGroup, canonical: int) -> list[int]:
@@ -408,17 +289,23 @@ def _shown(found: FoundGroup, canonical: int) -> list[int]:
     return [canonical, *others[: MAX_SHOWN - 1]]
 
 
-def _classified(found: FoundGroup, context: Context) -> Recommendation:
+def _classified(
+    found: FoundGroup, rows: list[Row], context: Context
+) -> tuple[Recommendation, bytes | None]:
+    """The recommendation, and the memo key of its differences (None without the cache)."""
     facts = _facts(found, context)
     rule, verdict, reason = decide(facts)
-    canonical, why = _canonical(found, context)
+    canonical = max(range(len(rows)), key=lambda i: rows[i])
+    why = _canonical_reason(rows, canonical, found.group.members)
     shared = verdict in (Verdict.EXTRACT, Verdict.CONSOLIDATE)
     kinship = _inheritance(found, context) if shared else None
     inherited = None
     if kinship is not None:  # the base's copy is the one to keep: the others inherit from it
         inherited, canonical = kinship
         why = "the base class's copy (the others are in its subclasses)"
-    found_differences, signature = _compared(found, _shown(found, canonical), context)
+    shown = _shown(found, canonical)
+    compared_key = _compared_key(found, shown, context)
+    found_differences, signature = _compared(found, shown, compared_key, context)
     return Recommendation(
         verdict=verdict,
         rule=rule,
@@ -430,15 +317,16 @@ def _classified(found: FoundGroup, context: Context) -> Recommendation:
         differences=found_differences,
         signature=signature,
         lines_saved=_lines_saved(verdict, found, canonical),
-    )
+    ), compared_key
 
 
 MAX_SHOWN = 4  # members compared for differences (the canonical one and 3 others)
 
 
-def _compared(found: FoundGroup, shown: Sequence[int], context: Context) -> Compared:
-    """``differences`` of the shown members, remembered by their content (memo.py)."""
-    key = _compared_key(found, shown, context)
+def _compared(
+    found: FoundGroup, shown: Sequence[int], key: bytes | None, context: Context
+) -> Compared:
+    """``differences`` of the shown members, remembered by their content (``key``: memo.py)."""
     remembered = context.memo.get(key) if key is not None else None
     if remembered is not None:
         return remembered
@@ -452,7 +340,7 @@ def _compared_key(found: FoundGroup, shown: Sequence[int], context: Context) -> 
     parts: list[bytes | str | int] = []
     for index in shown:
         member = found.group.members[index]
-        file_key = context.keyed.keys.get(member.path) if context.keyed is not None else None
+        file_key = _file_key(member, context)
         if file_key is None:
             return None
         _, start, end = found.spans[index]
@@ -488,32 +376,6 @@ def _facts(found: FoundGroup, context: Context) -> Facts:
     )
 
 
-def _class_header(text: bytes) -> ast.ClassDef | None:
-    """The ``class`` statement at the start of ``text``, parsed with an empty body: its
-    first line, then one more line at a time while it is incomplete (up to ``HEAD_LINES``)."""
-    lines = text.decode("utf-8", "replace").split("\n", HEAD_LINES)[:HEAD_LINES]
-    lines[0] = lines[0].lstrip()  # lines inside the brackets may be indented anyhow
-    for count in range(1, len(lines) + 1):
-        head = "\n".join(lines[:count])
-        for body in ("\n    pass\n", "\n"):  # a header, or a one-line class
-            try:
-                tree = ast.parse(head + body)
-            except SyntaxError:
-                continue
-            node = tree.body[0] if tree.body else None
-            return node if isinstance(node, ast.ClassDef) else None
-    return None
-
-
-def _base_names(header: ast.ClassDef) -> Iterator[str]:
-    for base in header.bases:
-        node = base.value if isinstance(base, ast.Subscript) else base
-        if isinstance(node, ast.Name):
-            yield node.id
-        elif isinstance(node, ast.Attribute):
-            yield node.attr
-
-
 def _inheritance(found: FoundGroup, context: Context) -> tuple[str, int] | None:
     """When the members are classes and one already subclasses another (networkx's
     ``DiGraph(Graph)``, the stdlib's ``Real(Complex)``), the shared abstraction exists: say so,
@@ -531,11 +393,11 @@ def _inheritance(found: FoundGroup, context: Context) -> tuple[str, int] | None:
     classes = [owner for owner in owners if owner is not None]
     if len(classes) != len(owners):
         return None
-    index_of = {_unit_name(owner): index for index, owner in enumerate(classes)}
+    index_of = {_simple_name(owner): index for index, owner in enumerate(classes)}
     for member, owner, (analysis, _, _) in zip(members, classes, found.spans, strict=True):
-        name = _unit_name(owner)
+        name = _simple_name(owner)
         others = index_of.keys() - {name}
-        parents = sorted(context.bases(member.path, owner, analysis) & others) if others else []
+        parents = sorted(context.bases(owner, analysis) & others) if others else []
         if not parents:
             continue
         base = index_of[parents[0]]
@@ -554,29 +416,21 @@ def _inheritance(found: FoundGroup, context: Context) -> tuple[str, int] | None:
     return None
 
 
-def _unit_name(unit: CodeUnit) -> str:
-    return unit.qualname.rsplit(".", 1)[-1]
-
-
-def _simple_name(member: Member) -> str:
+def _simple_name(member: Member | CodeUnit) -> str:
+    """The last part of a qualified name ("module" for module-level code)."""
     return member.qualname.rsplit(".", 1)[-1].strip("<>") or "module"
-
-
-def _canonical(found: FoundGroup, context: Context) -> tuple[int, str]:
-    """Which copy to keep: production code, then the most referenced from tests, the most
-    referenced, the oldest in git, the most complete; with the reason that decided."""
-    rows = _rows(found, context)
-    best = max(range(len(rows)), key=lambda i: rows[i])
-    return best, _canonical_reason(rows, best, found.group.members)
 
 
 AGE = 3  # the position of the age criterion in a Row
 
 
 def _rows(found: FoundGroup, context: Context) -> list[Row]:
-    """Each member's ranking. Its age (one git query per file) is looked up only for the
-    members tied with the best on the criteria before it: on no other does it decide, nor
-    does it name the reason (``_canonical_reason``); the others' age is 0."""
+    """Each member's ranking for the copy to keep (the highest): production code, then the
+    most referenced from tests, the most referenced, the oldest in git, the most complete.
+    The age is looked up only for the members tied with the best on the criteria before it
+    (outside a cached history, git lists every file's age in one log: history.py): on no
+    other does it decide, nor does it name the reason (``_canonical_reason``); the others'
+    age is 0."""
     everywhere, in_tests = context.references.everywhere, context.references.in_tests
     members = found.group.members
     rows: list[Row] = []

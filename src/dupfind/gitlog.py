@@ -6,10 +6,15 @@ touched it. ``git log -L`` counts commits touching a member's lines, so this is 
 member's count, with three exceptions where it is not and the file gets no bound (None):
 ``git log -L`` follows lines into an older name when the commit that added the file deleted
 or renamed another, whether or not the whole-commit rename detection paired them (a file
-split in two, more renames than ``diff.renameLimit``); a copy; and anything git printed that
-this reader does not know. Merges are listed against each parent (``-m``, with
-``log.diffMerges=separate`` whatever the user's configuration), and the root commit is listed
-(``--root``, whatever ``log.showRoot`` says): either can only raise a bound.
+split in two, more renames than ``diff.renameLimit``); the target of a rename; and anything
+git printed that this reader does not know. Merges are listed against each parent (``-m``),
+and the root commit is listed (``--root``): either can only raise a bound, and in a history
+full of merges a bound is higher than the counts it bounds (more groups are asked about, none
+wrongly skipped).
+
+Every git command runs with ``GIT_SETTINGS``: what the user's configuration could change in
+what these readers see (signatures printed before a commit's header, merges shown combined,
+the root commit hidden) is set back to git's defaults.
 
 **Ages** (``ADDED_LOG``): when each path was first added, oldest commit first, a rename
 carrying its old name's age.
@@ -21,10 +26,11 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
-_SETTINGS = ("-c", "log.diffMerges=separate", "-c", "log.showRoot=true")
-WINDOW_LOG = (*_SETTINGS, "log", "--root", "-m", "-M", "--name-status", "-z", "--format=%x01%H")
-ADDED_LOG = (*_SETTINGS, "log", "--root", "--reverse", "-M", "--diff-filter=AR",
-             "--name-status", "-z", "--format=%x01%ct")  # fmt: skip
+GIT_SETTINGS = ("-c", "log.diffMerges=separate", "-c", "log.showRoot=true",
+                "-c", "log.showSignature=false")  # fmt: skip
+WINDOW_LOG = ("log", "--root", "-m", "-M", "--name-status", "-z", "--format=%x01%H")
+ADDED_LOG = ("log", "--root", "--reverse", "-M", "--diff-filter=AR", "--name-status", "-z",
+             "--format=%x01%ct")  # fmt: skip
 _KNOWN = frozenset("AMDTRC")  # statuses read; any other leaves its paths unbounded
 
 Entry = tuple[str, list[str]]  # a status letter and its absolute paths (two for R and C)
@@ -56,6 +62,17 @@ def added_times(root: Path, log: str) -> dict[str, int]:
             elif status == "A":
                 added.setdefault(paths[0], when)
     return added
+
+
+def touched_paths(root: Path, log: str) -> set[str]:
+    """Every absolute path any commit of a ``WINDOW_LOG`` names (both names of a rename)."""
+    return {path for _, entries in commit_entries(root, log) for _, paths in entries
+            for path in paths}  # fmt: skip
+
+
+def readable(log: str) -> bool:
+    """Output these readers understand: empty, or starting each commit with its header."""
+    return not log.strip() or log.lstrip("\n").startswith("\x01")
 
 
 def commit_entries(root: Path, log: str) -> Iterator[tuple[str, list[Entry]]]:

@@ -34,9 +34,17 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from pathlib import Path
-from typing import TypeVar, cast
+from typing import TypeVar
 
-from dupfind.gitlog import ADDED_LOG, WINDOW_LOG, added_times, commit_entries, window_counts
+from dupfind.gitlog import (
+    ADDED_LOG,
+    GIT_SETTINGS,
+    WINDOW_LOG,
+    added_times,
+    readable,
+    touched_paths,
+    window_counts,
+)
 from dupfind.models import Member
 
 THREADS = 8
@@ -51,14 +59,14 @@ Lines = tuple[str, int, int]  # a member's absolute path, first and last line
 @dataclass(frozen=True, slots=True)
 class Remembered:
     """A scan's git answers: at which commit (and shallow boundary: ``History.graft``), for
-    which window; None where git could not answer (as good an answer as a count: asking
-    again would give it again)."""
+    which window. Only answers git gave: a failure (a partial clone offline, say) is asked
+    again by the next scan."""
 
     root: str
     head: str
     graft: str
     since: str
-    changes: Mapping[Lines, int | None]
+    changes: Mapping[Lines, int]
     added: Mapping[str, int] | None = None  # History.added, at this head
     window: Mapping[str, int | None] | None = None  # History.window, at this head and since
 
@@ -69,11 +77,12 @@ class History:
 
     root: Path | None
     days: int
-    _changes: dict[tuple[str, int, int], int] = field(default_factory=dict)
     truncated: bool = False
-    _earlier: Remembered | None = None  # still-true answers of the previous scan
-    _asked: dict[Lines, int | None] = field(default_factory=dict)  # this scan's, to remember
-    _failed: set[str] = field(default_factory=set)  # whole-history answers git could not give
+    _answers: dict[Lines, int] = field(default_factory=dict)  # counts git gave this scan
+    _earlier: dict[Lines, int] = field(default_factory=dict)  # the previous scan's, still true
+    _added: Mapping[str, int] | None = None  # History.added once known
+    _window: Mapping[str, int | None] | None = None  # History.window once known
+    _absolute: dict[str, str] = field(default_factory=dict)
 
     @property
     def available(self) -> bool:
@@ -89,62 +98,60 @@ class History:
             return
         tracked = self.tracked
         wanted = {
-            (m.path, m.start_line, m.end_line)
+            self._lines(m)
             for g in groups
             if not hot or self._may_be_hot(g[:MAX_PER_GROUP], hot)
             for m in g[:MAX_PER_GROUP]
-            if os.path.abspath(m.path) in tracked
+            if self._path(m.path) in tracked
         }
-        todo = sorted(wanted - set(self._changes))
+        todo = sorted(wanted - self._answers.keys())
         self.truncated = len(todo) > MAX_QUERIES
-        earlier = self._earlier.changes if self._earlier is not None else {}
         ask = []
         for key in todo[:MAX_QUERIES]:
-            lines = (os.path.abspath(key[0]), key[1], key[2])
-            if lines in earlier:
-                self._answer(key, earlier[lines])
+            if key in self._earlier:
+                self._answers[key] = self._earlier[key]
             else:
                 ask.append(key)
         with ThreadPoolExecutor(max_workers=THREADS) as pool:
             for key, count in zip(ask, pool.map(self._count, ask), strict=True):
-                self._answer(key, count)
+                if count is not None:
+                    self._answers[key] = count
 
     def _may_be_hot(self, members: Sequence[Member], hot: int) -> bool:
         window = self.window
         if window is None:
             return True  # no bound known: ask
         for member in members:
-            bound = window.get(os.path.abspath(member.path), 0)
+            bound = window.get(self._path(member.path), 0)
             if bound is None or bound >= hot:
                 return True
         return False
 
-    @cached_property
+    @property
     def window(self) -> Mapping[str, int | None] | None:
         """Per absolute path, the commits in the window that touched the file: a bound on any
         of its members' counts (``git log -L`` counts commits touching their lines); None if
         git could not list them. One ``git log`` for the whole window (gitlog.py says what
         has no bound)."""
-        return self._from_log("window", (*WINDOW_LOG, f"--since={self.since}"), window_counts)
+        if self._window is None:
+            self._window = self._read((*WINDOW_LOG, f"--since={self.since}"), window_counts)
+        return self._window
 
-    def _from_log(
-        self, name: str, args: tuple[str, ...], read: Callable[[Path, str], A]
-    ) -> A | None:
-        """A whole-repository answer: the earlier scan's when it still holds (``remember``),
-        else read from one ``git log``; None if git failed (and not remembered)."""
-        earlier = cast(A | None, getattr(self._earlier, name, None))
-        if earlier is not None:
-            return earlier
+    @property
+    def added(self) -> Mapping[str, int]:
+        """Per absolute path, when the commit that added it was made, following the renames
+        git detects in that commit (a file renamed keeps its age; a copy has its own): one
+        ``git log`` over the history, instead of one ``git log --follow`` per file in a group
+        (1,109 on the stdlib, each walking the whole history). Empty if git could not list
+        them (every age unknown, and asked again by the next scan)."""
+        if self._added is None:
+            self._added = self._read((*ADDED_LOG, "HEAD"), added_times)
+        return self._added or {}
+
+    def _read(self, args: tuple[str, ...], reader: Callable[[Path, str], A]) -> A | None:
+        """What ``reader`` makes of one ``git log`` (None if git failed)."""
         log = self._git(*args)
-        if log is None:
-            self._failed.add(name)
-            return None
-        return read(self._root, log)
-
-    def _answer(self, key: tuple[str, int, int], count: int | None) -> None:
-        self._asked[(os.path.abspath(key[0]), key[1], key[2])] = count
-        if count is not None:
-            self._changes[key] = count
+        return reader(self._root, log) if log is not None and readable(log) else None
 
     def remember(self, earlier: Remembered | None) -> None:
         """Take the answers of an earlier scan that are still true (see the module's
@@ -161,7 +168,8 @@ class History:
             earlier = Remembered(earlier.root, self.head, self.graft, earlier.since, changes)
         if earlier.since != self.since:
             earlier = replace(earlier, changes={}, window=None)
-        self._earlier = earlier
+        self._earlier, self._added, self._window = dict(earlier.changes), earlier.added, \
+            earlier.window  # fmt: skip
 
     def _touched_since(self, head: str) -> set[str] | None:
         """Absolute paths of the files any commit from ``head`` to HEAD touched, merges and
@@ -170,11 +178,7 @@ class History:
         revert leave a file as it was, but add two commits to its lines' history."""
         if not self._descends_from(head):
             return None
-        log = self._git(*WINDOW_LOG, "--no-renames", f"{head}..HEAD")
-        if log is None:
-            return None
-        return {path for _, entries in commit_entries(self._root, log)
-                for _, paths in entries for path in paths}  # fmt: skip
+        return self._read((*WINDOW_LOG, "--no-renames", f"{head}..HEAD"), touched_paths)
 
     def _descends_from(self, commit: str) -> bool:
         """HEAD is ``commit`` or a descendant of it."""
@@ -182,28 +186,31 @@ class History:
         return bool(commit) and status == 0
 
     def remembered(self) -> Remembered | None:
-        """This scan's answers, for the next scan (None outside a repository): the
-        whole-repository ones this scan computed, else the earlier scan's (still true:
-        ``remember``); never a failure."""
+        """This scan's answers, for the next scan (None outside a repository): those it asked
+        or took from the earlier scan; ages only of the files in the index."""
         if self.root is None:
             return None
-        earlier = self._earlier
-        computed = self.__dict__  # where the cached properties this scan computed are
-        added, window = (
-            None if name in self._failed
-            else computed[name] if name in computed
-            else getattr(earlier, name) if earlier is not None
-            else None
-            for name in ("added", "window")
-        )  # fmt: skip
-        return Remembered(str(self.root), self.head, self.graft, self.since, self._asked,
-                          cast(Mapping[str, int] | None, added),
-                          cast(Mapping[str, int | None] | None, window))  # fmt: skip
+        added = self._added
+        if added is not None:
+            listed = self.listed
+            added = {path: when for path, when in added.items() if path in listed}
+        return Remembered(str(self.root), self.head, self.graft, self.since,
+                          dict(self._answers), added, self._window)  # fmt: skip
 
     @property
     def _root(self) -> Path:
         assert self.root is not None
         return self.root
+
+    def _path(self, path: str) -> str:
+        """``path`` made absolute (once per path: a scan asks for each many times)."""
+        absolute = self._absolute.get(path)
+        if absolute is None:
+            absolute = self._absolute[path] = os.path.abspath(path)
+        return absolute
+
+    def _lines(self, member: Member) -> Lines:
+        return self._path(member.path), member.start_line, member.end_line
 
     @cached_property
     def head(self) -> str:
@@ -222,6 +229,14 @@ class History:
         return hashlib.blake2b(boundary, digest_size=8).hexdigest() if boundary else ""
 
     @cached_property
+    def listed(self) -> set[str]:
+        """Absolute paths of the files in git's index."""
+        if self.root is None:
+            return set()
+        listed = (self._git("ls-files", "-z") or "").split("\0")
+        return {os.path.join(self.root, name) for name in listed if name}
+
+    @cached_property
     def tracked(self) -> set[str]:
         """Absolute paths of the files git tracks unchanged from HEAD: ``git log -L`` reads
         line numbers in HEAD, so files with uncommitted edits (or untracked) have no known
@@ -229,9 +244,7 @@ class History:
         if self.root is None:
             return set()
         modified = (self._git("diff", "--name-only", "-z", "HEAD") or "").split("\0")
-        dirty = {os.path.join(self.root, name) for name in modified if name}
-        listed = (self._git("ls-files", "-z") or "").split("\0")
-        return {os.path.join(self.root, name) for name in listed if name} - dirty
+        return self.listed - {os.path.join(self.root, name) for name in modified if name}
 
     @cached_property
     def state(self) -> str:
@@ -254,14 +267,12 @@ class History:
 
     def changes(self, member: Member) -> int | None:
         """Commits in the window that touched the member's lines (None when unknown)."""
-        return self._changes.get((member.path, member.start_line, member.end_line))
+        return self._answers.get(self._lines(member))
 
-    def _count(self, key: tuple[str, int, int]) -> int | None:
+    def _count(self, key: Lines) -> int | None:
         path, start, end = key
-        output = self._git(
-            "log", f"--since={self.since}", "--format=%H", "-s",
-            f"-L{start},{end}:{os.path.abspath(path)}",
-        )  # fmt: skip
+        output = self._git("log", f"--since={self.since}", "--format=%H", "-s",
+                           f"-L{start},{end}:{path}")  # fmt: skip
         if output is None:
             return None  # git could not follow these lines: unknown, not "never changed"
         return len([line for line in output.splitlines() if line.strip()])
@@ -270,21 +281,12 @@ class History:
         """Unix time of the commit that added ``path`` (None if unknown or untracked)."""
         if not self.available:
             return None
-        absolute = os.path.abspath(path)
+        absolute = self._path(path)
         return self.added.get(absolute) if absolute in self.tracked else None
-
-    @cached_property
-    def added(self) -> Mapping[str, int]:
-        """Per absolute path, when the commit that added it was made, following the renames
-        git detects in that commit (a file renamed keeps its age; a copy has its own): one
-        ``git log`` over the history, instead of one ``git log --follow`` per file (900 of
-        them on the stdlib, each walking the whole history). Empty if git could not list
-        them (every age unknown, as before)."""
-        return self._from_log("added", (*ADDED_LOG, "HEAD"), added_times) or {}
 
     def _git(self, *args: str) -> str | None:
         assert self.root is not None
-        return git_output(self.root, *args)
+        return git_output(self.root, *GIT_SETTINGS, *args)
 
 
 def run_git(directory: Path, *args: str) -> subprocess.CompletedProcess[str] | None:

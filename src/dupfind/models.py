@@ -312,7 +312,7 @@ _RECOMMENDATION_FIELDS = attrgetter(
 
 # A remembered recommendation (classify.py): without its differences, and the memo key of
 # those (memo.py), which are remembered once, with the other compared groups.
-Classified = tuple["Recommendation", bytes]
+Classified = tuple[Recommendation, bytes]
 
 
 def _recommendation(

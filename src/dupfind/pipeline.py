@@ -34,8 +34,9 @@ from dupfind.candidates import (
     run_windows,
     statement_runs,
 )
-from dupfind.classify import Context, classify
+from dupfind.classify import classify
 from dupfind.config import Config
+from dupfind.context import Context
 from dupfind.corpus import Corpus, References, Selector, count, references, update
 from dupfind.discover import Discovery, discover_files, display_path
 from dupfind.domains import DomainMap, domain_map

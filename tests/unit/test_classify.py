@@ -149,7 +149,7 @@ def test_copies_of_a_block_are_moved_into_one_function_not_deleted() -> None:
     ],
 )
 def test_a_class_header_names_its_bases(header: bytes, bases: list[str]) -> None:
-    from dupfind.classify import _base_names, _class_header
+    from dupfind.context import _base_names, _class_header
 
     parsed = _class_header(header)
     assert parsed is not None
@@ -159,8 +159,8 @@ def test_a_class_header_names_its_bases(header: bytes, bases: list[str]) -> None
 def test_a_method_belongs_to_the_class_holding_its_lines() -> None:
     """Two classes of one name (defined under if / else): the method's owner is the one
     around it, not the first of that name."""
-    from dupfind.classify import Context
     from dupfind.config import Config
+    from dupfind.context import Context
     from dupfind.corpus import references
     from dupfind.domains import domain_map
     from dupfind.history import open_history

@@ -326,3 +326,62 @@ def test_answers_do_not_survive_deepening_a_shallow_clone(
     assert deep.graft == "" and deep.head == shallow.head
     assert deep.first_commit_time("lib/ops.py") == int((NOW - timedelta(days=200)).timestamp())
     assert shallow.state != deep.state  # nor does a stored result
+
+
+def test_signed_commits_shown_with_their_signatures_are_still_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``log.showSignature=true`` prints a verification before each signed commit's header:
+    the readers must still see every commit (each git command runs with git's defaults for
+    what they read)."""
+    if shutil.which("ssh-keygen") is None:
+        pytest.skip("ssh-keygen is not installed")
+    repo = _repo(tmp_path, edits=1)
+    monkeypatch.chdir(repo)
+    key = tmp_path / "key"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
+    (tmp_path / "allowed").write_text(f"t@e {(tmp_path / 'key.pub').read_text()}", "utf-8")
+    for name, value in [("gpg.format", "ssh"), ("user.signingkey", str(key)),
+                        ("gpg.ssh.allowedSignersFile", str(tmp_path / "allowed")),
+                        ("log.showSignature", "true")]:  # fmt: skip
+        _git(repo, "config", name, value)
+    ops = repo / "lib" / "ops.py"
+    ops.write_text(ops.read_text("utf-8") + "\nSIGNED = 1\n", "utf-8")
+    _git(repo, "commit", "-q", "-S", "-am", "signed")
+    assert "Good" in _git(repo, "log", "-1")  # the setting is on: signatures are printed
+    history = open_history(["."], enabled=True, days=365)
+    window = history.window
+    assert window is not None and window[str(ops)] == 3
+    function = _member("lib/ops.py", 3, 7)
+    history.prefetch([[function]])
+    assert history.changes(function) == 2  # added, edited: the signed commit is below
+    assert history.first_commit_time("lib/ops.py") == int((NOW - timedelta(days=200)).timestamp())
+
+
+def test_a_file_without_a_bound_is_asked_about_and_one_below_hot_is_not(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = _repo(tmp_path, edits=1)
+    monkeypatch.chdir(repo)
+    function = _member("lib/ops.py", 3, 7)
+    below = open_history(["."], enabled=True, days=365)
+    below.prefetch([[function]], hot=3)  # 2 commits in the window: cannot be hot
+    assert below.changes(function) is None
+    _git(repo, "mv", "lib/ops.py", "lib/moved.py")
+    _git(repo, "commit", "-q", "-m", "move")
+    moved = _member("lib/moved.py", 3, 7)
+    renamed = open_history(["."], enabled=True, days=365)
+    renamed.prefetch([[moved]], hot=3)  # renamed in the window: no bound, asked
+    assert renamed.changes(moved) == 2
+
+
+def test_answers_git_could_not_give_are_not_remembered(tmp_path: Path) -> None:
+    """Outside a repository every git command fails: no bound (every group is asked about),
+    no age, and nothing remembered as if it were an answer."""
+    history = History(tmp_path, 365)
+    assert history.window is None
+    assert history.added == {}
+    member = _member(str(tmp_path / "a.py"), 1, 5)
+    assert history._may_be_hot([member], hot=10)
+    answers = history.remembered()
+    assert answers is not None and answers.added is None and answers.window is None
