@@ -34,7 +34,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from pathlib import Path
-from typing import TypeVar
+from typing import Generic, TypeVar
 
 from dupfind.gitlog import (
     ADDED_LOG,
@@ -72,6 +72,18 @@ class Remembered:
 
 
 @dataclass
+class Known(Generic[A]):
+    """A whole-repository answer: asked of git once (None if git could not give it), or
+    given by the earlier scan."""
+
+    value: A | None = None
+    asked: bool = False
+
+    def __post_init__(self) -> None:
+        self.asked = self.asked or self.value is not None
+
+
+@dataclass
 class History:
     """Lazy, memoised git queries for one repository (or none)."""
 
@@ -80,8 +92,8 @@ class History:
     truncated: bool = False
     _answers: dict[Lines, int] = field(default_factory=dict)  # counts git gave this scan
     _earlier: dict[Lines, int] = field(default_factory=dict)  # the previous scan's, still true
-    _added: Mapping[str, int] | None = None  # History.added once known
-    _window: Mapping[str, int | None] | None = None  # History.window once known
+    _added: Known[Mapping[str, int]] = field(default_factory=lambda: Known())
+    _window: Known[Mapping[str, int | None]] = field(default_factory=lambda: Known())
     _absolute: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -133,9 +145,7 @@ class History:
         of its members' counts (``git log -L`` counts commits touching their lines); None if
         git could not list them. One ``git log`` for the whole window (gitlog.py says what
         has no bound)."""
-        if self._window is None:
-            self._window = self._read((*WINDOW_LOG, f"--since={self.since}"), window_counts)
-        return self._window
+        return self._read(self._window, (*WINDOW_LOG, f"--since={self.since}"), window_counts)
 
     @property
     def added(self) -> Mapping[str, int]:
@@ -144,14 +154,17 @@ class History:
         ``git log`` over the history, instead of one ``git log --follow`` per file in a group
         (1,109 on the stdlib, each walking the whole history). Empty if git could not list
         them (every age unknown, and asked again by the next scan)."""
-        if self._added is None:
-            self._added = self._read((*ADDED_LOG, "HEAD"), added_times)
-        return self._added or {}
+        return self._read(self._added, (*ADDED_LOG, "HEAD"), added_times) or {}
 
-    def _read(self, args: tuple[str, ...], reader: Callable[[Path, str], A]) -> A | None:
-        """What ``reader`` makes of one ``git log`` (None if git failed)."""
-        log = self._git(*args)
-        return reader(self._root, log) if log is not None and readable(log) else None
+    def _read(
+        self, known: Known[A], args: tuple[str, ...], reader: Callable[[Path, str], A]
+    ) -> A | None:
+        """What ``reader`` makes of one ``git log`` (None if git failed), once."""
+        if not known.asked:
+            log = self._git(*args)
+            known.value = reader(self._root, log) if log is not None and readable(log) else None
+            known.asked = True
+        return known.value
 
     def remember(self, earlier: Remembered | None) -> None:
         """Take the answers of an earlier scan that are still true (see the module's
@@ -168,8 +181,8 @@ class History:
             earlier = Remembered(earlier.root, self.head, self.graft, earlier.since, changes)
         if earlier.since != self.since:
             earlier = replace(earlier, changes={}, window=None)
-        self._earlier, self._added, self._window = dict(earlier.changes), earlier.added, \
-            earlier.window  # fmt: skip
+        self._earlier = dict(earlier.changes)
+        self._added, self._window = Known(earlier.added), Known(earlier.window)
 
     def _touched_since(self, head: str) -> set[str] | None:
         """Absolute paths of the files any commit from ``head`` to HEAD touched, merges and
@@ -178,7 +191,7 @@ class History:
         revert leave a file as it was, but add two commits to its lines' history."""
         if not self._descends_from(head):
             return None
-        return self._read((*WINDOW_LOG, "--no-renames", f"{head}..HEAD"), touched_paths)
+        return self._read(Known(), (*WINDOW_LOG, "--no-renames", f"{head}..HEAD"), touched_paths)
 
     def _descends_from(self, commit: str) -> bool:
         """HEAD is ``commit`` or a descendant of it."""
@@ -190,12 +203,12 @@ class History:
         or took from the earlier scan; ages only of the files in the index."""
         if self.root is None:
             return None
-        added = self._added
+        added = self._added.value
         if added is not None:
             listed = self.listed
             added = {path: when for path, when in added.items() if path in listed}
         return Remembered(str(self.root), self.head, self.graft, self.since,
-                          dict(self._answers), added, self._window)  # fmt: skip
+                          dict(self._answers), added, self._window.value)  # fmt: skip
 
     @property
     def _root(self) -> Path:
@@ -231,20 +244,21 @@ class History:
     @cached_property
     def listed(self) -> set[str]:
         """Absolute paths of the files in git's index."""
-        if self.root is None:
-            return set()
-        listed = (self._git("ls-files", "-z") or "").split("\0")
-        return {os.path.join(self.root, name) for name in listed if name}
+        return self._names("ls-files", "-z")
 
     @cached_property
     def tracked(self) -> set[str]:
         """Absolute paths of the files git tracks unchanged from HEAD: ``git log -L`` reads
         line numbers in HEAD, so files with uncommitted edits (or untracked) have no known
         history."""
+        return self.listed - self._names("diff", "--name-only", "-z", "HEAD")
+
+    def _names(self, *args: str) -> set[str]:
+        """The absolute paths a git command lists (``-z``); none outside a repository."""
         if self.root is None:
             return set()
-        modified = (self._git("diff", "--name-only", "-z", "HEAD") or "").split("\0")
-        return self.listed - {os.path.join(self.root, name) for name in modified if name}
+        return {os.path.join(self.root, name) for name in (self._git(*args) or "").split("\0")
+                if name}  # fmt: skip
 
     @cached_property
     def state(self) -> str:
