@@ -57,6 +57,7 @@ STAGE_NAMES = {
     "candidates: near-miss index": "index",
     "candidates: statement runs": "runs",
     "score and group": "score+group",
+    "git history (change counts)": "git",
     "classify": "classify",
     "other": "other",
 }

@@ -381,7 +381,7 @@ def _scan(
     context = Context(config, _domains(paths, config), history, counted)
     context.keyed, context.memo, context.verdicts = keyed, memos.compared, memos.verdicts
     history.remember(memos.history)
-    recommendations, notes = _classify(found, context)
+    recommendations, notes = _classify(found, context, watch)
     if keyed is not None:
         memos = replace(memos, history=history.remembered())
     watch.lap("classify")
@@ -457,7 +457,7 @@ def _history(paths: Sequence[str], config: Config) -> History:
 
 
 def _classify(
-    found: Sequence[FoundGroup], context: Context
+    found: Sequence[FoundGroup], context: Context, watch: _Stopwatch
 ) -> tuple[list[Recommendation], list[str]]:
     history, config = context.history, context.config
     notes = []
@@ -467,6 +467,7 @@ def _classify(
             "the change-frequency rule was skipped"
         )
     history.prefetch((item.group.members for item in found), config.history_hot)
+    watch.lap("git history (change counts)")
     if history.truncated:
         notes.append(
             f"git history was read for the first {MAX_QUERIES} members only: the "

@@ -93,3 +93,19 @@ def test_serial_map_keeps_order() -> None:
     from dupfind.executor import serial_map
 
     assert serial_map(lambda i: i * i, range(5)) == [0, 1, 4, 9, 16]
+
+
+def test_timings_name_every_stage_in_order(make_tree: TreeWriter) -> None:
+    """``--timings`` tells where a scan's time went: git history has its own line, so a slow
+    repository is not mistaken for slow classification."""
+    root = make_tree({f"m{i}.py": LOADER for i in range(2)})
+    stages = [stage for stage, _ in scan([str(root)], Config(jobs=1, cache=False)).timings]
+    assert stages == [
+        "discover",
+        "map (read, parse, extract, fingerprint)",
+        "candidates: near-miss index",
+        "candidates: statement runs",
+        "score and group",
+        "git history (change counts)",
+        "classify",
+    ]
