@@ -95,6 +95,8 @@ class History:
     _added: Known[Mapping[str, int]] = field(default_factory=lambda: Known())
     _window: Known[Mapping[str, int | None]] = field(default_factory=lambda: Known())
     _absolute: dict[str, str] = field(default_factory=dict)
+    _unknown: set[Lines] = field(default_factory=set)  # git could not count these this scan
+    _asked: int = 0  # members counted this scan, of MAX_QUERIES
 
     @property
     def available(self) -> bool:
@@ -103,41 +105,54 @@ class History:
     def prefetch(self, groups: Iterable[Sequence[Member]], hot: int = 0) -> None:
         """Count changes for the members of many groups at once, on a few threads (the first
         ``MAX_PER_GROUP`` members of each group, ``MAX_QUERIES`` in all); answers the
-        previous scan left (``remember``) are not asked again. With ``hot``, only groups one
-        of whose members' files changed at least ``hot`` times in the window (``window``):
-        in the others no member can be hot, and the change-frequency rule cannot fire."""
+        previous scan left (``remember``) are not asked again.
+
+        With ``hot``, in two rounds, asking only what can change a recommendation: first the
+        members whose file changed at least ``hot`` times in the window (``window``: no
+        other member can be hot); then, of the groups where one of those is hot, every other
+        member (the rule reports the group's highest and lowest counts). In the remaining
+        groups no member is hot and the change-frequency rule cannot fire: their other counts
+        would change nothing."""
         if not self.available:
             return
+        chosen = [list(g[:MAX_PER_GROUP]) for g in groups]
+        self.truncated = False
+        if hot:
+            chosen = [g for g in chosen if any(self._may_be_hot(m, hot) for m in g)]
+            self._ask([m for g in chosen for m in g if self._may_be_hot(m, hot)])
+            chosen = [g for g in chosen if any((self.changes(m) or 0) >= hot for m in g)]
+        self._ask([m for g in chosen for m in g])
+
+    def _ask(self, members: Iterable[Member]) -> None:
+        """Count the changes of ``members`` not known yet, up to ``MAX_QUERIES`` asked of git
+        in a scan (in path order: the same members whatever was remembered)."""
         tracked = self.tracked
-        wanted = {
-            self._lines(m)
-            for g in groups
-            if not hot or self._may_be_hot(g[:MAX_PER_GROUP], hot)
-            for m in g[:MAX_PER_GROUP]
-            if self._path(m.path) in tracked
-        }
-        todo = sorted(wanted - self._answers.keys())
-        self.truncated = len(todo) > MAX_QUERIES
+        wanted = {self._lines(m) for m in members if self._path(m.path) in tracked}
+        todo = sorted(wanted - self._answers.keys() - self._unknown)
+        budget = MAX_QUERIES - self._asked
+        self.truncated = self.truncated or len(todo) > budget
         ask = []
-        for key in todo[:MAX_QUERIES]:
+        for key in todo[: max(0, budget)]:
             if key in self._earlier:
                 self._answers[key] = self._earlier[key]
             else:
                 ask.append(key)
+        self._asked += min(len(todo), max(0, budget))
         with ThreadPoolExecutor(max_workers=THREADS) as pool:
             for key, count in zip(ask, pool.map(self._count, ask), strict=True):
-                if count is not None:
+                if count is None:
+                    self._unknown.add(key)
+                else:
                     self._answers[key] = count
 
-    def _may_be_hot(self, members: Sequence[Member], hot: int) -> bool:
+    def _may_be_hot(self, member: Member, hot: int) -> bool:
+        """Whether the member's file changed at least ``hot`` times in the window (or no bound
+        is known)."""
         window = self.window
         if window is None:
             return True  # no bound known: ask
-        for member in members:
-            bound = window.get(self._path(member.path), 0)
-            if bound is None or bound >= hot:
-                return True
-        return False
+        bound = window.get(self._path(member.path), 0)
+        return bound is None or bound >= hot
 
     @property
     def window(self) -> Mapping[str, int | None] | None:

@@ -382,6 +382,26 @@ def test_answers_git_could_not_give_are_not_remembered(tmp_path: Path) -> None:
     assert history.window is None
     assert history.added == {}
     member = _member(str(tmp_path / "a.py"), 1, 5)
-    assert history._may_be_hot([member], hot=10)
+    assert history._may_be_hot(member, hot=10)
     answers = history.remembered()
     assert answers is not None and answers.added is None and answers.window is None
+
+
+def test_the_other_members_are_asked_about_only_when_one_is_hot(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """First the members whose file could make them hot; the others only in a group where one
+    of those is hot (the rule then reports the lowest count too)."""
+    repo = _repo(tmp_path, edits=4)  # lib/ops.py: 5 commits; the function's lines: 5
+    monkeypatch.chdir(repo)
+    (repo / "lib" / "other.py").write_text(FUNCTION, encoding="utf-8")
+    _git(repo, "add", "lib/other.py")
+    _git(repo, "commit", "-q", "-m", "other")
+    other = _member("lib/other.py", 1, 5)
+    docstring, function = _member("lib/ops.py", 1, 1), _member("lib/ops.py", 3, 7)
+    quiet = open_history(["."], enabled=True, days=365)
+    quiet.prefetch([[docstring, other]], hot=3)
+    assert (quiet.changes(docstring), quiet.changes(other)) == (1, None)
+    busy = open_history(["."], enabled=True, days=365)
+    busy.prefetch([[function, other]], hot=3)
+    assert (busy.changes(function), busy.changes(other)) == (5, 1)
