@@ -10,19 +10,24 @@ directory, then times, each against the tree-sitter parse-only time of the same 
 in the same run: a cold scan (empty cache), a warm scan (nothing changed), and a rescan after
 one file changed. With ``--git`` the copy is a git repository (one commit), as a team's tree
 is: every scan then also reads git history for the change-frequency rule, and a fourth scan
-follows a commit of the changed file. Run it alone on a quiet machine.
+follows a commit of the changed file. ``--commits N`` (implies ``--git``) adds a year of
+history: N commits, each inserting a comment line into one to three files (half of them
+among 40 busy files), dated over the last 360 days (seeded: the same history every run).
+Run it alone on a quiet machine.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import random
 import shutil
 import subprocess
 import sys
 import sysconfig
 import tempfile
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from measure import time_parse
@@ -38,19 +43,41 @@ def timed(cmd: list[str], cwd: Path) -> tuple[float, str]:
     return time.perf_counter() - started, done.stderr
 
 
-def git(tree: Path, *args: str) -> None:
-    """git in ``tree``, without the user's configuration."""
+def git(tree: Path, *args: str, when: datetime | None = None) -> None:
+    """git in ``tree``, without the user's configuration (dated ``when``)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
     env |= {"GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}
+    if when is not None:
+        env["GIT_AUTHOR_DATE"] = env["GIT_COMMITTER_DATE"] = when.isoformat()
     identity = ["-c", "user.name=bench", "-c", "user.email=bench@example.com"]
     subprocess.run(["git", *identity, *args], cwd=tree, env=env, check=True)
+
+
+def history(tree: Path, files: list[Path], commits: int) -> None:
+    """``commits`` commits over the last 360 days (see the module's docstring)."""
+    rng = random.Random(7)
+    busy = rng.sample(files, min(40, len(files)))
+    start = datetime.now(UTC).replace(microsecond=0) - timedelta(days=360)
+    for number in range(commits):
+        picks = [rng.choice(busy) if rng.random() < 0.5 else rng.choice(files)
+                 for _ in range(rng.randint(1, 3))]  # fmt: skip
+        for path in set(picks):
+            lines = path.read_text(encoding="utf-8", errors="surrogateescape").splitlines(True)
+            at = rng.randrange(len(lines) + 1)
+            line = lines[at] if at < len(lines) else ""
+            lines.insert(at, f"{line[: len(line) - len(line.lstrip())]}# edit {number}\n")
+            path.write_text("".join(lines), encoding="utf-8", errors="surrogateescape")
+        git(tree, "commit", "-q", "-am", f"edit {number}",
+            when=start + timedelta(days=360 * number / commits))  # fmt: skip
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--source", type=Path, default=Path(sysconfig.get_paths()["stdlib"]))
     parser.add_argument("--git", action="store_true", help="scan a git repository of the copy")
+    parser.add_argument("--commits", type=int, default=0, help="a year of history (implies --git)")
     args = parser.parse_args()
+    args.git = args.git or args.commits > 0
     exe = str(Path(sys.executable).parent / "dupfind")
     with tempfile.TemporaryDirectory() as tmp:
         tree = Path(tmp) / "tree"
@@ -59,7 +86,8 @@ def main() -> int:
         if args.git:
             git(tree, "init", "-q")
             git(tree, "add", "-A")
-            git(tree, "commit", "-q", "-m", "tree")
+            git(tree, "commit", "-q", "-m", "tree", when=datetime.now(UTC) - timedelta(days=400))
+            history(tree, files, args.commits)
         parse = time_parse(files)
         cmd = [exe, "scan", ".", "--format", "json", "--output", f"{tmp}/r.json",
                "--cache-dir", f"{tmp}/cache", "--no-gitignore", "--timings"]  # fmt: skip
