@@ -204,7 +204,7 @@ def global_stages(analyses: list[FileAnalysis], frequency: Counter[int], config:
     with Step("classify") as step:
         history = pipeline._history([], config)
         context = Context(config, pipeline._domains([], config), history, references(analyses))
-        pipeline._classify(found, context)
+        pipeline._classify(found, context, pipeline._Stopwatch())
     step.report(len(found), "groups")
 
 

@@ -109,19 +109,20 @@ class History:
 
         With ``hot``, in two rounds, asking only what can change a recommendation: first the
         members whose file changed at least ``hot`` times in the window (``window``: no
-        other member can be hot); then, of the groups where one of those is hot, every other
-        member (the rule reports the group's highest and lowest counts). In the remaining
-        groups no member is hot and the change-frequency rule cannot fire: their other counts
-        would change nothing."""
+        other member can be hot); then, in the groups where one of those is hot, every other
+        member asked about at all (the rule reports the group's highest and lowest counts, and
+        reads every member's: one past a group's first ``MAX_PER_GROUP`` has a count when it
+        is among another group's first). In the remaining groups no member is hot and the
+        change-frequency rule cannot fire: their other counts would change nothing."""
         if not self.available:
             return
-        chosen = [list(g[:MAX_PER_GROUP]) for g in groups]
+        groups = [list(g) for g in groups]
+        eligible = {self._lines(m) for g in groups for m in g[:MAX_PER_GROUP]}
         self.truncated = False
         if hot:
-            chosen = [g for g in chosen if any(self._may_be_hot(m, hot) for m in g)]
-            self._ask([m for g in chosen for m in g if self._may_be_hot(m, hot)])
-            chosen = [g for g in chosen if any((self.changes(m) or 0) >= hot for m in g)]
-        self._ask([m for g in chosen for m in g])
+            self._ask([m for g in groups for m in g[:MAX_PER_GROUP] if self._may_be_hot(m, hot)])
+            groups = [g for g in groups if any((self.changes(m) or 0) >= hot for m in g)]
+        self._ask([m for g in groups for m in g if self._lines(m) in eligible])
 
     def _ask(self, members: Iterable[Member]) -> None:
         """Count the changes of ``members`` not known yet, up to ``MAX_QUERIES`` asked of git
@@ -215,15 +216,11 @@ class History:
 
     def remembered(self) -> Remembered | None:
         """This scan's answers, for the next scan (None outside a repository): those it asked
-        or took from the earlier scan; ages only of the files in the index."""
+        or took from the earlier scan."""
         if self.root is None:
             return None
-        added = self._added.value
-        if added is not None:
-            listed = self.listed
-            added = {path: when for path, when in added.items() if path in listed}
         return Remembered(str(self.root), self.head, self.graft, self.since,
-                          dict(self._answers), added, self._window.value)  # fmt: skip
+                          dict(self._answers), self._added.value, self._window.value)  # fmt: skip
 
     @property
     def _root(self) -> Path:

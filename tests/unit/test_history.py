@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from dupfind import history as history_module
 from dupfind.history import History, Remembered, open_history
 from dupfind.models import Member, UnitKind
 from tests.conftest import git
@@ -405,3 +406,51 @@ def test_the_other_members_are_asked_about_only_when_one_is_hot(
     busy = open_history(["."], enabled=True, days=365)
     busy.prefetch([[function, other]], hot=3)
     assert (busy.changes(function), busy.changes(other)) == (5, 1)
+
+
+def test_a_member_counted_through_another_group_is_counted_when_its_group_can_fire(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Groups share members (a family and its exact core), and the rule reads the count of
+    every member a scan asked about, even one past a group's first ``MAX_PER_GROUP``. With 2
+    per group: the family [b, c, a] is hot through a (its third member, counted through the
+    core [a, b]), so c, its coldest, must be counted as asking everyone would."""
+    monkeypatch.setattr(history_module, "MAX_PER_GROUP", 2)
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    for name in "abc":
+        (repo / f"{name}.py").write_text(FUNCTION, encoding="utf-8")
+    _git(repo, "init", "-q", "-b", "main")
+    _git(repo, "add", ".")
+    _git(repo, "commit", "-q", "-m", "add", when=NOW - timedelta(days=100))
+    for name, edits in (("a", 4), ("b", 1)):
+        for number in range(edits):
+            path = repo / f"{name}.py"
+            path.write_text(path.read_text("utf-8").replace("factor)", f"factor)  # {number}", 1)
+                            .replace(f"  # {number - 1}", ""), "utf-8")  # fmt: skip
+            _git(repo, "commit", "-q", "-am", f"{name} {number}")
+    monkeypatch.chdir(repo)
+    a, b, c = (_member(f"{name}.py", 1, 5) for name in "abc")
+    groups = [[b, c, a], [a, b]]
+    everyone = open_history(["."], enabled=True, days=365)
+    everyone.prefetch(groups)
+    rounds = open_history(["."], enabled=True, days=365)
+    rounds.prefetch(groups, hot=3)
+    counts = [everyone.changes(m) for m in (a, b, c)]
+    assert counts == [5, 2, 1]
+    assert [rounds.changes(m) for m in (a, b, c)] == counts
+
+
+def test_a_file_back_in_the_index_keeps_its_remembered_age(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = _repo(tmp_path, edits=1)
+    monkeypatch.chdir(repo)
+    _git(repo, "rm", "-q", "--cached", "lib/ops.py")  # untracked for one scan, same HEAD
+    first = open_history(["."], enabled=True, days=365)
+    assert first.first_commit_time("lib/ops.py") is None
+    _ = first.added  # read for another file's sake
+    _git(repo, "add", "lib/ops.py")
+    again = open_history(["."], enabled=True, days=365)
+    again.remember(first.remembered())
+    assert again.first_commit_time("lib/ops.py") == int((NOW - timedelta(days=200)).timestamp())
