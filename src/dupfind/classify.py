@@ -261,19 +261,20 @@ def classify(found: FoundGroup, context: Context) -> Recommendation:
 
 def _recommendation_key(found: FoundGroup, rows: list[Row], context: Context) -> bytes | None:
     """Everything a group's recommendation depends on besides the scan's scope (settings,
-    roots: the memo is per scope): the group, each member's file contents (its analysis, its
-    source: hotspot markers, class headers, differences), its git answers and the ranking the
-    copy to keep is chosen by (``rows``: references, ages). None without the files' keys (no
-    cache)."""
+    roots: the memo is per scope): the group, its members' contents (``_compared_key`` of
+    them all: their files' contents, their analyses and sources, hotspot markers and class
+    headers included), their git answers and the ranking the copy to keep is chosen by
+    (``rows``: references, ages). None without the files' keys (no cache)."""
     group = found.group
-    parts: list[bytes | str | int] = [group.id, group.kind.value, repr(group.similarity_min),
-                                      repr(group.similarity_mean), repr(rows)]  # fmt: skip
-    for member, (_, start, end) in zip(group.members, found.spans, strict=True):
-        file_key = _file_key(member, context)
-        if file_key is None:
-            return None
-        parts += [file_key, start, end, member.path, member.start_line, member.end_line,
-                  member.qualname, member.unit.value,
+    contents = _compared_key(found, range(len(group.members)), context)
+    if contents is None:
+        return None
+    parts: list[bytes | str | int] = [
+        contents, group.id, group.kind.value, repr(rows),
+        repr(group.similarity_min), repr(group.similarity_mean),
+    ]  # fmt: skip
+    for member in group.members:
+        parts += [member.path, member.start_line, member.end_line, member.qualname,
                   repr(context.history.changes(member))]  # fmt: skip
     return content_key(parts)
 
