@@ -279,11 +279,6 @@ def _recommendation_key(found: FoundGroup, rows: list[Row], context: Context) ->
     return content_key(parts)
 
 
-def _file_key(member: Member, context: Context) -> bytes | None:
-    """The cache key of the member's file's contents (None without the cache)."""
-    return context.keyed.keys.get(member.path) if context.keyed is not None else None
-
-
 def _shown(found: FoundGroup, canonical: int) -> list[int]:
     """The members compared for differences: the canonical one and ``MAX_SHOWN - 1`` others."""
     others = [i for i in range(len(found.spans)) if i != canonical]
@@ -338,10 +333,14 @@ def _compared(
 
 
 def _compared_key(found: FoundGroup, shown: Sequence[int], context: Context) -> bytes | None:
+    """The shown members' content: their files' cache keys, spans, kinds and names (None
+    without the cache)."""
+    if context.keyed is None:
+        return None
     parts: list[bytes | str | int] = []
     for index in shown:
         member = found.group.members[index]
-        file_key = _file_key(member, context)
+        file_key = context.keyed.keys.get(member.path)
         if file_key is None:
             return None
         _, start, end = found.spans[index]

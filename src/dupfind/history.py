@@ -211,8 +211,7 @@ class History:
 
     def _descends_from(self, commit: str) -> bool:
         """HEAD is ``commit`` or a descendant of it."""
-        status = run_git_status(self._root, "merge-base", "--is-ancestor", commit, "HEAD")
-        return bool(commit) and status == 0
+        return bool(commit) and self._git("merge-base", "--is-ancestor", commit, "HEAD") is not None
 
     def remembered(self) -> Remembered | None:
         """This scan's answers, for the next scan (None outside a repository): those it asked
@@ -328,12 +327,6 @@ def run_git(directory: Path, *args: str) -> subprocess.CompletedProcess[str] | N
         )
     except FileNotFoundError:
         return None
-
-
-def run_git_status(directory: Path, *args: str) -> int:
-    """The exit status of a git command (127 when git is not installed)."""
-    result = run_git(directory, *args)
-    return 127 if result is None else result.returncode
 
 
 def git_output(directory: Path, *args: str) -> str | None:

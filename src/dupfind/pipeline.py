@@ -269,7 +269,7 @@ def _unpacked(result: Packed) -> FileAnalysis:
 
 
 def _result_key(
-    paths: Sequence[str],
+    scope: bytes,
     config: Config,
     discovery: Discovery,
     keys: Mapping[str, bytes],
@@ -281,7 +281,7 @@ def _result_key(
     state = history.state if config.history else ""
     files = (keys.get(path) or b"unreadable " + path.encode("utf-8", "surrogateescape")
              for path in discovery.files)  # fmt: skip
-    return content_key((_scope_key(paths, config), state, repr(discovery.skipped), *files))
+    return content_key((scope, state, repr(discovery.skipped), *files))
 
 
 def scan(paths: Sequence[str], config: Config, progress: Progress | None = None) -> ScanResult:
@@ -302,17 +302,18 @@ def scan(paths: Sequence[str], config: Config, progress: Progress | None = None)
     try:
         keyed = Keyed.of(discovery.files, config)
         keys = keyed.keys
-        key = _result_key(paths, config, discovery, keys, history)
+        scope = _scope_key(paths, config)
+        key = _result_key(scope, config, discovery, keys, history)
         result = cache.load_result(key)
         if result is not None:
             cache.store((), len(discovery.files), 0, reused=keys.values())
             watch.lap("reuse the stored result (nothing changed)")
         else:
+            memos = cache.load_memos(scope)
             with cluster as remote:
-                found = _scan(
-                    paths, config, progress, discovery, watch, history, cache, keyed, remote
-                )
-            result = _store(cache, key, _scope_key(paths, config), found, keyed)
+                found = _scan(paths, config, progress, discovery, watch, history,
+                              cache, keyed, remote, memos)  # fmt: skip
+            result = _store(cache, key, scope, found, keyed)
         return replace(result, notes=(*cache.notes, *result.notes), timings=tuple(watch.laps))
     finally:
         cache.close()
@@ -351,9 +352,10 @@ def _scan(
     cache: AnalysisCache | None = None,
     keyed: Keyed | None = None,
     remote: DaskMapper | None = None,
+    memos: StoredMemos | None = None,
 ) -> tuple[ScanResult, StoredMemos]:
-    scope = _scope_key(paths, config)
-    memos = cache.load_memos(scope) if cache is not None else StoredMemos()
+    """The scan itself, with the memos of the previous scan of its scope (cache.py)."""
+    memos = memos or StoredMemos()
     analyses: list[FileAnalysis] = []
     skipped = list(discovery.skipped)
     frequency: Counter[int] = Counter()

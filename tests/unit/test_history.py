@@ -131,10 +131,13 @@ def test_unknown_members_have_no_count() -> None:
     assert history.changes(_member("x.py", 1, 5)) is None
 
 
-def _remembered(repo: Path, days: int = 365) -> tuple[Remembered, Member]:
-    """A scan's answers about ``scale``, with its count and age replaced by marks (99 and 7):
-    an answer still carrying a mark was remembered, not asked of git again."""
-    history = open_history(["."], enabled=True, days=days)
+def _remembered(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Remembered, Member]:
+    """In a repository of ``scale`` edited twice (the working directory), a scan's answers
+    about it, with its count and age replaced by marks (99 and 7): an answer still carrying a
+    mark was remembered, not asked of git again."""
+    repo = _repo(tmp_path, edits=2)
+    monkeypatch.chdir(repo)
+    history = open_history(["."], enabled=True, days=365)
     function = _member("lib/ops.py", 3, 7)
     history.prefetch([[function]])
     history.first_commit_time(function.path)
@@ -143,7 +146,7 @@ def _remembered(repo: Path, days: int = 365) -> tuple[Remembered, Member]:
     lines = (str(repo / "lib" / "ops.py"), 3, 7)
     assert set(answers.changes) == {lines}
     marked = {str(repo / "lib" / "ops.py"): 7}
-    return replace(answers, changes={lines: 99}, added=marked), function
+    return repo, replace(answers, changes={lines: 99}, added=marked), function
 
 
 def _next_scan(answers: Remembered, function: Member, days: int = 365) -> tuple[int | None, ...]:
@@ -160,9 +163,7 @@ def test_a_rescan_reuses_git_answers_while_the_files_history_is_unchanged(
     does, the ages are read again (one git log). A commit touching the file, even one
     reverted since: its count is asked again. A commit not descending from the earlier one:
     everything is asked again; another window: the counts."""
-    repo = _repo(tmp_path, edits=2)
-    monkeypatch.chdir(repo)
-    answers, function = _remembered(repo)
+    repo, answers, function = _remembered(tmp_path, monkeypatch)
     added = int((NOW - timedelta(days=200)).timestamp())
     assert _next_scan(answers, function) == (99, 7)
     assert _next_scan(answers, function, days=135) == (0, 7)  # edits 150, 140 days ago
@@ -187,9 +188,7 @@ def test_a_rescan_reuses_git_answers_while_the_files_history_is_unchanged(
 def test_a_remembered_answer_is_not_used_for_a_file_with_uncommitted_edits(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    repo = _repo(tmp_path, edits=2)
-    monkeypatch.chdir(repo)
-    answers, function = _remembered(repo)
+    repo, answers, function = _remembered(tmp_path, monkeypatch)
     ops = repo / "lib" / "ops.py"
     ops.write_text(ops.read_text("utf-8") + "\n# edited\n", "utf-8")
     assert _next_scan(answers, function) == (None, None)
@@ -198,9 +197,7 @@ def test_a_remembered_answer_is_not_used_for_a_file_with_uncommitted_edits(
 def test_answers_of_another_repository_are_ignored(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    repo = _repo(tmp_path, edits=2)
-    monkeypatch.chdir(repo)
-    answers, function = _remembered(repo)
+    _, answers, function = _remembered(tmp_path, monkeypatch)
     assert _next_scan(replace(answers, root=str(tmp_path)), function)[0] == 3
     assert History(None, 365).remembered() is None
 
