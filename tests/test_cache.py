@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import pickle
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import replace
@@ -20,11 +21,12 @@ from dupfind import cache as cache_module
 from dupfind import classify as classify_module
 from dupfind import group as group_module
 from dupfind import history as history_module
-from dupfind.cache import FILENAME, AnalysisCache, code_identity
+from dupfind.cache import FILENAME, AnalysisCache, StoredMemos, _compacts, code_identity
 from dupfind.cli import app
 from dupfind.context import Context
 from dupfind.differences import MemberTokens
 from dupfind.history import open_history
+from dupfind.memo import Memo
 from dupfind.models import Compared, Recommendation, SkippedFile
 from dupfind.score import ScoreChunk
 from tests.conftest import LOADER, LOADER_RENAMED, SUMMED, TOTAL, TreeWriter, git
@@ -435,3 +437,69 @@ def test_cache_clear_on_an_unusable_cache_says_so(tree: Path) -> None:
     assert result.exit_code == 2
     assert "is unusable" in result.stderr
     assert "removed" not in result.stdout
+
+
+def _memo_rows(where: Path) -> list[tuple[int, int]]:
+    """Each stored row of memo entries: (seq, how many entries it holds)."""
+    with sqlite3.connect(where / FILENAME) as connection:
+        rows = connection.execute("SELECT seq, value FROM memo_entries ORDER BY seq")
+        found = [(int(seq), sum(map(len, pickle.loads(value)))) for seq, value in rows]
+    connection.close()
+    return found
+
+
+def test_a_rescan_stores_what_it_added_and_every_few_scans_all_it_used(
+    tree: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(cache_module, "MEMO_SLACK", 100.0)  # only the count of deltas decides
+    monkeypatch.setattr(cache_module, "MEMO_DELTAS", 3)
+    where = tree / "cache"
+    config = Config(jobs=1, history=False, cache_dir=str(where))
+    scan(["pkg"], config)
+    assert [seq for seq, _ in _memo_rows(where)] == [0]
+    seqs = []
+    for number in range(3):
+        (tree / "pkg" / "m0.py").write_text(LOADER + f"\n\nX = {number}\n", encoding="utf-8")
+        assert scan(["pkg"], config) == scan(["pkg"], replace(config, cache=False))
+        rows = _memo_rows(where)
+        seqs.append([seq for seq, _ in rows])
+        if number == 0:
+            (_, whole), (_, delta) = rows
+            assert delta < whole / 2  # the edited file's entries, not everything again
+    assert seqs == [[0, 1], [0, 1, 2], [0]]  # the third delta would make three: written whole
+
+
+def test_memos_are_written_whole_when_deltas_or_unused_entries_outgrow_them() -> None:
+    def memos(earlier: int, used: int, fresh: int, held: int = 0) -> StoredMemos:
+        scores: Memo[float] = Memo({b"%d" % i: 1.0 for i in range(earlier)})
+        for i in range(used - fresh):
+            scores.get(b"%d" % i)
+        for i in range(fresh):
+            scores.put(b"new %d" % i, 1.0)
+        return StoredMemos(scores=scores, held=held, deltas=1 if held else 0)
+
+    assert _compacts(memos(earlier=0, used=10, fresh=10))  # nothing stored yet
+    assert not _compacts(memos(earlier=100, used=100, fresh=2))
+    assert _compacts(memos(earlier=100, used=100, fresh=2, held=30))  # deltas outgrew them
+    assert _compacts(memos(earlier=100, used=60, fresh=0))  # 40 entries no longer used
+
+
+def test_an_unreadable_memo_row_leaves_the_scan_without_memos(
+    tree: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(cache_module, "MEMO_SLACK", 100.0)
+    where = tree / "cache"
+    config = Config(jobs=1, history=False, cache_dir=str(where))
+    scan(["pkg"], config)
+    (tree / "pkg" / "m0.py").write_text(LOADER + "\n\nX = 1\n", encoding="utf-8")
+    scan(["pkg"], config)
+    with sqlite3.connect(where / FILENAME) as connection:
+        connection.execute("UPDATE memo_entries SET value = ? WHERE seq = 1", (b"garbage",))
+        scope = connection.execute("SELECT scope FROM memo_entries").fetchone()[0]
+    connection.close()
+    cache = AnalysisCache(where)
+    assert cache.load_memos(scope) == StoredMemos()
+    cache.close()
+    (tree / "pkg" / "m0.py").write_text(LOADER + "\n\nX = 2\n", encoding="utf-8")
+    assert scan(["pkg"], config) == scan(["pkg"], replace(config, cache=False))
+    assert [seq for seq, _ in _memo_rows(where)] == [0]  # stored whole again

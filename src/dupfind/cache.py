@@ -10,10 +10,12 @@ database) is deleted and rebuilt, and the scan says so; it is never a reason to 
 
 Second table: whole-scan results (``ScanResult``) keyed by everything a result depends on
 (pipeline.``_result_key``), so a scan of unchanged inputs is answered without the global stages;
-the ``KEPT_BLOBS`` most recently used are kept. Third table: per scope, the memos of the last
-scan (memo.py) and its git answers (history.py), so a rescan after a small change scores,
-compares and asks git only about what changed.
-Fourth: per analysis, the sketches ``dupfind similar`` searches (sketch.py). Growth is bounded:
+the ``KEPT_BLOBS`` most recently used are kept. Third table: per scope, the corpus state of
+the last scan (corpus.py) and its git answers (history.py); with, in a fourth, the scope's memo
+entries (memo.py): the entries a scan used, then one delta per rescan holding only what it
+added (``MEMO_DELTAS``, ``MEMO_SLACK``: ``_compacts``). So a rescan after a small change scores,
+compares and asks git only about what changed, and stores little more than that.
+Fifth: per analysis, the sketches ``dupfind similar`` searches (sketch.py). Growth is bounded:
 an analysis no scan used for ``MAX_AGE_DAYS`` is deleted with its sketch, and only the last
 ``KEPT_RUNS`` hit-rate records are kept.
 
@@ -33,7 +35,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
-from typing import cast
+from typing import TypeVar, cast
 
 from dupfind import __version__
 from dupfind.config import Config
@@ -52,8 +54,10 @@ from dupfind.models import (
 )
 from dupfind.parse import read_source
 
+V = TypeVar("V")
 FILENAME = "cache.sqlite3"
 _StoredCompared = tuple[tuple[DifferenceRow, ...], str]  # Compared, packed (models.Difference)
+_Entries = tuple[dict[bytes, float], dict[bytes, _StoredCompared], dict[bytes, Classified]]
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS analyses (key BLOB PRIMARY KEY, value BLOB NOT NULL, "
     "used REAL NOT NULL)",
@@ -63,6 +67,8 @@ _SCHEMA = (
     "used REAL NOT NULL)",
     "CREATE TABLE IF NOT EXISTS memos (key BLOB PRIMARY KEY, value BLOB NOT NULL, "
     "used REAL NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS memo_entries (scope BLOB NOT NULL, seq INTEGER NOT NULL, "
+    "value BLOB NOT NULL, PRIMARY KEY (scope, seq))",
     "CREATE TABLE IF NOT EXISTS sketches (key BLOB PRIMARY KEY, value BLOB NOT NULL)",
     # Expiry reads "used" on every scan: an index, not a pass over every row of the cache.
     "CREATE INDEX IF NOT EXISTS analyses_used ON analyses (used)",
@@ -73,6 +79,10 @@ TOUCH_SECONDS = 3600  # an analysis's last use is recorded to this precision
 LOCK_TIMEOUT = 30.0  # seconds to wait for another process's write before giving up
 KEPT_RUNS = 100  # hit-rate records
 KEPT_BLOBS = 16  # whole-scan results, and memos, kept (one per tree, settings, git state)
+MEMO_DELTAS = 8  # a scope's memo deltas before its entries are written whole again
+MEMO_SLACK = 0.25  # ... or once deltas, or entries the scan did not use, pass this share of it
+_INSERT = "INSERT OR REPLACE INTO {} (key, value, used) VALUES (?, ?, ?)"
+_PRUNE = "DELETE FROM {0} WHERE key NOT IN (SELECT key FROM {0} ORDER BY used DESC LIMIT ?)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +96,38 @@ class StoredMemos:
     verdicts: Memo[Classified] = field(default_factory=Memo)
     corpus: Corpus | None = None
     history: Remembered | None = None
+    held: int = 0  # entries loaded from deltas (cache.store_memos)
+    deltas: int = 0
+
+
+def _compacts(memos: StoredMemos) -> bool:
+    """Whether a scan writes its memos' entries whole: when the deltas stored after them would
+    pass ``MEMO_DELTAS``, or hold more than ``MEMO_SLACK`` of the entries this scan used, or
+    when more than that share of the stored entries went unused; or when it used none of them
+    (nothing was stored, or it could not be read: a delta after it would not be read either)."""
+    parts = (memos.scores, memos.compared, memos.verdicts)
+    used = sum(len(memo.used) for memo in parts)
+    fresh = sum(len(memo.used.keys() - memo.earlier.keys()) for memo in parts)
+    unused = sum(len(memo.earlier) for memo in parts) - (used - fresh)
+    slack = MEMO_SLACK * used
+    if used == fresh or memos.deltas + 1 >= MEMO_DELTAS:  # nothing stored (or read) is used
+        return True
+    return memos.held + fresh > slack or unused > slack
+
+
+def _stored(memo: Memo[V], whole: bool) -> dict[bytes, V]:
+    """What a scan stores of ``memo``: all it used (``whole``), or what it added."""
+    return memo.used if whole else memo.fresh()
+
+
+def _unpickled_entries(value: bytes) -> _Entries | None:
+    """A stored row of memo entries: (scores, compared, verdicts); None if unreadable."""
+    try:
+        parts = pickle.loads(value)
+    except Exception:
+        return None
+    ok = isinstance(parts, tuple) and len(parts) == 3 and all(isinstance(p, dict) for p in parts)
+    return cast(_Entries, parts) if ok else None
 
 
 def default_directory() -> Path:
@@ -161,11 +203,11 @@ class AnalysisCache:
         return dict(_unpickled(self.rows("analyses", keys) or ()))
 
     def rows(
-        self, table: str, keys: Iterable[bytes], columns: str = "key, value"
+        self, table: str, keys: Iterable[bytes], columns: str = "key, value", by: str = "key"
     ) -> list[tuple[bytes, ...]] | None:
-        """``columns`` of the rows of ``table`` whose key is among ``keys``, in chunks of
-        ``CHUNK`` keys per query (the one way rows are read by key); None, with a note, when
-        the cache cannot be read."""
+        """``columns`` of the rows of ``table`` whose ``by`` column is among ``keys``, in
+        chunks of ``CHUNK`` keys per query (the one way rows are read by key); None, with a
+        note, when the cache cannot be read."""
         if self.connection is None:
             return None
         wanted = list(keys)
@@ -174,7 +216,7 @@ class AnalysisCache:
             for start in range(0, len(wanted), CHUNK):
                 chunk = wanted[start : start + CHUNK]
                 marks = ",".join("?" * len(chunk))
-                query = f"SELECT {columns} FROM {table} WHERE key IN ({marks})"
+                query = f"SELECT {columns} FROM {table} WHERE {by} IN ({marks})"
                 found.extend(self.connection.execute(query, chunk).fetchall())
         except sqlite3.DatabaseError as exc:
             self.notes.append(f"cache {self.path}: {table} could not be read ({exc})")
@@ -225,31 +267,53 @@ class AnalysisCache:
 
     def load_memos(self, scope: bytes) -> StoredMemos:
         """The memos (memo.py), corpus state (corpus.py) and git answers (history.py) the last
-        scan of ``scope`` stored; empty ones if none. (The scope's key holds the code's
-        identity: a stored value is in this code's layout.)"""
-        value = self._blob("memos", scope, touch=False)  # rewritten when the scan stores
-        if not isinstance(value, tuple) or len(value) != 5:  # none, or not this layout
-            return StoredMemos()
-        scores, compared, verdicts, corpus, history = cast(
-            tuple[
-                dict[bytes, float],
-                dict[bytes, _StoredCompared],
-                dict[bytes, Classified],
-                Corpus | None,
-                Remembered | None,
-            ],
-            value,
-        )
+        scan of ``scope`` stored; empty ones if none, or if any part is unreadable. (The
+        scope's key holds the code's identity: a stored value is in this code's layout.)"""
+        state = self._blob("memos", scope, touch=False)  # rewritten when the scan stores
+        rows = self.rows("memo_entries", [scope], "seq, value", "scope")
+        if not isinstance(state, tuple) or len(state) != 2 or rows is None:
+            return StoredMemos()  # none, unreadable, or not this layout
+        corpus, history = cast(tuple[Corpus | None, Remembered | None], state)
+        scores: dict[bytes, float] = {}
+        compared: dict[bytes, _StoredCompared] = {}
+        verdicts: dict[bytes, Classified] = {}
+        held = deltas = 0
+        for seq, value in sorted(cast(list[tuple[int, bytes]], rows)):  # whole, then deltas
+            parts = _unpickled_entries(value)
+            if parts is None:
+                return StoredMemos()
+            scores.update(parts[0])
+            compared.update(parts[1])
+            verdicts.update(parts[2])
+            if seq:
+                held += len(parts[0]) + len(parts[1]) + len(parts[2])
+                deltas += 1
         rebuilt = {key: (unpacked_differences(rows), sig) for key, (rows, sig) in compared.items()}
-        return StoredMemos(Memo(scores), Memo(rebuilt), Memo(verdicts), corpus, history)
+        memos = Memo(scores), Memo(rebuilt), Memo(verdicts)
+        return StoredMemos(*memos, corpus, history, held=held, deltas=deltas)
 
     def store_memos(self, scope: bytes, memos: StoredMemos) -> None:
-        """Keep what this scan used, replacing the scope's earlier memos."""
-        packed = {
-            key: (packed_differences(d), sig) for key, (d, sig) in memos.compared.used.items()
-        }
-        value = (memos.scores.used, packed, memos.verdicts.used, memos.corpus, memos.history)
-        self._put_blob("memos", scope, value)
+        """Keep what this scan added to the scope's memos as a delta, or, once ``_compacts``,
+        what it used, replacing the scope's entries; and its corpus state and git answers."""
+        whole = _compacts(memos)
+        compared = _stored(memos.compared, whole)
+        packed = {key: (packed_differences(d), sig) for key, (d, sig) in compared.items()}
+        scores, verdicts = _stored(memos.scores, whole), _stored(memos.verdicts, whole)
+        entries = pickle.dumps((scores, packed, verdicts), protocol=5)
+        state = pickle.dumps((memos.corpus, memos.history), protocol=5)
+        statements: list[tuple[str, Sequence[tuple[object, ...]]]] = [
+            (_INSERT.format("memos"), [(scope, state, time.time())]),
+            (_PRUNE.format("memos"), [(KEPT_BLOBS,)]),
+            ("DELETE FROM memo_entries WHERE scope NOT IN (SELECT key FROM memos)", [()]),
+        ]
+        if whole:
+            statements.append(("DELETE FROM memo_entries WHERE scope = ?", [(scope,)]))
+        statements.append((
+            "INSERT INTO memo_entries (scope, seq, value) "
+            "SELECT ?, coalesce(max(seq) + 1, 0), ? FROM memo_entries WHERE scope = ?",
+            [(scope, entries, scope)],
+        ))  # fmt: skip
+        self.write(*statements)
 
     def load_result(self, key: bytes) -> ScanResult | None:
         """The stored result of a scan of exactly these inputs, if any (see pipeline.py)."""
@@ -284,14 +348,7 @@ class AnalysisCache:
     def _put_blob(self, table: str, key: bytes, value: object) -> None:
         """Store ``value`` under ``key``; only the ``KEPT_BLOBS`` most recent are kept."""
         row = (key, pickle.dumps(value, protocol=5), time.time())
-        self.write(
-            (f"INSERT OR REPLACE INTO {table} (key, value, used) VALUES (?, ?, ?)", [row]),
-            (
-                f"DELETE FROM {table} WHERE key NOT IN "
-                f"(SELECT key FROM {table} ORDER BY used DESC LIMIT ?)",
-                [(KEPT_BLOBS,)],
-            ),
-        )
+        self.write((_INSERT.format(table), [row]), (_PRUNE.format(table), [(KEPT_BLOBS,)]))
 
     def info(self) -> CacheInfo:
         if self.connection is None:
@@ -313,6 +370,7 @@ class AnalysisCache:
             self.connection.execute("DELETE FROM runs")
             self.connection.execute("DELETE FROM results")
             self.connection.execute("DELETE FROM memos")
+            self.connection.execute("DELETE FROM memo_entries")
             self.connection.execute("DELETE FROM sketches")
         self.connection.execute("VACUUM")
         return count

@@ -11,8 +11,10 @@ names and their git answers: ``classify._recommendation_key``; its differences a
 in the second memo). Keys are content, never positions in a list, so a hit is always the
 value a fresh computation would give: results are identical with or without the memo.
 
-A scan stores only the entries it used (``used``), replacing the previous ones: a memo never
-grows past one scan's worth. The cache keeps one per scope (cache.py).
+A scan stores only what it added (``fresh``) as a delta after the entries already stored; the
+cache writes the entries a scan used (``used``) whole again, dropping the others, once the
+deltas or the unused entries outgrow a share of one scan's worth (cache.py). Writing every memo
+whole after each rescan cost 0.4 s of a 4.6 s rescan of the standard library.
 """
 
 from __future__ import annotations
@@ -40,6 +42,11 @@ class Memo(Generic[V]):
 
     def put(self, key: bytes, value: V) -> None:
         self.used[key] = value
+
+    def fresh(self) -> dict[bytes, V]:
+        """The entries this scan computed (used, and not known before)."""
+        earlier = self.earlier
+        return {key: value for key, value in self.used.items() if key not in earlier}
 
 
 def content_key(parts: Iterable[bytes | str | int]) -> bytes:
