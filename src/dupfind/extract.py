@@ -24,7 +24,7 @@ import re
 import textwrap
 from array import array
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 import tree_sitter
@@ -461,8 +461,8 @@ def extract_commented(
         walker.body(tree.root_node.children, "<commented>", docstring=False)
         shift = first_line - 1
         units = [
-            replace(u, kind=UnitKind.COMMENTED, start_line=u.start_line + shift,
-                    end_line=u.end_line + shift)
+            u._replace(kind=UnitKind.COMMENTED, start_line=u.start_line + shift,
+                       end_line=u.end_line + shift)
             for u in walker.out.units
         ]  # fmt: skip
         if len(walker.out.units) != 1 or tree.root_node.named_child_count > 1:
