@@ -401,11 +401,17 @@ def _run_groups(
     return groups
 
 
+def _member_order(copy: _Copy) -> tuple[str, int, int, str]:
+    """``Member``'s order as a key: comparing the dataclasses costs a tuple per comparison."""
+    member = copy.member
+    return member.path, member.start_line, member.end_line, member.qualname
+
+
 def _make_group(copies: Sequence[_Copy], pair_scores: Sequence[float]) -> FoundGroup | None:
     if len(copies) < 2 or not pair_scores:
         return None
     kind = CloneKind.of({c.exact_digest for c in copies}, {c.shape_digest for c in copies})
-    ordered = sorted(copies, key=lambda c: c.member)
+    ordered = sorted(copies, key=_member_order)
     group = CloneGroup(
         id=_group_id(ordered),
         kind=kind,

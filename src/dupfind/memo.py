@@ -20,6 +20,7 @@ whole after each rescan cost 0.4 s of a 4.6 s rescan of the standard library.
 from __future__ import annotations
 
 import hashlib
+import marshal
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
@@ -50,10 +51,8 @@ class Memo(Generic[V]):
 
 
 def content_key(parts: Iterable[bytes | str | int]) -> bytes:
-    """A 16-byte digest of ``parts`` (each separated, so concatenations cannot collide)."""
-    hasher = hashlib.blake2b(digest_size=16)
-    for part in parts:
-        data = part if isinstance(part, bytes) else str(part).encode("utf-8", "surrogateescape")
-        hasher.update(len(data).to_bytes(8, "little"))  # its length first: no copy of data
-        hasher.update(data)
-    return hasher.digest()
+    """A 16-byte digest of ``parts``, marshalled as one tuple: each part typed and length-
+    prefixed (concatenations cannot collide, "1" is not 1), hashed in one call. Marshal's
+    version 2 writes no back-references, so equal parts give equal bytes whichever objects
+    hold them. (Two update calls per part cost 0.1 s of a rescan of the standard library.)"""
+    return hashlib.blake2b(marshal.dumps(tuple(parts), 2), digest_size=16).digest()

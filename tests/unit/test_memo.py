@@ -15,6 +15,8 @@ def test_a_memo_keeps_only_what_this_scan_used() -> None:
 
 def test_content_keys_separate_their_parts() -> None:
     assert content_key([b"ab", b"c"]) != content_key([b"a", b"bc"])
-    assert content_key(["x", 1]) == content_key([b"x", "1"])
+    assert content_key(["1"]) != content_key([1]) != content_key([b"1"])
+    one, other = "".join(["pa", "th"]), "".join(["pa", "th"])  # one object twice, or two
+    assert one is not other and content_key([one, one]) == content_key([one, other])
     assert content_key([b"x"]) != content_key([b"x", b""])
     assert len(content_key([])) == 16

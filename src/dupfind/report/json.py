@@ -17,6 +17,7 @@ from dataclasses import replace
 from typing import Any, TextIO
 
 from dupfind import __version__
+from dupfind.models import Difference
 from dupfind.report.view import GroupView, MemberView, ReportView
 
 SCHEMA_VERSION = 2
@@ -40,13 +41,12 @@ def group_document(group: GroupView) -> dict[str, Any]:
     data["members"] = [
         {name: getattr(member, name) for name in _MEMBER_FIELDS} for member in group.members
     ]
-    data["differences"] = [
-        {"kind": d.kind, "line": d.line, "values": list(d.values)} for d in group.differences
-    ]
+    data["differences"] = [dict(zip(_DIFFERENCE_FIELDS, d, strict=True)) for d in group.differences]
     data["reasons"] = list(group.reasons)
     return data
 
 
+_DIFFERENCE_FIELDS = Difference._fields  # its values, a tuple, are written as a JSON list
 _MEMBER_FIELDS = tuple(name for name in MemberView.__dataclass_fields__ if name != "code")
 _GROUP_FIELDS = tuple(
     name
