@@ -27,11 +27,10 @@ from collections import Counter, defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from itertools import compress
-from operator import itemgetter
 
 from dupfind.config import Config
 from dupfind.fingerprint import digest, window
-from dupfind.models import CodeUnit, FileAnalysis, StatementList, UnitKind, Window
+from dupfind.models import CodeUnit, FileAnalysis, StatementList, UnitKind, WindowTable
 
 SELECTED = 10
 SELECTED_PER_TOKENS = 25  # one more selected shingle per this many tokens
@@ -208,29 +207,36 @@ def ordered(first: int, second: int) -> tuple[int, int]:
     return (first, second) if first < second else (second, first)
 
 
-def run_windows(lists: Sequence[StatementList], config: Config) -> tuple[Window, ...]:
+def run_windows(lists: Sequence[StatementList], config: Config) -> WindowTable:
     """Per file (map stage): every shortest run meeting the size floor, keyed by its shapes."""
-    return tuple(
-        (digest(statements.run_hashes, first, last + 1), list_index, first, last)
-        for list_index, statements in enumerate(lists)
-        for first, last in _windows(statements, config)
-    )
-
-
-_KEY = itemgetter(0)  # a window's shape digest
+    digests = bytearray()
+    columns: tuple[array[int], array[int], array[int]] = (array("I"), array("I"), array("I"))
+    for list_index, statements in enumerate(lists):
+        for first, last in _windows(statements, config):
+            digests += digest(statements.run_hashes, first, last + 1)
+            for column, value in zip(columns, (list_index, first, last), strict=True):
+                column.append(value)
+    return WindowTable(bytes(digests), *columns)
 
 
 def statement_runs(files: Sequence[FileAnalysis]) -> list[list[RunMember]]:
     """Maximal runs of consecutive statements that occur (by shape) in two or more places.
-    Most windows occur once (94% on the stdlib): those are counted and passed over in C, and
-    only the others are bucketed in Python (a third of the time)."""
-    counts = Counter(map(_KEY, itertools.chain.from_iterable(a.windows for a in files)))
-    shared = {key for key, times in counts.items() if times > 1}.__contains__
+    Most windows occur once (94% on the stdlib): their digests are counted as one numpy
+    array, and only the others are bucketed in Python (a fifth of the time)."""
+    import numpy as np  # only scans need it (as in pairs.py)
+
+    every = np.frombuffer(b"".join(a.windows.digests for a in files), np.dtype((np.void, 16)))
+    _, inverse, counts = np.unique(every, return_inverse=True, return_counts=True)
+    shared = (counts[inverse] > 1).tolist()
     buckets: dict[bytes, list[RunMember]] = defaultdict(list)
+    start = 0
     for file_index, analysis in enumerate(files):
-        windows = analysis.windows
-        for key, list_index, first, last in compress(windows, map(shared, map(_KEY, windows))):
-            buckets[key].append(RunMember(file_index, list_index, first, last))
+        table = analysis.windows
+        for index in compress(range(len(table)), shared[start : start + len(table)]):
+            member = RunMember(file_index, table.lists[index], table.firsts[index],
+                               table.lasts[index])  # fmt: skip
+            buckets[table.digest(index)].append(member)
+        start += len(table)
     runs: list[list[RunMember]] = []
     for members in buckets.values():
         if len(members) > 1:

@@ -160,8 +160,24 @@ class StatementTable(_Fields):
         )  # fmt: skip
 
 
-# A shortest run of statements meeting the size floor: (shape digest, list index, first, last).
-Window = tuple[bytes, int, int, int]
+@dataclass(frozen=True, slots=True)
+class WindowTable(_Fields):
+    """A file's shortest runs of statements meeting the size floor (candidates.run_windows),
+    column-wise: window ``i`` is statements ``firsts[i]..lasts[i]`` of statement list
+    ``lists[i]``, keyed by the 16-byte digest of their run hashes at ``digests[16 * i:]``.
+    Columns, not a tuple per window: the stdlib has ~120,000 windows, and every rescan loads
+    them (cache.py) and counts their digests (as one numpy array: most occur once)."""
+
+    digests: bytes
+    lists: array[int]
+    firsts: array[int]
+    lasts: array[int]
+
+    def __len__(self) -> int:
+        return len(self.lists)
+
+    def digest(self, index: int) -> bytes:
+        return self.digests[16 * index : 16 * index + 16]
 
 
 class CodeUnit(NamedTuple):
@@ -211,7 +227,7 @@ class FileAnalysis(_Fields):
     units: tuple[CodeUnit, ...]
     statement_lists: StatementTable
     shingles: array[int]
-    windows: tuple[Window, ...]
+    windows: WindowTable
     suppressed: tuple[tuple[int, int], ...] = ()  # line ranges under dupfind: ignore markers
     problem: SkippedFile | None = None
     hotspots: tuple[int, ...] = ()  # lines holding a dupfind: hotspot marker (suppress.py)
