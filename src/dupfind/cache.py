@@ -193,6 +193,9 @@ class AnalysisCache:
         connection = sqlite3.connect(self.path, timeout=LOCK_TIMEOUT, isolation_level=None)
         connection.execute("PRAGMA journal_mode=WAL")
         connection.execute("PRAGMA synchronous=NORMAL")
+        # Blobs read through a memory map, not copied page by page: a rescan of the standard
+        # library reads ~170 MB of them (a size limit, not an allocation).
+        connection.execute("PRAGMA mmap_size=1073741824")
         for statement in _SCHEMA:
             connection.execute(statement)
         connection.execute("SELECT count(*) FROM analyses").fetchone()  # fails if corrupt

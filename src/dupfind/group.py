@@ -145,14 +145,8 @@ class _Scores:
         memo_keys: list[bytes] = []  # parallel to todo
         for key in dict.fromkeys(ordered(*pair) for pair in pairs):
             if key not in self.known:
-                a, b = self.copies[key[0]], self.copies[key[1]]
-                if a.member.contains(b.member) or b.member.contains(a.member):
-                    self.known[key] = 0.0  # a class and its own method are never copies
-                elif a.exact_digest == b.exact_digest:
-                    self.known[key] = 1.0
-                elif (value := self.memo.get(memo_key := self._memo_key(key))) is not None:
-                    self.known[key] = value
-                else:
+                memo_key = self._decide(key)
+                if memo_key is not None:
                     todo.append(key)
                     memo_keys.append(memo_key)
         slices = [todo[i : i + SCORE_CHUNK_PAIRS] for i in range(0, len(todo), SCORE_CHUNK_PAIRS)]
@@ -161,6 +155,20 @@ class _Scores:
         for key, memo_key, value in zip(todo, memo_keys, values, strict=True):
             self.known[key] = value
             self.memo.put(memo_key, value)
+
+    def _decide(self, key: tuple[int, int]) -> bytes | None:
+        """Know ``key``'s score if its members decide it or the memo has it; else the memo key
+        it is to be scored under."""
+        a, b = self.copies[key[0]], self.copies[key[1]]
+        if a.member.contains(b.member) or b.member.contains(a.member):
+            self.known[key] = 0.0  # a class and its own method are never copies
+        elif a.exact_digest == b.exact_digest:
+            self.known[key] = 1.0
+        elif (value := self.memo.get(memo_key := self._memo_key(key))) is not None:
+            self.known[key] = value
+        else:
+            return memo_key
+        return None
 
     def _memo_key(self, key: tuple[int, int]) -> bytes:
         """Both copies' digests side by side, in order, and the cutoff: fixed-width parts, so
@@ -180,9 +188,15 @@ class _Scores:
 
     def __call__(self, first: int, second: int) -> float:
         key = ordered(first, second)
-        if key not in self.known:
-            self.prefill([key], serial_map)
-        return self.known[key]
+        value = self.known.get(key)
+        if value is None:  # most are decided without scoring: no batch for one pair
+            memo_key = self._decide(key)
+            if memo_key is not None:
+                value = self.known[key] = score_chunk(self._chunk([key]))[0]
+                self.memo.put(memo_key, value)
+            else:
+                value = self.known[key]
+        return value
 
 
 def build_groups(
@@ -457,11 +471,14 @@ def _maximal(found: list[FoundGroup]) -> list[FoundGroup]:
 
 
 def member_spans(groups: Sequence[CloneGroup]) -> dict[str, list[tuple[int, int, int]]]:
-    """Every member's (start, end, group index), by path."""
+    """Every member's (start, end, group index), by path, in order (``_holders`` stops at the
+    first span starting after the lines it looks for)."""
     spans: dict[str, list[tuple[int, int, int]]] = defaultdict(list)
     for index, group in enumerate(groups):
         for member in group.members:
             spans[member.path].append((member.start_line, member.end_line, index))
+    for held in spans.values():
+        held.sort()
     return spans
 
 
@@ -511,9 +528,10 @@ def _holders(
     their shortest such member."""
     holders: dict[int, int] = {}
     for first, last, other in spans[path]:
+        if first > start:
+            break
         if (
-            first <= start
-            and end <= last
+            end <= last
             and other not in (index, exempt)
             and (other < index or first != start or last != end)
         ):
