@@ -90,6 +90,7 @@ def test_action_is_composite_with_the_documented_inputs(action: dict[str, Any]) 
         "args": "",
         "python-version": "3.11",
         "upload-sarif": "true",
+        "cache": "true",
     }
     for spec in action["inputs"].values():
         assert spec["description"]
@@ -115,6 +116,21 @@ def test_action_steps(action: dict[str, Any]) -> None:
     assert '>> "$GITHUB_STEP_SUMMARY"' in summary["run"]
     assert "always()" in summary["if"]
 
+    restore, save = _step(action, "actions/cache/restore@"), _step(action, "actions/cache/save@")
+    assert restore["uses"] == "actions/cache/restore@v4" and save["uses"] == "actions/cache/save@v4"
+    steps = action["runs"]["steps"]
+    assert steps.index(restore) < steps.index(check) < steps.index(save) < len(steps) - 1
+    assert restore["with"]["path"] == save["with"]["path"] == check["env"]["DUPFIND_CACHE_DIR"]
+    assert (
+        restore["with"]["key"]
+        == save["with"]["key"]
+        == "dupfind-${{ runner.os }}-${{ github.sha }}"
+    )
+    assert restore["with"]["restore-keys"] == "dupfind-${{ runner.os }}-"  # the latest entry
+    assert "inputs.cache == 'true'" in restore["if"]
+    assert "always()" in save["if"]  # saved when the gate fails the job too
+    assert "steps.restore.outputs.cache-hit != 'true'" in save["if"]
+
     upload = _step(action, "upload-sarif")
     assert upload["uses"] == "github/codeql-action/upload-sarif@v3"
     assert upload["with"]["sarif_file"] == "dupfind.sarif"
@@ -134,11 +150,12 @@ def test_action_scripts_take_inputs_from_the_environment(action: dict[str, Any])
             assert "${{" not in step["run"]  # no expression spliced into a script
 
 
-def _inputs(action: dict[str, Any], **given: str) -> dict[str, str]:
-    """The `inputs` context: the defaults, overridden by ``given`` (underscores for dashes)."""
+def _inputs(action: dict[str, Any], temp: Path, **given: str) -> dict[str, str]:
+    """The `inputs` context: the defaults, overridden by ``given`` (underscores for dashes);
+    and the runner's temporary directory, ``temp``."""
     values = {name: str(spec["default"]) for name, spec in action["inputs"].items()}
     values |= {name.replace("_", "-"): value for name, value in given.items()}
-    return {f"inputs.{name}": value for name, value in values.items()}
+    return {f"inputs.{name}": value for name, value in values.items()} | {"runner.temp": str(temp)}
 
 
 def _run_step(step: dict[str, Any], context: dict[str, str], cwd: Path, **env: str) -> int:
@@ -146,8 +163,7 @@ def _run_step(step: dict[str, Any], context: dict[str, str], cwd: Path, **env: s
     ``context`` ({"inputs.paths": ".", ...})."""
 
     def expand(value: str) -> str:
-        match = re.fullmatch(r"\$\{\{ ([\w.-]+) \}\}", value)
-        return context[match.group(1)] if match else value
+        return re.sub(r"\$\{\{ ([\w.-]+) \}\}", lambda match: context[match.group(1)], value)
 
     script = cwd.parent / "step.sh"
     script.write_text(step["run"], encoding="utf-8")
@@ -173,7 +189,7 @@ def test_action_gate_runs_like_on_a_runner(
 ) -> None:
     project = tmp_path / "project"
     shutil.copytree(CASES / case, project)
-    inputs = _inputs(action, fail_on=fail_on, args="--no-history")
+    inputs = _inputs(action, tmp_path, fail_on=fail_on, args="--no-history")
     outputs, summary = tmp_path / "output.txt", tmp_path / "summary.md"
     runner = {"GITHUB_OUTPUT": str(outputs), "GITHUB_STEP_SUMMARY": str(summary)}
 
@@ -186,6 +202,9 @@ def test_action_gate_runs_like_on_a_runner(
 
     assert _run_step(_step(action, "dupfind plan"), inputs, project, **runner) == 0
     assert summary.read_text(encoding="utf-8").startswith("# dupfind: Refactoring plan")
+    info = ["dupfind", "cache", "info", "--cache-dir", str(tmp_path / "dupfind-cache")]
+    shown = subprocess.run(info, env=_env(), capture_output=True, text=True, check=True).stdout
+    assert "(100% hit rate)" in shown  # the cache the action saves; plan reused check's files
 
     last = action["runs"]["steps"][-1]
     assert _run_step(last, {"steps.check.outputs.exit-code": written["exit-code"]}, project) == code
@@ -196,9 +215,12 @@ def test_action_baseline_input(action: dict[str, Any], tmp_path: Path) -> None:
     shutil.copytree(CASES / "three_copies", project)
     accept = ["dupfind", "baseline", "write", ".", "--no-history", "--baseline", "base line.json"]
     subprocess.run(accept, cwd=project, env=_env(), capture_output=True, check=True)
-    inputs = _inputs(action, baseline="base line.json", args="--no-history")
+    inputs = _inputs(
+        action, tmp_path, baseline="base line.json", args="--no-history", cache="false"
+    )
     outputs = tmp_path / "output.txt"
     assert (
         _run_step(_step(action, "dupfind check"), inputs, project, GITHUB_OUTPUT=str(outputs)) == 0
     )
     assert "exit-code=0" in outputs.read_text().splitlines()
+    assert not (tmp_path / "dupfind-cache").exists()  # cache: false, the default location
