@@ -10,9 +10,12 @@ import json
 from pathlib import Path
 
 import pytest
+from rich.console import Console
+from rich.text import Text
 
 from dupfind import Config, scan
 from dupfind.report import get_reporter
+from dupfind.report.terminal import Report
 from dupfind.report.view import ReportView, build_view
 from tests.conftest import FIXTURES, GOLDEN
 
@@ -60,3 +63,37 @@ def test_json_report_has_the_documented_shape(view: ReportView) -> None:
 def test_unknown_format_lists_the_valid_ones() -> None:
     with pytest.raises(Exception, match="html, json, markdown, sarif, terminal"):
         get_reporter("xml")
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def _pieces(report: Report) -> None:
+    report.print(Text.assemble(("#1 ", "bold"), "tab\there · [bold]not markup[/] :smile:"))
+    report.print(Text("  a\rcontrol\x07code and a long line " + "x" * 200, "dim"), end="")
+    report.print(Text("\nlast\tline"))
+
+
+def test_a_report_to_a_file_is_what_rich_would_write_without_styles() -> None:
+    written, rendered = io.StringIO(), io.StringIO()
+    report = Report(written)
+    _pieces(report)
+    Console(file=rendered, highlight=False, soft_wrap=True).print(report.text, end="")
+    report.write()
+    assert written.getvalue() == rendered.getvalue()
+    assert "#1 tab  here · [bold]not markup[/] :smile:" in written.getvalue()  # column 8
+    assert "\x1b" not in written.getvalue() and "\r" not in written.getvalue()
+
+
+def test_a_report_on_a_terminal_is_styled(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("NO_COLOR", "FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("TERM", "xterm-256color")
+    out = _Terminal()
+    report = Report(out)
+    _pieces(report)
+    report.write()
+    assert "\x1b[1m#1 \x1b[0m" in out.getvalue()  # bold, as rich writes it
+    assert Text.from_ansi(out.getvalue()).plain.startswith("#1 tab  here")

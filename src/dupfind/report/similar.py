@@ -18,11 +18,10 @@ from __future__ import annotations
 import json
 from typing import TextIO, TypeAlias
 
-from rich.console import Console
 from rich.text import Text
 
 from dupfind import __version__
-from dupfind.report.terminal import KIND_STYLE, print_footer
+from dupfind.report.terminal import KIND_STYLE, Report, print_footer
 from dupfind.report.view import SkippedView, plural
 from dupfind.similar import Finding, Match, SimilarResult, Target
 
@@ -80,12 +79,13 @@ def render_similar(result: SimilarResult, output_format: str, out: TextIO) -> No
             + "\n"
         )
         return
-    console = Console(file=out, highlight=False, soft_wrap=True)
+    report = Report(out)
     for finding in result.findings:
-        console.print(_heading(finding, result.base))
-        console.print(_matches(finding, result.min_similarity), end="")
+        report.print(_heading(finding, result.base))
+        report.print(_matches(finding, result.min_similarity), end="")
     skipped = [SkippedView(s.path, s.reason, s.line, s.partial) for s in result.skipped]
-    print_footer(console, result.notes, _summary(result), skipped)
+    print_footer(report, result.notes, _summary(result), skipped)
+    report.write()
 
 
 def _heading(finding: Finding, base: str | None) -> Text:
