@@ -20,6 +20,7 @@ from jsonschema.validators import validator_for
 
 from dupfind import Config, scan
 from dupfind.report import get_reporter
+from dupfind.report import json as json_report
 from dupfind.report.sarif import FINGERPRINT, RULES, render_sarif
 from dupfind.report.view import ReportView, build_view
 from tests.conftest import FIXTURES, GOLDEN
@@ -206,3 +207,14 @@ def test_leave_separate_is_a_note_without_advice(view: ReportView) -> None:
     assert result["message"]["text"].startswith("leave-separate: ")
     assert "Keep " not in result["message"]["text"]
     assert "Signature" not in result["message"]["text"]
+
+
+def test_a_large_log_is_written_compact_with_the_same_content(
+    view: ReportView, log: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(json_report, "INDENTED_UP_TO", 0)  # as if past 500 results
+    out = io.StringIO()
+    render_sarif(view, out)
+    assert out.getvalue().count("\n") == 1  # one line, its end
+    assert json.loads(out.getvalue()) == log
+    assert out.getvalue() == json.dumps(log, sort_keys=True, ensure_ascii=False) + "\n"

@@ -17,7 +17,6 @@ from dataclasses import replace
 from typing import Any, TextIO
 
 from dupfind import __version__
-from dupfind.models import Difference
 from dupfind.report.view import GroupView, MemberView, ReportView
 
 SCHEMA_VERSION = 2
@@ -41,12 +40,14 @@ def group_document(group: GroupView) -> dict[str, Any]:
     data["members"] = [
         {name: getattr(member, name) for name in _MEMBER_FIELDS} for member in group.members
     ]
-    data["differences"] = [dict(zip(_DIFFERENCE_FIELDS, d, strict=True)) for d in group.differences]
+    data["differences"] = [
+        {"kind": kind, "line": line, "values": list(values)}
+        for kind, line, values in group.differences
+    ]
     data["reasons"] = list(group.reasons)
     return data
 
 
-_DIFFERENCE_FIELDS = Difference._fields  # its values, a tuple, are written as a JSON list
 _MEMBER_FIELDS = tuple(name for name in MemberView.__dataclass_fields__ if name != "code")
 _GROUP_FIELDS = tuple(
     name
@@ -78,14 +79,19 @@ def _plain(value: Any) -> Any:
     return {name: item if type(item) in _SCALARS else _plain(item) for name, item in items}
 
 
-INDENTED_UP_TO = 500  # groups; larger reports are written compact (the C encoder: ~10x faster)
+INDENTED_UP_TO = 500  # findings; larger reports are written compact (the C encoder: ~10x faster)
 
 
 def render_json(view: ReportView, out: TextIO) -> None:
-    """Write the JSON report: indented for people, compact (one line) past
-    ``INDENTED_UP_TO`` groups, where Python's indenting encoder takes seconds."""
-    data = document(view)
-    if len(view.groups) <= INDENTED_UP_TO:
+    """Write the JSON report (``write_document``)."""
+    write_document(document(view), len(view.groups), out)
+
+
+def write_document(data: dict[str, Any], items: int, out: TextIO) -> None:
+    """Write a report of ``items`` findings as JSON: indented for people, compact (one line)
+    past ``INDENTED_UP_TO`` findings, where Python's indenting encoder takes seconds (the JSON
+    and SARIF reports)."""
+    if items <= INDENTED_UP_TO:
         out.write(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False))
     else:
         write_compact(data, out)
