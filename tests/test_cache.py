@@ -452,7 +452,7 @@ def test_a_rescan_stores_what_it_added_and_every_few_scans_all_it_used(
     tree: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(cache_module, "MEMO_SLACK", 100.0)  # only the count of deltas decides
-    monkeypatch.setattr(cache_module, "MEMO_DELTAS", 3)
+    monkeypatch.setattr(cache_module, "MEMO_DELTAS", 2)
     where = tree / "cache"
     config = Config(jobs=1, history=False, cache_dir=str(where))
     scan(["pkg"], config)
@@ -466,7 +466,7 @@ def test_a_rescan_stores_what_it_added_and_every_few_scans_all_it_used(
         if number == 0:
             (_, whole), (_, delta) = rows
             assert delta < whole / 2  # the edited file's entries, not everything again
-    assert seqs == [[0, 1], [0, 1, 2], [0]]  # the third delta would make three: written whole
+    assert seqs == [[0, 1], [0, 1, 2], [3]]  # with two deltas already: written whole, seq 3
 
 
 def test_memos_are_written_whole_when_deltas_or_unused_entries_outgrow_them() -> None:
@@ -502,4 +502,39 @@ def test_an_unreadable_memo_row_leaves_the_scan_without_memos(
     cache.close()
     (tree / "pkg" / "m0.py").write_text(LOADER + "\n\nX = 2\n", encoding="utf-8")
     assert scan(["pkg"], config) == scan(["pkg"], replace(config, cache=False))
-    assert [seq for seq, _ in _memo_rows(where)] == [0]  # stored whole again
+    assert [seq for seq, _ in _memo_rows(where)] == [2]  # stored whole again
+
+
+def test_a_rescan_that_adds_nothing_stores_no_delta(tree: Path) -> None:
+    where = tree / "cache"
+    config = Config(jobs=1, history=False, cache_dir=str(where))
+    scan(["pkg"], config)
+    (tree / "pkg" / "notes.py").write_text("X = 1\n", encoding="utf-8")  # in no group
+    assert scan(["pkg"], config) == scan(["pkg"], replace(config, cache=False))
+    assert [seq for seq, _ in _memo_rows(where)] == [0]
+
+
+def test_memos_written_whole_by_another_scan_are_not_followed_by_a_delta(
+    tree: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two scans of one scope at once: when the other one wrote the entries whole after this
+    one loaded them, this one writes what it used whole too (a delta would follow entries it
+    never read, and what it read would be lost)."""
+    monkeypatch.setattr(cache_module, "MEMO_SLACK", 100.0)
+    where = tree / "cache"
+    config = Config(jobs=1, history=False, cache_dir=str(where))
+    scan(["pkg"], config)
+    real_load = AnalysisCache.load_memos
+
+    def meanwhile(cache: AnalysisCache, scope: bytes) -> StoredMemos:
+        loaded = real_load(cache, scope)
+        monkeypatch.setattr(AnalysisCache, "load_memos", real_load)
+        monkeypatch.setattr(cache_module, "MEMO_DELTAS", 0)  # the other scan writes whole
+        scan(["pkg"], config)
+        monkeypatch.setattr(cache_module, "MEMO_DELTAS", 100)
+        return loaded
+
+    monkeypatch.setattr(AnalysisCache, "load_memos", meanwhile)
+    (tree / "pkg" / "m0.py").write_text(LOADER + "\n\nX = 1\n", encoding="utf-8")
+    scan(["pkg"], config)  # loads seq 0; the other scan writes seq 1 whole; this one, seq 2
+    assert [seq for seq, _ in _memo_rows(where)] == [2]

@@ -98,11 +98,12 @@ class StoredMemos:
     history: Remembered | None = None
     held: int = 0  # entries loaded from deltas (cache.store_memos)
     deltas: int = 0
+    base: int | None = None  # the seq of the entries written whole that were loaded
 
 
 def _compacts(memos: StoredMemos) -> bool:
-    """Whether a scan writes its memos' entries whole: when the deltas stored after them would
-    pass ``MEMO_DELTAS``, or hold more than ``MEMO_SLACK`` of the entries this scan used, or
+    """Whether a scan writes its memos' entries whole: when ``MEMO_DELTAS`` deltas are stored
+    after them already, or they hold more than ``MEMO_SLACK`` of the entries this scan used, or
     when more than that share of the stored entries went unused; or when it used none of them
     (nothing was stored, or it could not be read: a delta after it would not be read either)."""
     parts = (memos.scores, memos.compared, memos.verdicts)
@@ -110,7 +111,7 @@ def _compacts(memos: StoredMemos) -> bool:
     fresh = sum(len(memo.used.keys() - memo.earlier.keys()) for memo in parts)
     unused = sum(len(memo.earlier) for memo in parts) - (used - fresh)
     slack = MEMO_SLACK * used
-    if used == fresh or memos.deltas + 1 >= MEMO_DELTAS:  # nothing stored (or read) is used
+    if used == fresh or memos.deltas >= MEMO_DELTAS:  # nothing stored (or read) is used
         return True
     return memos.held + fresh > slack or unused > slack
 
@@ -193,9 +194,6 @@ class AnalysisCache:
         connection = sqlite3.connect(self.path, timeout=LOCK_TIMEOUT, isolation_level=None)
         connection.execute("PRAGMA journal_mode=WAL")
         connection.execute("PRAGMA synchronous=NORMAL")
-        # Blobs read through a memory map, not copied page by page: a rescan of the standard
-        # library reads ~170 MB of them (a size limit, not an allocation).
-        connection.execute("PRAGMA mmap_size=1073741824")
         for statement in _SCHEMA:
             connection.execute(statement)
         connection.execute("SELECT count(*) FROM analyses").fetchone()  # fails if corrupt
@@ -281,41 +279,54 @@ class AnalysisCache:
         compared: dict[bytes, _StoredCompared] = {}
         verdicts: dict[bytes, Classified] = {}
         held = deltas = 0
-        for seq, value in sorted(cast(list[tuple[int, bytes]], rows)):  # whole, then deltas
+        ordered = sorted(cast(list[tuple[int, bytes]], rows))  # written whole, then the deltas
+        for seq, value in ordered:
             parts = _unpickled_entries(value)
             if parts is None:
                 return StoredMemos()
             scores.update(parts[0])
             compared.update(parts[1])
             verdicts.update(parts[2])
-            if seq:
+            if seq != ordered[0][0]:
                 held += len(parts[0]) + len(parts[1]) + len(parts[2])
                 deltas += 1
         rebuilt = {key: (unpacked_differences(rows), sig) for key, (rows, sig) in compared.items()}
         memos = Memo(scores), Memo(rebuilt), Memo(verdicts)
-        return StoredMemos(*memos, corpus, history, held=held, deltas=deltas)
+        base = ordered[0][0] if ordered else None
+        return StoredMemos(*memos, corpus, history, held=held, deltas=deltas, base=base)
 
     def store_memos(self, scope: bytes, memos: StoredMemos) -> None:
-        """Keep what this scan added to the scope's memos as a delta, or, once ``_compacts``,
-        what it used, replacing the scope's entries; and its corpus state and git answers."""
-        whole = _compacts(memos)
+        """Keep what this scan added to the scope's memos as a delta (nothing if it added
+        nothing), or, once ``_compacts`` or when another scan wrote them whole since they were
+        loaded (a delta would follow entries it never read), what it used, replacing the
+        scope's entries; and its corpus state and git answers. Seqs only grow: a row written
+        whole gets the next one and the rows before it go, in one transaction."""
+        first = cast(
+            list[tuple[int | None]] | None, self.rows("memo_entries", [scope], "min(seq)", "scope")
+        )
+        whole = _compacts(memos) or first != [(memos.base,)]
         compared = _stored(memos.compared, whole)
         packed = {key: (packed_differences(d), sig) for key, (d, sig) in compared.items()}
         scores, verdicts = _stored(memos.scores, whole), _stored(memos.verdicts, whole)
-        entries = pickle.dumps((scores, packed, verdicts), protocol=5)
         state = pickle.dumps((memos.corpus, memos.history), protocol=5)
         statements: list[tuple[str, Sequence[tuple[object, ...]]]] = [
             (_INSERT.format("memos"), [(scope, state, time.time())]),
             (_PRUNE.format("memos"), [(KEPT_BLOBS,)]),
             ("DELETE FROM memo_entries WHERE scope NOT IN (SELECT key FROM memos)", [()]),
         ]
+        if whole or scores or packed or verdicts:
+            entries = pickle.dumps((scores, packed, verdicts), protocol=5)
+            statements.append((
+                "INSERT INTO memo_entries (scope, seq, value) "
+                "SELECT ?, coalesce(max(seq) + 1, 0), ? FROM memo_entries WHERE scope = ?",
+                [(scope, entries, scope)],
+            ))  # fmt: skip
         if whole:
-            statements.append(("DELETE FROM memo_entries WHERE scope = ?", [(scope,)]))
-        statements.append((
-            "INSERT INTO memo_entries (scope, seq, value) "
-            "SELECT ?, coalesce(max(seq) + 1, 0), ? FROM memo_entries WHERE scope = ?",
-            [(scope, entries, scope)],
-        ))  # fmt: skip
+            statements.append((
+                "DELETE FROM memo_entries WHERE scope = ? AND seq < "
+                "(SELECT max(seq) FROM memo_entries WHERE scope = ?)",
+                [(scope, scope)],
+            ))  # fmt: skip
         self.write(*statements)
 
     def load_result(self, key: bytes) -> ScanResult | None:

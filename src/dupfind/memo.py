@@ -54,5 +54,7 @@ def content_key(parts: Iterable[bytes | str | int]) -> bytes:
     """A 16-byte digest of ``parts``, marshalled as one tuple: each part typed and length-
     prefixed (concatenations cannot collide, "1" is not 1), hashed in one call. Marshal's
     version 2 writes no back-references, so equal parts give equal bytes whichever objects
-    hold them. (Two update calls per part cost 0.1 s of a rescan of the standard library.)"""
+    hold them. Parts are exactly ``bytes``, ``str`` or ``int``: marshal refuses subclasses
+    (an enum: pass its value) and would take any other buffer (a numpy scalar) as bytes. (Two
+    update calls per part cost 0.1 s of a rescan of the standard library.)"""
     return hashlib.blake2b(marshal.dumps(tuple(parts), 2), digest_size=16).digest()
