@@ -13,6 +13,7 @@ is: every scan then also reads git history for the change-frequency rule, and a 
 follows a commit of the changed file. ``--commits N`` (implies ``--git``) adds a year of
 history: N commits, each inserting a comment line into one to three files (half of them
 among 40 busy files), dated over the last 360 days (seeded: the same history every run).
+``--format`` picks the report written (default json; terminal is what ``dupfind scan`` prints).
 Run it alone on a quiet machine.
 """
 
@@ -76,6 +77,7 @@ def main() -> int:
     parser.add_argument("--source", type=Path, default=Path(sysconfig.get_paths()["stdlib"]))
     parser.add_argument("--git", action="store_true", help="scan a git repository of the copy")
     parser.add_argument("--commits", type=int, default=0, help="a year of history (implies --git)")
+    parser.add_argument("--format", default="json", help="the report's format (json, terminal…)")
     args = parser.parse_args()
     args.git = args.git or args.commits > 0
     exe = str(Path(sys.executable).parent / "dupfind")
@@ -89,7 +91,7 @@ def main() -> int:
             git(tree, "commit", "-q", "-m", "tree", when=datetime.now(UTC) - timedelta(days=400))
             history(tree, files, args.commits)
         parse = time_parse(files)
-        cmd = [exe, "scan", ".", "--format", "json", "--output", f"{tmp}/r.json",
+        cmd = [exe, "scan", ".", "--format", args.format, "--output", f"{tmp}/report",
                "--cache-dir", f"{tmp}/cache", "--no-gitignore", "--timings"]  # fmt: skip
         cold, cold_stages = timed(cmd, tree)
         warm, warm_stages = timed(cmd, tree)
