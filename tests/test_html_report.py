@@ -245,3 +245,18 @@ def test_browser_shows_markup_in_code_as_text(browser: Browser, hostile_report: 
     assert visit.page.locator("b").count() == 0
     assert visit.page.locator("script").count() == 0
     visit.page.close()
+
+
+def test_copies_too_different_to_pair_line_by_line_are_not_diffed(view: ReportView) -> None:
+    group: GroupView = view.groups[0]
+    table = "\n".join(f"    {n}: 'x{n}'," for n in range(100))
+    other = "\n".join(f"    {n}: 'y{n}'," for n in range(100))  # 100 x 100 changed line pairs
+    members = (
+        replace(group.members[0], code=table),
+        replace(group.members[1], path="near.py", code=table.replace("'x7'", "'z7'")),
+        replace(group.members[1], path="far.py", code=other),
+    )
+    html = render(replace(view, groups=(replace(group, members=members, canonical=0),), plan=(0,)))
+    assert html.count('<table class="diff"') == 1  # near.py only
+    assert "1 copy differs from the canonical one in too many lines" in html
+    assert "far.py" in html  # still listed among the members
