@@ -87,6 +87,23 @@ def test_a_report_to_a_file_is_what_rich_would_write_without_styles() -> None:
     assert "\x1b" not in written.getvalue() and "\r" not in written.getvalue()
 
 
+@pytest.mark.parametrize("last", ["\n", ""])
+def test_a_report_on_a_terminal_is_what_rich_would_print(
+    monkeypatch: pytest.MonkeyPatch, last: str
+) -> None:
+    for name in ("NO_COLOR", "FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("TERM", "xterm-256color")
+    written, printed = _Terminal(), _Terminal()
+    report = Report(written)
+    _pieces(report)
+    report.print(Text("a style\nover two lines\n\n", "red"), end=last)
+    Console(file=printed, highlight=False, soft_wrap=True).print(report.text, end="")
+    report.write()
+    assert written.getvalue() == printed.getvalue()
+    assert "\x1b[31ma style\x1b[0m\n" in written.getvalue()  # closed at the line's end
+
+
 def test_a_report_on_a_terminal_is_styled(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("NO_COLOR", "FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE"):
         monkeypatch.delenv(name, raising=False)
