@@ -21,7 +21,13 @@ from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright
 
 from dupfind import Config, scan
 from dupfind.report import get_reporter
-from dupfind.report.html import MAX_DIFFS, MAX_GROUPS, render_html
+from dupfind.report.html import (
+    MAX_DIFFS,
+    MAX_GROUPS,
+    MAX_PAIRED_LINES,
+    _paired_lines,
+    render_html,
+)
 from dupfind.report.pictures import MAX_DIRECTORIES, MAX_FILES, clone_graph, directory_chart
 from dupfind.report.view import DifferenceView, DirectoryView, GroupView, ReportView, build_view
 from tests.conftest import FIXTURES, GOLDEN
@@ -260,3 +266,26 @@ def test_copies_too_different_to_pair_line_by_line_are_not_diffed(view: ReportVi
     assert html.count('<table class="diff"') == 1  # near.py only
     assert "1 copy differs from the canonical one in too many lines" in html
     assert "far.py" in html  # still listed among the members
+
+
+def test_every_copy_too_different_still_says_what_is_not_shown(view: ReportView) -> None:
+    group: GroupView = view.groups[0]
+    rows = [f"    {n}: 'x{n}'," for n in range(100)]
+    copies = [replace(group.members[0], code="\n".join(rows))] + [
+        replace(group.members[0], path=f"copy{n}.py", code="\n".join(r + " " for r in rows[n:]))
+        for n in range(1, 7)
+    ]  # every other copy changes all 100 lines: 100 x 100 pairs and more
+    html = render(replace(view, groups=(replace(group, members=tuple(copies), canonical=0,
+                                                differences=()),), plan=(0,)))  # fmt: skip
+    assert '<table class="diff"' not in html
+    assert f"{MAX_DIFFS} copies differ from the canonical one in too many lines" in html
+    assert "see the differences above" not in html  # there are none to see
+    assert f"{6 - MAX_DIFFS} more copies are not shown side by side" in html
+
+
+def test_lines_differ_would_treat_as_junk_count_as_changed() -> None:
+    """HtmlDiff pairs lines as ``difflib.Differ`` matches them, frequent lines as junk: a
+    table of closing brackets between unique lines is one long run of changed lines."""
+    left = [f"    a{n}" if n % 2 else "    )" for n in range(220)]
+    right = [f"    b{n}" if n % 2 else "    )" for n in range(220)]
+    assert _paired_lines(left, right) > MAX_PAIRED_LINES

@@ -121,12 +121,9 @@ def test_action_steps(action: dict[str, Any]) -> None:
     steps = action["runs"]["steps"]
     assert steps.index(restore) < steps.index(check) < steps.index(save) < len(steps) - 1
     assert restore["with"]["path"] == save["with"]["path"] == check["env"]["DUPFIND_CACHE_DIR"]
-    assert (
-        restore["with"]["key"]
-        == save["with"]["key"]
-        == "dupfind-${{ runner.os }}-${{ github.sha }}"
-    )
-    assert restore["with"]["restore-keys"] == "dupfind-${{ runner.os }}-"  # the latest entry
+    key = "dupfind-${{ runner.os }}-${{ github.job }}-${{ github.sha }}"
+    assert restore["with"]["key"] == save["with"]["key"] == key
+    assert restore["with"]["restore-keys"] == "dupfind-${{ runner.os }}-${{ github.job }}-"
     assert "inputs.cache == 'true'" in restore["if"]
     assert "always()" in save["if"]  # saved when the gate fails the job too
     assert "steps.restore.outputs.cache-hit != 'true'" in save["if"]
@@ -189,7 +186,7 @@ def test_action_gate_runs_like_on_a_runner(
 ) -> None:
     project = tmp_path / "project"
     shutil.copytree(CASES / case, project)
-    inputs = _inputs(action, tmp_path, fail_on=fail_on, args="--no-history")
+    inputs = _inputs(action, tmp_path, fail_on=fail_on, args="--no-history", cache="True")
     outputs, summary = tmp_path / "output.txt", tmp_path / "summary.md"
     runner = {"GITHUB_OUTPUT": str(outputs), "GITHUB_STEP_SUMMARY": str(summary)}
 

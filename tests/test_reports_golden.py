@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -114,3 +117,38 @@ def test_a_report_on_a_terminal_is_styled(monkeypatch: pytest.MonkeyPatch) -> No
     report.write()
     assert "\x1b[1m#1 \x1b[0m" in out.getvalue()  # bold, as rich writes it
     assert Text.from_ansi(out.getvalue()).plain.startswith("#1 tab  here")
+
+
+_WRITER = """
+import sys
+from rich.text import Text
+from dupfind.report.terminal import Report
+report = Report(sys.stdout)
+for n in range(int(sys.argv[1])):
+    report.print(Text(f"line {n} of a long report"))
+report.write()
+print("after the report", file=sys.stderr)
+"""
+
+
+def _writer(lines: int, **streams: int) -> subprocess.Popen[bytes]:
+    """A report of ``lines`` lines to a pipe, then a line on stderr (output buffered)."""
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONUNBUFFERED", "FORCE_COLOR")}
+    return subprocess.Popen([sys.executable, "-c", _WRITER, str(lines)], env=env, **streams)
+
+
+def test_a_report_to_a_pipe_comes_before_what_follows_on_stderr() -> None:
+    done = _writer(20, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)  # under one buffer
+    output, _ = done.communicate()
+    assert done.returncode == 0
+    assert output.decode().endswith("line 19 of a long report\nafter the report\n")
+
+
+def test_a_reader_that_goes_away_ends_the_report_quietly() -> None:
+    """``dupfind scan | head -1``: exit 1 and nothing on stderr, as rich does."""
+    done = _writer(20000, stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # past a pipe's
+    assert done.stdout is not None and done.stderr is not None
+    assert done.stdout.read(10) == b"line 0 of "
+    done.stdout.close()
+    assert done.wait() == 1
+    assert done.stderr.read() == b""

@@ -126,7 +126,7 @@ def _plan_item(rank: int, group: GroupView, tables: Iterator[int]) -> PlanItem:
 
 def _paired_lines(left: list[str], right: list[str]) -> int:
     """The changed line pairs HtmlDiff would compare (``MAX_PAIRED_LINES``)."""
-    opcodes = difflib.SequenceMatcher(None, left, right, autojunk=False).get_opcodes()
+    opcodes = difflib.SequenceMatcher(None, left, right).get_opcodes()  # as Differ matches
     return sum((i2 - i1) * (j2 - j1) for tag, i1, i2, j1, j2 in opcodes if tag == "replace")
 
 
