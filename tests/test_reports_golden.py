@@ -152,3 +152,16 @@ def test_a_reader_that_goes_away_ends_the_report_quietly() -> None:
     done.stdout.close()
     assert done.wait() == 1
     assert done.stderr.read() == b""
+
+
+def test_escape_sequences_in_names_are_shown_not_sent_to_the_terminal(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("TERM", "xterm-256color")
+    for out in (io.StringIO(), _Terminal()):
+        report = Report(out)
+        report.print(Text.assemble(("  o\x1b[2Jrders.py", "bold"), "  \x00name\x7f"))
+        report.write()
+        shown = Text.from_ansi(out.getvalue()).plain
+        assert shown == "  o\u241b[2Jrders.py  \u2400name\u2421\n"
+        assert "\x1b[2J" not in out.getvalue()

@@ -19,7 +19,7 @@ from markupsafe import Markup, escape
 
 from dupfind import __version__
 from dupfind.report.pictures import VERDICT_COLOURS, clone_graph, directory_chart
-from dupfind.report.view import GroupView, MemberView, ReportView
+from dupfind.report.view import CONTROL_PICTURES, GroupView, MemberView, ReportView
 
 MAX_GROUPS = 200  # detailed groups, to bound the file size
 MAX_DIFFS = 4  # side-by-side diffs per group
@@ -31,10 +31,6 @@ CONTEXT_FROM = 80  # members longer than this are diffed with context only
 # (copies of data tables, 10,000-65,000 pairs) took 5 of the report's 8 s.
 MAX_PAIRED_LINES = 5_000
 WRAP_COLUMN = 100
-
-# Control characters (but tab) shown as their Unicode pictures: HtmlDiff uses \0 and \1 as its
-# own change markers, and HTML does not allow most control characters.
-_CONTROL_PICTURES = {c: 0x2400 + c for c in range(32) if c != 9} | {0x7F: 0x2421}
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,10 +142,12 @@ def _diff_table(
 
 
 def _code_lines(code: str) -> list[str]:
-    return [line.translate(_CONTROL_PICTURES) for line in code.split("\n")]
+    # Control characters as their pictures: HtmlDiff uses \0 and \1 as its own change markers,
+    # and HTML does not allow most control characters.
+    return [line.translate(CONTROL_PICTURES) for line in code.split("\n")]
 
 
 def _location(member: MemberView) -> str:
     """``path:start-end``, escaped: HtmlDiff puts its column headers in the HTML as they are."""
     text = f"{member.path}:{member.start_line}-{member.end_line}"
-    return str(escape(text.translate(_CONTROL_PICTURES)))
+    return str(escape(text.translate(CONTROL_PICTURES)))

@@ -10,9 +10,10 @@ from rich.console import Console
 from rich.segment import Segment, Segments
 from rich.text import Text
 
-from dupfind.report.view import GroupView, ReportView, SkippedView, plural
+from dupfind.report.view import CONTROL_PICTURES, GroupView, ReportView, SkippedView, plural
 
 KIND_STYLE = {"exact": "bold red", "renamed": "bold yellow", "near-miss": "bold cyan"}
+_PICTURES = {c: p for c, p in CONTROL_PICTURES.items() if c != 10}  # lines still end
 VERDICT_STYLE = {"consolidate": "bold green", "extract": "bold magenta", "leave-separate": "dim"}
 
 
@@ -39,8 +40,8 @@ class Report:
     drop every style anyway. Rich took 3.2 s to write the stdlib's 6,000 groups one print at
     a time; their plain text takes a tenth of that, their styled segments 0.45 s
     (``_lines``); both are what rich 15 prints (tests compare). Pieces are ``Text`` (never
-    markup or emoji codes: a path or name is printed as it is, but for the control codes rich
-    strips: BEL, BS, VT, FF, CR)."""
+    markup or emoji codes: a path or name is printed as it is), with the control codes rich
+    leaves (an escape in a file name) shown as their pictures (``CONTROL_PICTURES``)."""
 
     def __init__(self, out: TextIO) -> None:
         self.console = Console(file=out, highlight=False, soft_wrap=True)
@@ -52,6 +53,7 @@ class Report:
 
     def write(self) -> None:
         self.text.expand_tabs(self.console.tab_size)  # as rich renders them
+        self.text.plain = self.text.plain.translate(_PICTURES)  # one for one: spans hold
         if self.console.color_system is not None:
             self.console.print(Segments(_lines(self.text, self.console)), end="")
             return

@@ -26,6 +26,11 @@ from dupfind.models import (
     union_length,
 )
 
+# Control characters but tab as their Unicode pictures (U+2400...), DEL as U+2421: how a report
+# shows them in a name or in code, never as themselves (the HTML report, and the terminal
+# report, where an escape sequence in a file name would drive the reader's terminal).
+CONTROL_PICTURES = {c: 0x2400 + c for c in range(32) if c != 9} | {0x7F: 0x2421}
+
 
 @dataclass(frozen=True, slots=True)
 class MemberView:
