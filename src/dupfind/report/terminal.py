@@ -3,6 +3,7 @@ verdicts, then leftovers, a summary and skipped files. Colour only on a terminal
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 from typing import TextIO
 
@@ -14,6 +15,7 @@ from dupfind.report.view import CONTROL_PICTURES, GroupView, ReportView, Skipped
 
 KIND_STYLE = {"exact": "bold red", "renamed": "bold yellow", "near-miss": "bold cyan"}
 _PICTURES = {c: p for c, p in CONTROL_PICTURES.items() if c != 10}  # lines still end
+_CONTROL = re.compile(f"[{re.escape(''.join(map(chr, _PICTURES)))}]")
 VERDICT_STYLE = {"consolidate": "bold green", "extract": "bold magenta", "leave-separate": "dim"}
 
 
@@ -53,7 +55,8 @@ class Report:
 
     def write(self) -> None:
         self.text.expand_tabs(self.console.tab_size)  # as rich renders them
-        self.text.plain = self.text.plain.translate(_PICTURES)  # one for one: spans hold
+        if _CONTROL.search(self.text.plain):  # rare: a scan, not a translation (0.2 s)
+            self.text.plain = self.text.plain.translate(_PICTURES)  # one for one: spans hold
         if self.console.color_system is not None:
             self.console.print(Segments(_lines(self.text, self.console)), end="")
             return
