@@ -470,18 +470,18 @@ def test_a_rescan_stores_what_it_added_and_every_few_scans_all_it_used(
 
 
 def test_memos_are_written_whole_when_deltas_or_unused_entries_outgrow_them() -> None:
-    def memos(earlier: int, used: int, fresh: int, held: int = 0) -> StoredMemos:
+    def memos(earlier: int, used: int, fresh: int, held: int = 0) -> tuple[StoredMemos, int]:
         scores: Memo[float] = Memo({b"%d" % i: 1.0 for i in range(earlier)})
         for i in range(used - fresh):
             scores.get(b"%d" % i)
         for i in range(fresh):
             scores.put(b"new %d" % i, 1.0)
-        return StoredMemos(scores=scores, held=held, deltas=1 if held else 0)
+        return StoredMemos(scores=scores, held=held, deltas=1 if held else 0), fresh
 
-    assert _compacts(memos(earlier=0, used=10, fresh=10))  # nothing stored yet
-    assert not _compacts(memos(earlier=100, used=100, fresh=2))
-    assert _compacts(memos(earlier=100, used=100, fresh=2, held=30))  # deltas outgrew them
-    assert _compacts(memos(earlier=100, used=60, fresh=0))  # 40 entries no longer used
+    assert _compacts(*memos(earlier=0, used=10, fresh=10))  # nothing stored yet
+    assert not _compacts(*memos(earlier=100, used=100, fresh=2))
+    assert _compacts(*memos(earlier=100, used=100, fresh=2, held=30))  # deltas outgrew them
+    assert _compacts(*memos(earlier=100, used=60, fresh=0))  # 40 entries no longer used
 
 
 def test_an_unreadable_memo_row_leaves_the_scan_without_memos(

@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
-from typing import TypeVar, cast
+from typing import cast
 
 from dupfind import __version__
 from dupfind.config import Config
@@ -54,7 +54,6 @@ from dupfind.models import (
 )
 from dupfind.parse import read_source
 
-V = TypeVar("V")
 FILENAME = "cache.sqlite3"
 _StoredCompared = tuple[tuple[DifferenceRow, ...], str]  # Compared, packed (models.Difference)
 _Entries = tuple[dict[bytes, float], dict[bytes, _StoredCompared], dict[bytes, Classified]]
@@ -101,24 +100,19 @@ class StoredMemos:
     base: int | None = None  # the seq of the entries written whole that were loaded
 
 
-def _compacts(memos: StoredMemos) -> bool:
+def _compacts(memos: StoredMemos, fresh: int) -> bool:
     """Whether a scan writes its memos' entries whole: when ``MEMO_DELTAS`` deltas are stored
     after them already, or they hold more than ``MEMO_SLACK`` of the entries this scan used, or
     when more than that share of the stored entries went unused; or when it used none of them
-    (nothing was stored, or it could not be read: a delta after it would not be read either)."""
+    (nothing was stored, or it could not be read: a delta after it would not be read either).
+    ``fresh``: how many entries the scan added."""
     parts = (memos.scores, memos.compared, memos.verdicts)
     used = sum(len(memo.used) for memo in parts)
-    fresh = sum(len(memo.used.keys() - memo.earlier.keys()) for memo in parts)
     unused = sum(len(memo.earlier) for memo in parts) - (used - fresh)
     slack = MEMO_SLACK * used
     if used == fresh or memos.deltas >= MEMO_DELTAS:  # nothing stored (or read) is used
         return True
     return memos.held + fresh > slack or unused > slack
-
-
-def _stored(memo: Memo[V], whole: bool) -> dict[bytes, V]:
-    """What a scan stores of ``memo``: all it used (``whole``), or what it added."""
-    return memo.used if whole else memo.fresh()
 
 
 def _unpickled_entries(value: bytes) -> _Entries | None:
@@ -304,10 +298,14 @@ class AnalysisCache:
         first = cast(
             list[tuple[int | None]] | None, self.rows("memo_entries", [scope], "min(seq)", "scope")
         )
-        whole = _compacts(memos) or first != [(memos.base,)]
-        compared = _stored(memos.compared, whole)
+        added = memos.scores.fresh(), memos.compared.fresh(), memos.verdicts.fresh()
+        fresh = len(added[0]) + len(added[1]) + len(added[2])
+        whole = _compacts(memos, fresh) or first != [(memos.base,)]
+        if whole:
+            scores, compared, verdicts = memos.scores.used, memos.compared.used, memos.verdicts.used
+        else:
+            scores, compared, verdicts = added
         packed = {key: (packed_differences(d), sig) for key, (d, sig) in compared.items()}
-        scores, verdicts = _stored(memos.scores, whole), _stored(memos.verdicts, whole)
         state = pickle.dumps((memos.corpus, memos.history), protocol=5)
         statements: list[tuple[str, Sequence[tuple[object, ...]]]] = [
             (_INSERT.format("memos"), [(scope, state, time.time())]),

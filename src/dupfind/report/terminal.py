@@ -14,9 +14,9 @@ from rich.text import Text
 from dupfind.report.view import CONTROL_PICTURES, GroupView, ReportView, SkippedView, plural
 
 KIND_STYLE = {"exact": "bold red", "renamed": "bold yellow", "near-miss": "bold cyan"}
+VERDICT_STYLE = {"consolidate": "bold green", "extract": "bold magenta", "leave-separate": "dim"}
 _PICTURES = {c: p for c, p in CONTROL_PICTURES.items() if c != 10}  # lines still end
 _CONTROL = re.compile(f"[{re.escape(''.join(map(chr, _PICTURES)))}]")
-VERDICT_STYLE = {"consolidate": "bold green", "extract": "bold magenta", "leave-separate": "dim"}
 
 
 def render_terminal(view: ReportView, out: TextIO) -> None:
