@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from itertools import compress
 
 from dupfind.config import Config
-from dupfind.fingerprint import digest, window
+from dupfind.fingerprint import DIGEST_SIZE, digest, window
 from dupfind.models import CodeUnit, FileAnalysis, StatementList, UnitKind, WindowTable
 
 SELECTED = 10
@@ -210,13 +210,14 @@ def ordered(first: int, second: int) -> tuple[int, int]:
 def run_windows(lists: Sequence[StatementList], config: Config) -> WindowTable:
     """Per file (map stage): every shortest run meeting the size floor, keyed by its shapes."""
     digests = bytearray()
-    columns: tuple[array[int], array[int], array[int]] = (array("I"), array("I"), array("I"))
+    indexes, firsts, lasts = array("I"), array("I"), array("I")
     for list_index, statements in enumerate(lists):
         for first, last in _windows(statements, config):
             digests += digest(statements.run_hashes, first, last + 1)
-            for column, value in zip(columns, (list_index, first, last), strict=True):
-                column.append(value)
-    return WindowTable(bytes(digests), *columns)
+            indexes.append(list_index)
+            firsts.append(first)
+            lasts.append(last)
+    return WindowTable(bytes(digests), indexes, firsts, lasts)
 
 
 def statement_runs(files: Sequence[FileAnalysis]) -> list[list[RunMember]]:
@@ -225,7 +226,8 @@ def statement_runs(files: Sequence[FileAnalysis]) -> list[list[RunMember]]:
     array, and only the others are bucketed in Python (a fifth of the time)."""
     import numpy as np  # only scans need it (as in pairs.py)
 
-    every = np.frombuffer(b"".join(a.windows.digests for a in files), np.dtype((np.void, 16)))
+    digests = b"".join(a.windows.digests for a in files)
+    every = np.frombuffer(digests, np.dtype((np.void, DIGEST_SIZE)))
     _, inverse, counts = np.unique(every, return_inverse=True, return_counts=True)
     shared = (counts[inverse] > 1).tolist()
     buckets: dict[bytes, list[RunMember]] = defaultdict(list)

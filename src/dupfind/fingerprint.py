@@ -16,11 +16,12 @@ import zlib
 from array import array
 
 SHINGLE = 6
+DIGEST_SIZE = 16  # bytes of a unit's or a run's digest
 
 
 def digest(tokens: array[int], start: int, end: int) -> bytes:
-    """A 16-byte digest of ``tokens[start:end]``."""
-    return hashlib.blake2b(memoryview(tokens)[start:end], digest_size=16).digest()
+    """A ``DIGEST_SIZE``-byte digest of ``tokens[start:end]``."""
+    return hashlib.blake2b(memoryview(tokens)[start:end], digest_size=DIGEST_SIZE).digest()
 
 
 def hash64(tokens: array[int], start: int, end: int) -> int:

@@ -14,6 +14,8 @@ from enum import StrEnum
 from operator import attrgetter
 from typing import NamedTuple
 
+from dupfind.fingerprint import DIGEST_SIZE
+
 
 class UnitKind(StrEnum):
     """What a code unit is."""
@@ -164,7 +166,7 @@ class StatementTable(_Fields):
 class WindowTable(_Fields):
     """A file's shortest runs of statements meeting the size floor (candidates.run_windows),
     column-wise: window ``i`` is statements ``firsts[i]..lasts[i]`` of statement list
-    ``lists[i]``, keyed by the 16-byte digest of their run hashes at ``digests[16 * i:]``.
+    ``lists[i]``, keyed by the digest of their run hashes (``digest``).
     Columns, not a tuple per window: the stdlib has ~120,000 windows, and every rescan loads
     them (cache.py) and counts their digests (as one numpy array: most occur once)."""
 
@@ -177,7 +179,7 @@ class WindowTable(_Fields):
         return len(self.lists)
 
     def digest(self, index: int) -> bytes:
-        return self.digests[16 * index : 16 * index + 16]
+        return self.digests[DIGEST_SIZE * index : DIGEST_SIZE * (index + 1)]
 
 
 class CodeUnit(NamedTuple):
