@@ -1,4 +1,5 @@
-"""report/json.py: the compact report is written piecewise, byte-identical to json.dumps."""
+"""report/json.py: the compact report is written piecewise, byte-identical to json.dumps, its
+groups by ``group_json``."""
 
 from __future__ import annotations
 
@@ -6,10 +7,13 @@ import io
 import json
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from dupfind import Config, scan
+from dupfind.models import Difference
 from dupfind.report import json as json_report
-from dupfind.report.view import build_view
+from dupfind.report.view import GroupView, MemberView, build_view
 from tests.conftest import FIXTURES
 
 CASES = [
@@ -38,3 +42,44 @@ def test_a_large_report_is_compact_and_valid(monkeypatch: pytest.MonkeyPatch) ->
     assert text.count("\n") == 1 and text.endswith("\n")  # one line
     expected = json.dumps(json_report.document(view), sort_keys=True, ensure_ascii=False)
     assert text == expected + "\n"
+
+
+_TEXT = st.text(st.characters(codec="utf-8"), max_size=12)  # any character a name may hold
+_MEMBERS = st.builds(
+    MemberView,
+    path=_TEXT,
+    start_line=st.integers(0, 10**9),
+    end_line=st.integers(0, 10**9),
+    qualname=_TEXT,
+    unit=_TEXT,
+    domain=_TEXT,
+    code=_TEXT,
+)
+_DIFFERENCES = st.builds(
+    Difference, kind=_TEXT, line=st.integers(-5, 10**9), values=st.tuples(_TEXT, _TEXT)
+)
+_FLOATS = st.floats(allow_nan=False, allow_infinity=False)
+_GROUPS = st.builds(
+    GroupView,
+    id=_TEXT,
+    kind=_TEXT,
+    similarity_min=_FLOATS,
+    similarity_mean=_FLOATS,
+    lines=st.integers(0, 10**6),
+    members=st.lists(_MEMBERS, max_size=3).map(tuple),
+    verdict=_TEXT,
+    rule=_TEXT,
+    reasons=st.lists(_TEXT, max_size=2).map(tuple),
+    confidence=_FLOATS,
+    canonical=st.integers(0, 5),
+    canonical_reason=_TEXT,
+    signature=_TEXT,
+    lines_saved=st.integers(0, 10**6),
+    differences=st.lists(_DIFFERENCES, max_size=3).map(tuple),
+)
+
+
+@given(_GROUPS)
+def test_a_group_is_written_as_the_encoder_writes_its_document(group: GroupView) -> None:
+    expected = json.dumps(json_report.group_document(group), sort_keys=True, ensure_ascii=False)
+    assert json_report.group_json(group) == expected

@@ -13,7 +13,9 @@ and the output is deterministic.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Mapping
 from dataclasses import replace
+from json.encoder import encode_basestring as _text
 from typing import Any, TextIO
 
 from dupfind import __version__
@@ -24,8 +26,12 @@ SCHEMA_VERSION = 2
 
 def document(view: ReportView) -> dict[str, Any]:
     """The JSON document of a view (also the base of other machine-readable formats)."""
-    data: dict[str, Any] = _plain(replace(view, groups=()))
-    data["groups"] = [group_document(group) for group in view.groups]
+    return _outline(view) | {"groups": [group_document(group) for group in view.groups]}
+
+
+def _outline(view: ReportView) -> dict[str, Any]:
+    """The JSON document of a view but its groups."""
+    data: dict[str, Any] = _plain(replace(view, groups=(), plan=()))
     data["plan"] = [view.groups[i].id for i in view.plan]
     data["scorecard"]["verdicts"] = dict(view.scorecard.verdicts)
     header = {"schema_version": SCHEMA_VERSION, "tool": {"name": "dupfind", "version": __version__}}
@@ -83,8 +89,14 @@ INDENTED_UP_TO = 500  # findings; larger reports are written compact (the C enco
 
 
 def render_json(view: ReportView, out: TextIO) -> None:
-    """Write the JSON report (``write_document``)."""
-    write_document(document(view), len(view.groups), out)
+    """Write the JSON report (``write_document``): past ``INDENTED_UP_TO`` groups, each group
+    written by ``group_json``, never built as a dictionary."""
+    if len(view.groups) <= INDENTED_UP_TO:
+        write_document(document(view), len(view.groups), out)
+        return
+    data = _outline(view) | {"groups": list(view.groups)}
+    write_compact(data, out, {"groups": group_json})
+    out.write("\n")
 
 
 def write_document(data: dict[str, Any], items: int, out: TextIO) -> None:
@@ -98,10 +110,12 @@ def write_document(data: dict[str, Any], items: int, out: TextIO) -> None:
     out.write("\n")
 
 
-def write_compact(data: dict[str, Any], out: TextIO) -> None:
+def write_compact(
+    data: dict[str, Any], out: TextIO, encoders: Mapping[str, Callable[[Any], str]] = {}
+) -> None:
     """``json.dumps(data, sort_keys=True, ensure_ascii=False)``, byte for byte, written one
-    item of each top-level list at a time (each by the C encoder): the whole report as one
-    string cost about 150 MB more at 2.4M lines."""
+    item of each top-level list at a time (each by the C encoder, or by ``encoders`` of that
+    list's key): the whole report as one string cost about 150 MB more at 2.4M lines."""
     encode = json.JSONEncoder(sort_keys=True, ensure_ascii=False).encode
     out.write("{")
     for position, key in enumerate(sorted(data)):
@@ -110,8 +124,36 @@ def write_compact(data: dict[str, Any], out: TextIO) -> None:
         if not isinstance(value, list):
             out.write(encode(value))
             continue
+        item_encoder = encoders.get(key, encode)
         out.write("[")
         for index, item in enumerate(value):
-            out.write(f"{', ' if index else ''}{encode(item)}")
+            out.write(f"{', ' if index else ''}{item_encoder(item)}")
         out.write("]")
     out.write("}")
+
+
+def group_json(group: GroupView) -> str:
+    """``group_document(group)`` as the compact encoder writes it, byte for byte (a property
+    test compares them), written directly: building the stdlib's 6,000 groups' dictionaries
+    and encoding them took 0.6 s, a third of a warm scan; this takes 0.15 s. Strings go
+    through the encoder's own escaping; numbers are spelled as it spells them (``repr``)."""
+    members = ", ".join([
+        f'{{"domain": {_text(m.domain)}, "end_line": {m.end_line!r}, "path": {_text(m.path)}, '
+        f'"qualname": {_text(m.qualname)}, "start_line": {m.start_line!r}, '
+        f'"unit": {_text(m.unit)}}}'
+        for m in group.members
+    ])  # fmt: skip
+    differences = ", ".join([
+        f'{{"kind": {_text(kind)}, "line": {line!r}, "values": [{", ".join(map(_text, values))}]}}'
+        for kind, line, values in group.differences
+    ])  # fmt: skip
+    return (
+        f'{{"canonical": {group.canonical!r}, "canonical_reason": '
+        f'{_text(group.canonical_reason)}, "confidence": {group.confidence!r}, '
+        f'"differences": [{differences}], "id": {_text(group.id)}, "kind": {_text(group.kind)}, '
+        f'"lines": {group.lines!r}, "lines_saved": {group.lines_saved!r}, '
+        f'"members": [{members}], "reasons": [{", ".join(map(_text, group.reasons))}], '
+        f'"rule": {_text(group.rule)}, "signature": {_text(group.signature)}, '
+        f'"similarity_mean": {group.similarity_mean!r}, '
+        f'"similarity_min": {group.similarity_min!r}, "verdict": {_text(group.verdict)}}}'
+    )

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -161,12 +161,29 @@ class _Snippets:
         return "\n".join(self.files[path][start - 1 : end])
 
 
+Speller = Callable[[str], str]
+
+
+def _speller(base: Path | None) -> Speller:
+    """``display_path`` against ``base``, once per path (a path is spelled for each of its
+    members: 19,000 calls, each reading the working directory, for the stdlib's report)."""
+    spelled: dict[str, str] = {}
+
+    def spell(path: str) -> str:
+        text = spelled.get(path)
+        if text is None:
+            text = spelled[path] = display_path(path, base)
+        return text
+
+    return spell
+
+
 def _group_view(
-    group: CloneGroup, advice: Recommendation, base: Path | None, snippets: _Snippets
+    group: CloneGroup, advice: Recommendation, spell: Speller, snippets: _Snippets
 ) -> GroupView:
     members = tuple(
         MemberView(
-            display_path(m.path, base), m.start_line, m.end_line, m.qualname, m.unit.value,
+            spell(m.path), m.start_line, m.end_line, m.qualname, m.unit.value,
             advice.domains[i] if i < len(advice.domains) else "",
             snippets.code(m.path, m.start_line, m.end_line),
         )
@@ -197,12 +214,11 @@ _UNCLASSIFIED = Recommendation(
 )
 
 
-def _leftover_view(item: Leftover, base: Path | None) -> LeftoverView:
+def _leftover_view(item: Leftover, spell: Speller) -> LeftoverView:
     return LeftoverView(
         kind=item.kind.value,
         locations=tuple(
-            LocationView(display_path(loc.path, base), loc.start_line, loc.end_line)
-            for loc in item.locations
+            LocationView(spell(loc.path), loc.start_line, loc.end_line) for loc in item.locations
         ),
         similarity=item.similarity,
         lines=item.lines,
@@ -210,11 +226,11 @@ def _leftover_view(item: Leftover, base: Path | None) -> LeftoverView:
     )
 
 
-def _directories(result: ScanResult, base: Path | None) -> tuple[DirectoryView, ...]:
+def _directories(result: ScanResult, spell: Speller) -> tuple[DirectoryView, ...]:
     lines: Counter[str] = Counter()
     directory_of: dict[str, str] = {}
     for path, count in result.files:
-        directory_of[path] = os.path.dirname(display_path(path, base)) or "."
+        directory_of[path] = os.path.dirname(spell(path)) or "."
         lines[directory_of[path]] += count
     spans: dict[str, list[tuple[int, int]]] = defaultdict(list)
     for group in result.groups:
@@ -287,10 +303,10 @@ def build_view(
 ) -> ReportView:
     """The presentation model of one scan (``mode`` "plan" orders groups by priority)."""
     stats = result.stats
-    snippets = _Snippets(with_code)
+    snippets, spell = _Snippets(with_code), _speller(base)
     advice = result.recommendations or (_UNCLASSIFIED,) * len(result.groups)
     groups = tuple(
-        _group_view(group, rec, base, snippets)
+        _group_view(group, rec, spell, snippets)
         for group, rec in zip(result.groups, advice, strict=True)
     )
     plan = tuple(
@@ -303,14 +319,13 @@ def build_view(
         duplicated_percent=round(stats.duplicated_percent, 2),
         groups=groups,
         skipped=tuple(
-            SkippedView(display_path(s.path, base), s.reason, s.line, s.partial)
-            for s in result.skipped
+            SkippedView(spell(s.path), s.reason, s.line, s.partial) for s in result.skipped
         ),
-        leftovers=tuple(_leftover_view(item, base) for item in result.leftovers),
+        leftovers=tuple(_leftover_view(item, spell) for item in result.leftovers),
         notes=result.notes,
         scorecard=_scorecard(result, groups),
         plan=plan,
-        directories=_directories(result, base),
+        directories=_directories(result, spell),
         mode=mode,
         suppressed=result.suppressed,
     )
