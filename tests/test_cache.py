@@ -185,6 +185,29 @@ def test_an_unreadable_stored_result_is_computed_again(tree: Path) -> None:
     assert _reused(scan(["pkg"], config))
 
 
+def test_a_stored_result_reads_its_differences_from_the_memos(tree: Path) -> None:
+    """The result refers to its groups' differences in the scope's memos (one copy, not two);
+    once the memos no longer hold them (written whole by a scan of another state), the result
+    is not used: the scan runs again, with the same outcome."""
+    where = tree / "cache"
+    config = Config(jobs=1, history=False, cache_dir=str(where))
+    cold = scan(["pkg"], config)
+    assert any(recommendation.differences for recommendation in cold.recommendations)
+    connection = sqlite3.connect(where / FILENAME)
+    (blob,) = connection.execute("SELECT value FROM results").fetchone()
+    stored, keys = pickle.loads(blob)
+    assert not any(recommendation.differences for recommendation in stored.recommendations)
+    assert len(keys) == len(cold.groups) and None not in keys
+    assert _reused(warm := scan(["pkg"], config)) and warm == cold
+    with connection:
+        connection.execute("DELETE FROM memo_entries")
+    connection.close()
+    again = scan(["pkg"], config)
+    assert not _reused(again)
+    assert again == cold
+    assert _reused(scan(["pkg"], config))
+
+
 def test_a_rescan_scores_and_compares_only_what_changed(
     tree: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -526,8 +549,8 @@ def test_memos_written_whole_by_another_scan_are_not_followed_by_a_delta(
     scan(["pkg"], config)
     real_load = AnalysisCache.load_memos
 
-    def meanwhile(cache: AnalysisCache, scope: bytes) -> StoredMemos:
-        loaded = real_load(cache, scope)
+    def meanwhile(cache: AnalysisCache, scope: bytes, state: bool = True) -> StoredMemos:
+        loaded = real_load(cache, scope, state)
         monkeypatch.setattr(AnalysisCache, "load_memos", real_load)
         monkeypatch.setattr(cache_module, "MEMO_DELTAS", 0)  # the other scan writes whole
         scan(["pkg"], config)

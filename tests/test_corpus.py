@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import shutil
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -19,7 +20,7 @@ from dupfind import Config, pipeline, scan
 from dupfind import candidates as candidates_module
 from dupfind.cache import AnalysisCache, Keyed
 from dupfind.candidates import eligible_units, select_shingles
-from dupfind.corpus import Corpus, Selector, Update, count, references, update
+from dupfind.corpus import Corpus, Frequency, Selector, Update, count, references, update
 from dupfind.models import CodeUnit, FileAnalysis
 from dupfind.pipeline import Packed, analyse_source
 from dupfind.sketch import load_sketches
@@ -35,6 +36,10 @@ def _analysis(path: str, source: bytes) -> FileAnalysis:
     analysed = analyse_source(path, source, CONFIG)
     assert isinstance(analysed, FileAnalysis)
     return analysed
+
+
+def _counted(analyses: Sequence[FileAnalysis]) -> Frequency:
+    return Frequency.of(count(analyses))
 
 
 def _key(analysis: FileAnalysis, source: bytes) -> bytes:
@@ -62,13 +67,13 @@ def test_an_updated_corpus_equals_a_fresh_one(changes: dict[str, int | None]) ->
     after = {p: i for p, i in (BASE | changes).items() if i is not None}
     old, old_keys = _analysed(BASE)
     select = Selector(keys=old_keys)
-    select(old, eligible_units(old, CONFIG), count(old))
-    previous = select.corpus(count(old), references(old))
+    select(old, eligible_units(old, CONFIG), _counted(old))
+    previous = select.corpus(_counted(old), references(old))
     new, keys = _analysed(after)
     stored = {old_keys[a.path]: a for a in old}
     updated = update(previous, new, keys, lambda wanted: {k: stored[k] for k in wanted})
     assert updated is not None  # few files changed
-    fresh = count(new)
+    fresh = _counted(new)
     assert updated.frequency == fresh
     assert updated.references == references(new)
     units = eligible_units(new, CONFIG)
@@ -87,8 +92,8 @@ def test_selections_are_not_reused_once_an_exact_copy_is_renamed() -> None:
     old = [_analysis(path, source) for path, source in sorted(before.items())]
     old_keys = {a.path: _key(a, before[a.path]) for a in old}
     select = Selector(keys=old_keys)
-    select(old, eligible_units(old, CONFIG), count(old))
-    previous = select.corpus(count(old), references(old))
+    select(old, eligible_units(old, CONFIG), _counted(old))
+    previous = select.corpus(_counted(old), references(old))
     new = [_analysis(path, source) for path, source in sorted(after.items())]
     keys = {a.path: _key(a, after[a.path]) for a in new}
     stored = {old_keys[a.path]: a for a in old}
@@ -96,7 +101,8 @@ def test_selections_are_not_reused_once_an_exact_copy_is_renamed() -> None:
     assert updated is not None and not updated.sensitive
     units = eligible_units(new, CONFIG)
     reused = Selector(previous, updated.sensitive, keys)(new, units, updated.frequency)
-    assert [list(s) for s in reused] == [list(s) for s in select_shingles(new, units, count(new))]
+    fresh = select_shingles(new, units, _counted(new))
+    assert [list(s) for s in reused] == [list(s) for s in fresh]
 
 
 def test_a_corpus_survives_pickling_as_arrays() -> None:
@@ -104,8 +110,8 @@ def test_a_corpus_survives_pickling_as_arrays() -> None:
 
     analyses, keys = _analysed({"p/a.py": 0, "p/b.py": 1})
     select = Selector(keys=keys)
-    select(analyses, eligible_units(analyses, CONFIG), count(analyses))
-    corpus = select.corpus(count(analyses), references(analyses))
+    select(analyses, eligible_units(analyses, CONFIG), _counted(analyses))
+    corpus = select.corpus(_counted(analyses), references(analyses))
     again = pickle.loads(pickle.dumps(corpus))
     assert isinstance(again, Corpus)
     assert again == corpus
@@ -114,8 +120,8 @@ def test_a_corpus_survives_pickling_as_arrays() -> None:
 def test_no_update_without_the_old_analyses_or_when_most_files_changed() -> None:
     analyses, keys = _analysed({f"p/m{i}.py": i for i in range(8)})
     select = Selector(keys=keys)
-    select(analyses, eligible_units(analyses, CONFIG), count(analyses))
-    previous = select.corpus(count(analyses), references(analyses))
+    select(analyses, eligible_units(analyses, CONFIG), _counted(analyses))
+    previous = select.corpus(_counted(analyses), references(analyses))
     stored = {keys[a.path]: a for a in analyses}
 
     def lookup(wanted: Sequence[bytes]) -> dict[bytes, FileAnalysis]:
@@ -127,7 +133,8 @@ def test_no_update_without_the_old_analyses_or_when_most_files_changed() -> None
     assert update(previous, changed, changed_keys, lambda wanted: {}) is None  # evicted
     assert update(previous, analyses[:7], keys, lookup) is not None  # 1 of 8 gone
     assert update(previous, analyses[:1], keys, lookup) is None  # 7 of 8 gone: count afresh
-    inflated = replace(previous, frequency=previous.frequency - count(analyses[:1]))
+    short = Counter(previous.frequency.table()) - count(analyses[:1])
+    inflated = replace(previous, frequency=Frequency.of(short))
     assert update(inflated, analyses[1:], keys, lookup) is None  # counts that do not add up
 
 
@@ -220,3 +227,27 @@ def test_worker_packed_analyses_give_the_same_results_and_sketches(
         assert set(load_sketches(cache, keys.keys.values())) == set(keys.keys.values())
     finally:
         cache.close()
+
+
+_COUNTS = st.dictionaries(st.integers(0, 2**32 - 1), st.integers(1, 300), max_size=40)
+
+
+@settings(max_examples=100, deadline=None)
+@given(base=_COUNTS, changes=st.dictionaries(st.integers(0, 2**32 - 1), st.integers(0, 300)))
+def test_stored_counts_with_changes_read_as_the_counts_they_stand_for(
+    base: dict[int, int], changes: dict[int, int]
+) -> None:
+    """A rescan's counts are the stored arrays plus changes (0: the shingle is gone): every
+    lookup, the table, the stored form and equality agree with a plain dictionary."""
+    expected = {s: c for s, c in (base | changes).items() if c}
+    stored = Frequency(*Frequency.of(base).packed())
+    assert list(stored.shingles) == sorted(base)  # the stored form is sorted
+    frequency = stored.changed(changes)
+    for shingle in [*base, *changes, 7, 2**32 - 1]:
+        assert frequency[shingle] == expected.get(shingle, 0)
+    assert frequency.table() == expected
+    shingles, counts = frequency.packed()
+    assert list(shingles) == sorted(expected)
+    assert dict(zip(shingles, counts, strict=True)) == expected
+    assert frequency == Frequency.of(expected)
+    assert (frequency == stored) == (base == expected)

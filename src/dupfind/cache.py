@@ -31,7 +31,7 @@ import pickle
 import sqlite3
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
@@ -260,15 +260,15 @@ class AnalysisCache:
         except sqlite3.Error as exc:
             self.notes.append(f"cache {self.path} could not be written ({exc})")
 
-    def load_memos(self, scope: bytes) -> StoredMemos:
+    def load_memos(self, scope: bytes, state: bool = True) -> StoredMemos:
         """The memos (memo.py), corpus state (corpus.py) and git answers (history.py) the last
         scan of ``scope`` stored; empty ones if none, or if any part is unreadable. (The
-        scope's key holds the code's identity: a stored value is in this code's layout.)"""
-        state = self._blob("memos", scope, touch=False)  # rewritten when the scan stores
+        scope's key holds the code's identity: a stored value is in this code's layout.)
+        Without ``state``, the memos alone (what a stored result needs): ``with_state``
+        reads the rest."""
         rows = self.rows("memo_entries", [scope], "seq, value", "scope")
-        if not isinstance(state, tuple) or len(state) != 2 or rows is None:
-            return StoredMemos()  # none, unreadable, or not this layout
-        corpus, history = cast(tuple[Corpus | None, Remembered | None], state)
+        if rows is None:
+            return StoredMemos()
         scores: dict[bytes, float] = {}
         compared: dict[bytes, _StoredCompared] = {}
         verdicts: dict[bytes, Classified] = {}
@@ -287,7 +287,17 @@ class AnalysisCache:
         rebuilt = {key: (unpacked_differences(rows), sig) for key, (rows, sig) in compared.items()}
         memos = Memo(scores), Memo(rebuilt), Memo(verdicts)
         base = ordered[0][0] if ordered else None
-        return StoredMemos(*memos, corpus, history, held=held, deltas=deltas, base=base)
+        loaded = StoredMemos(*memos, held=held, deltas=deltas, base=base)
+        return self.with_state(scope, loaded) if state else loaded
+
+    def with_state(self, scope: bytes, memos: StoredMemos) -> StoredMemos:
+        """``memos`` of ``scope`` with the corpus state and git answers stored with them
+        (``load_memos``); empty memos if those are missing or unreadable."""
+        state = self._blob("memos", scope, touch=False)  # rewritten when the scan stores
+        if not isinstance(state, tuple) or len(state) != 2:
+            return StoredMemos()  # none, unreadable, or not this layout
+        corpus, history = cast(tuple[Corpus | None, Remembered | None], state)
+        return replace(memos, corpus=corpus, history=history)
 
     def store_memos(self, scope: bytes, memos: StoredMemos) -> None:
         """Keep what this scan added to the scope's memos as a delta (nothing if it added
@@ -327,14 +337,41 @@ class AnalysisCache:
             ))  # fmt: skip
         self.write(*statements)
 
-    def load_result(self, key: bytes) -> ScanResult | None:
-        """The stored result of a scan of exactly these inputs, if any (see pipeline.py)."""
+    def load_result(self, key: bytes, compared: Mapping[bytes, Compared]) -> ScanResult | None:
+        """The stored result of a scan of exactly these inputs, if any (see pipeline.py), its
+        recommendations' differences and signatures read from the scope's ``compared`` memo
+        entries (``store_result``); None if one is no longer there (a later scan of the scope
+        wrote the memos whole without it): the scan runs again."""
         value = self._blob("results", key)
-        return value if isinstance(value, ScanResult) else None
+        if not isinstance(value, tuple) or len(value) != 2:
+            return None
+        result, keys = value
+        if not isinstance(result, ScanResult) or len(keys) != len(result.recommendations):
+            return None
+        recommendations = []
+        for recommendation, compared_key in zip(result.recommendations, keys, strict=True):
+            if compared_key is not None:
+                known = compared.get(compared_key)
+                if known is None:  # not marked used: a rescan may not use it
+                    return None
+                recommendation = replace(recommendation, differences=known[0], signature=known[1])
+            recommendations.append(recommendation)
+        return replace(result, recommendations=tuple(recommendations))
 
-    def store_result(self, key: bytes, result: ScanResult) -> None:
-        """Keep ``result`` under ``key``."""
-        self._put_blob("results", key, result)
+    def store_result(
+        self, key: bytes, result: ScanResult, compared: Sequence[bytes | None]
+    ) -> None:
+        """Keep ``result`` under ``key``. A recommendation's differences and signature are
+        in the scope's memos already, under its ``compared`` key (classify.py): the result
+        refers to them rather than holding a second copy, which was 8 of the 9.5 MB the
+        stdlib's result took, and a fifth of a rescan's time to pickle and write."""
+        bare = tuple(
+            recommendation
+            if compared_key is None
+            else replace(recommendation, differences=(), signature="")
+            for recommendation, compared_key in zip(result.recommendations, compared, strict=True)
+        )
+        self._put_blob("results", key, (replace(result, recommendations=bare), tuple(compared)))
 
     def _blob(self, table: str, key: bytes, touch: bool = True) -> object:
         """The unpickled value under ``key`` in ``table`` (None if missing or unreadable)."""

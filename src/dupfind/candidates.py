@@ -24,9 +24,10 @@ from __future__ import annotations
 import itertools
 from array import array
 from collections import Counter, defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import compress
+from typing import Protocol
 
 from dupfind.config import Config
 from dupfind.fingerprint import DIGEST_SIZE, digest, window
@@ -89,10 +90,20 @@ def exact_buckets(units: Sequence[UnitRef], records: bool = False) -> list[list[
 Selection = Sequence[int]  # a unit's selected shingles
 
 
+class Counts(Protocol):
+    """Every shingle's count over the corpus (``corpus.Frequency``)."""
+
+    def __getitem__(self, shingle: int, /) -> int: ...
+
+    def table(self) -> Mapping[int, int]:
+        """Every counted shingle's count, as a dictionary."""
+        ...
+
+
 def select_shingles(
     files: Sequence[FileAnalysis],
     units: Sequence[UnitRef],
-    frequency: Counter[int],
+    frequency: Counts,
     known: Sequence[Selection | None] | None = None,
     records: bool = False,
     copies: Sequence[int] | None = None,
@@ -102,7 +113,8 @@ def select_shingles(
     ``records``, a record (``is_record``) selects none: it is matched only as an exact or
     renamed copy.
 
-    ``frequency`` counts every shingle of every file (corpus.py); ``copies`` (parallel to
+    ``frequency`` counts every shingle of every file (corpus.py; only the selected units'
+    shingles are looked up when they are few); ``copies`` (parallel to
     ``units``; ``exact_copies`` by default) how many live exact copies each unit has.
     """
     if known is None:
@@ -116,14 +128,15 @@ def select_shingles(
     # removed from every window by set difference (C), before the per-unit sort. Looked up
     # among the shingles of the units to select only, when they are few (a rescan).
     todo = [ref for ref, selection in zip(units, known, strict=True) if selection is None]
+    table: Mapping[int, int]
     if len(todo) * FEW < len(units):
-        pool = set().union(*(_window(files, ref) for ref in todo))
-        unshared = {s for s in pool if (count := frequency[s]) == 1 or count > COMMON}
+        table = {s: frequency[s] for s in set().union(*(_window(files, ref) for ref in todo))}
     else:
-        unshared = {s for s, count in frequency.items() if count == 1 or count > COMMON}
+        table = frequency.table()
+    unshared = {s for s, count in table.items() if count == 1 or count > COMMON}
     copies = copies if copies is not None else exact_copies(units)
     return [
-        _selected(files[ref.file].shingles, ref.unit, unshared, frequency, count)
+        _selected(files[ref.file].shingles, ref.unit, unshared, table, count)
         if selection is None
         else selection
         for ref, selection, count in zip(units, known, copies, strict=True)
@@ -183,7 +196,7 @@ def _selected(
     shingles: array[int],
     unit: CodeUnit,
     unshared: set[int],
-    frequency: Counter[int],
+    frequency: Mapping[int, int],
     copies: int = 1,
 ) -> list[int]:
     """The unit's ``SELECTED`` rarest shingles among those occurring at least twice (ties

@@ -242,21 +242,23 @@ def decide(facts: Facts) -> tuple[str, Verdict, str]:
     raise AssertionError("the fallback rule always fires")  # pragma: no cover
 
 
-def classify(found: FoundGroup, context: Context) -> Recommendation:
+def classify(found: FoundGroup, context: Context) -> tuple[Recommendation, bytes | None]:
     """The recommendation for one group, remembered by everything it reads
-    (``_recommendation_key``): a rescan classifies again only the groups a change touched."""
+    (``_recommendation_key``): a rescan classifies again only the groups a change touched.
+    With it, the memo key its differences and signature are remembered under (None without
+    the cache): a stored result refers to them by it (cache.py)."""
     rows = _rows(found, context)
     key = _recommendation_key(found, rows, context)
     known = context.verdicts.get(key) if key is not None else None
     if known is not None:
         compared = context.memo.get(known[1])
         if compared is not None:
-            return replace(known[0], differences=compared[0], signature=compared[1])
+            return replace(known[0], differences=compared[0], signature=compared[1]), known[1]
     recommendation, compared_key = _classified(found, rows, context)
     if key is not None and compared_key is not None:
         bare = replace(recommendation, differences=(), signature="")
         context.verdicts.put(key, (bare, compared_key))
-    return recommendation
+    return recommendation, compared_key
 
 
 def _recommendation_key(found: FoundGroup, rows: list[Row], context: Context) -> bytes | None:

@@ -26,10 +26,13 @@ tenths of a second.
 from __future__ import annotations
 
 from array import array
+from bisect import bisect_left
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import chain, compress
+
+import numpy as np
 
 from dupfind.candidates import COMMON, Selection, UnitRef, exact_copies, select_shingles
 from dupfind.domains import is_test_path
@@ -48,24 +51,86 @@ class References:
     in_tests: Counter[int]
 
 
+@dataclass(frozen=True, slots=True, eq=False)
+class Frequency:
+    """Every shingle's count: sorted shingles with their counts (``base``, two arrays), and
+    the counts that differ from them (``changes``; 0 for a shingle gone). A scan without a
+    previous state counts into ``changes`` alone (``of``); a rescan loads the stored arrays
+    as they are and looks up only the shingles it needs: building the stdlib's 651,000
+    counts into a dictionary took 0.13 s of a 3.5 s rescan. Compared by content."""
+
+    shingles: array[int] = field(default_factory=lambda: array("I"))
+    counts: array[int] = field(default_factory=lambda: array("I"))
+    changes: Mapping[int, int] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, counted: Mapping[int, int]) -> Frequency:
+        return cls(changes=counted)
+
+    def __getitem__(self, shingle: int, /) -> int:
+        count = self.changes.get(shingle)
+        if count is not None:
+            return count
+        index = bisect_left(self.shingles, shingle)
+        found = index < len(self.shingles) and self.shingles[index] == shingle
+        return self.counts[index] if found else 0
+
+    def changed(self, changes: Mapping[int, int]) -> Frequency:
+        """These counts with ``changes`` (new counts by shingle) applied."""
+        return Frequency(self.shingles, self.counts, {**self.changes, **changes})
+
+    def table(self) -> Mapping[int, int]:
+        """Every counted shingle's count, as a dictionary (built only when many units are
+        selected afresh: corpus.py's ``Selector``)."""
+        if not self.shingles and 0 not in self.changes.values():
+            return self.changes  # counted afresh
+        table = dict(zip(self.shingles, self.counts, strict=True))
+        table.update(self.changes)
+        return {shingle: count for shingle, count in table.items() if count}
+
+    def packed(self) -> tuple[array[int], array[int]]:
+        """``base`` with the changes applied (the stored form): the shingles sorted, none
+        with a count of 0. Merged in numpy: a rescan changes a few thousand of 651,000."""
+        if not self.changes:
+            return self.shingles, self.counts
+        changed = np.fromiter(self.changes, np.uint32, len(self.changes))
+        values = np.fromiter(self.changes.values(), np.uint32, len(self.changes))
+        base = np.frombuffer(self.shingles, np.uint32)
+        kept = ~np.isin(base, changed)
+        order = np.argsort(changed)
+        changed, values = changed[order], values[order]
+        changed, values = changed[values > 0], values[values > 0]
+        at = np.searchsorted(base[kept], changed)
+        shingles = np.insert(base[kept], at, changed)
+        counts = np.insert(np.frombuffer(self.counts, np.uint32)[kept], at, values)
+        return array("I", shingles.tobytes()), array("I", counts.tobytes())
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Frequency) and self.packed() == other.packed()
+
+    __hash__ = None  # type: ignore[assignment]
+
+
 @dataclass(frozen=True, slots=True)
 class Corpus:
     """One scan's state: each analysed file's content key by path, the shingle counts, the
     references, and each file's eligible units' selections in order (by file key)."""
 
     keys: Mapping[str, bytes]
-    frequency: Counter[int]
+    frequency: Frequency
     references: References
     selections: Mapping[bytes, tuple[array[int], array[int], array[int]]]  # lengths, values, copies
 
     def __reduce__(self) -> tuple[Callable[..., Corpus], tuple[object, ...]]:
-        counters = (self.frequency, self.references.everywhere, self.references.in_tests)
+        counters = (self.references.everywhere, self.references.in_tests)
         packed = [(array("I", c.keys()), array("I", c.values())) for c in counters]
-        return _unpack, (dict(self.keys), packed, dict(self.selections))
+        frequency = self.frequency.packed()
+        return _unpack, (dict(self.keys), frequency, packed, dict(self.selections))
 
 
 def _unpack(
     keys: dict[str, bytes],
+    frequency: tuple[array[int], array[int]],
     packed: list[tuple[array[int], array[int]]],
     selections: dict[bytes, tuple[array[int], array[int], array[int]]],
 ) -> Corpus:
@@ -74,8 +139,8 @@ def _unpack(
         counter: Counter[int] = Counter()
         dict.update(counter, zip(values, counts, strict=True))  # C, not Counter.update's loop
         counters.append(counter)
-    frequency, everywhere, in_tests = counters
-    return Corpus(keys, frequency, References(everywhere, in_tests), selections)
+    everywhere, in_tests = counters
+    return Corpus(keys, Frequency(*frequency), References(everywhere, in_tests), selections)
 
 
 def count(analyses: Iterable[FileAnalysis], into: Counter[int] | None = None) -> Counter[int]:
@@ -107,7 +172,7 @@ class Update:
     """This scan's frequencies and references from the previous scan's, and the shingles
     whose change can alter a selection (``sensitive``)."""
 
-    frequency: Counter[int]
+    frequency: Frequency
     references: References
     sensitive: set[int]
 
@@ -136,29 +201,26 @@ def update(
 
 
 def _recounted(
-    previous: Counter[int], old: Sequence[FileAnalysis], new: Sequence[FileAnalysis]
-) -> tuple[Counter[int], set[int]] | None:
+    previous: Frequency, old: Sequence[FileAnalysis], new: Sequence[FileAnalysis]
+) -> tuple[Frequency, set[int]] | None:
     """The counts without ``old`` and with ``new``, and the sensitive shingles among those
     whose count changed; None if a count would fall below zero."""
-    frequency = previous.copy()
-    before: dict[int, int] = {}
-    for analysis in (*old, *new):
-        for shingle in set(analysis.shingles) - before.keys():
-            before[shingle] = frequency[shingle]
-    for analysis in old:
-        frequency.subtract(Counter(analysis.shingles))
+    delta: Counter[int] = Counter()
     for analysis in new:
-        frequency.update(analysis.shingles)
+        delta.update(analysis.shingles)
+    for analysis in old:
+        delta.subtract(analysis.shingles)
+    changes: dict[int, int] = {}
     sensitive = set()
-    for shingle, was in before.items():
-        now = frequency[shingle]
-        if now < 0:
-            return None
-        if now == 0:
-            del frequency[shingle]
-        if now != was and (2 <= was <= COMMON or 2 <= now <= COMMON):
-            sensitive.add(shingle)
-    return frequency, sensitive
+    for shingle, change in delta.items():
+        if change:
+            was = previous[shingle]
+            now = changes[shingle] = was + change
+            if now < 0:
+                return None
+            if 2 <= was <= COMMON or 2 <= now <= COMMON:
+                sensitive.add(shingle)
+    return previous.changed(changes), sensitive
 
 
 def _updated(
@@ -198,7 +260,7 @@ class Selector:
         self.reused: dict[bytes, tuple[array[int], array[int], array[int]]] = {}  # by file key
 
     def __call__(
-        self, files: Sequence[FileAnalysis], units: Sequence[UnitRef], frequency: Counter[int]
+        self, files: Sequence[FileAnalysis], units: Sequence[UnitRef], frequency: Frequency
     ) -> list[Selection]:
         self.files, self.by_file = files, _by_file(units)
         self.copies = exact_copies(units)
@@ -225,7 +287,7 @@ class Selector:
                 known[index] = selection
         return known
 
-    def corpus(self, frequency: Counter[int], counted: References) -> Corpus:
+    def corpus(self, frequency: Frequency, counted: References) -> Corpus:
         """This scan's state (with its ``frequency`` and references), for the next scan."""
         selections: dict[bytes, tuple[array[int], array[int], array[int]]] = {}
         for file_index, indexes in self.by_file.items():

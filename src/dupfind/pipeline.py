@@ -23,7 +23,7 @@ from contextlib import AbstractContextManager as ContextManager
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TypeVar, cast
+from typing import NamedTuple, TypeVar, cast
 
 from dupfind.artifacts import commented_out, near_identical_siblings, versioned_files
 from dupfind.cache import AnalysisCache, Keyed, StoredMemos, code_identity, pack
@@ -37,7 +37,7 @@ from dupfind.candidates import (
 from dupfind.classify import classify
 from dupfind.config import Config
 from dupfind.context import Context
-from dupfind.corpus import Corpus, References, Selector, count, references, update
+from dupfind.corpus import Corpus, Frequency, References, Selector, count, references, update
 from dupfind.discover import Discovery, discover_files, display_path
 from dupfind.domains import DomainMap, domain_map
 from dupfind.executor import (
@@ -297,19 +297,20 @@ def scan(paths: Sequence[str], config: Config, progress: Progress | None = None)
     watch.lap("discover")
     if not config.cache:
         with cluster as remote:
-            return _scan(paths, config, progress, discovery, watch, history, remote=remote)[0]
+            return _scan(paths, config, progress, discovery, watch, history, remote=remote).result
     cache = AnalysisCache.at(config.cache_dir)
     try:
         keyed = Keyed.of(discovery.files, config)
         keys = keyed.keys
         scope = _scope_key(paths, config)
         key = _result_key(scope, config, discovery, keys, history)
-        result = cache.load_result(key)
+        memos = cache.load_memos(scope, state=False)
+        result = cache.load_result(key, memos.compared.earlier)
         if result is not None:
             cache.store((), len(discovery.files), 0, reused=keys.values())
             watch.lap("reuse the stored result (nothing changed)")
         else:
-            memos = cache.load_memos(scope)
+            memos = cache.with_state(scope, memos)
             with cluster as remote:
                 found = _scan(paths, config, progress, discovery, watch, history,
                               cache, keyed, remote, memos)  # fmt: skip
@@ -319,17 +320,22 @@ def scan(paths: Sequence[str], config: Config, progress: Progress | None = None)
         cache.close()
 
 
+class _Scanned(NamedTuple):
+    """A scan's result, the memos it leaves, and the memo key of each recommendation's
+    differences (classify.py; None without the cache)."""
+
+    result: ScanResult
+    memos: StoredMemos
+    compared: tuple[bytes | None, ...]
+
+
 def _store(
-    cache: AnalysisCache,
-    key: bytes,
-    scope: bytes,
-    found: tuple[ScanResult, StoredMemos],
-    keyed: Keyed,
+    cache: AnalysisCache, key: bytes, scope: bytes, found: _Scanned, keyed: Keyed
 ) -> ScanResult:
     """Store the result and the memos, unless a file the scan read after keying it had other
     contents (``keyed.moved``: checked when the map and classification read it). A file never
     read again was used through its cached analysis, which matches its key: no second pass."""
-    result, memos = found
+    result, memos, compared = found
     moved = sorted(keyed.moved)
     if moved:
         note = (
@@ -338,7 +344,7 @@ def _store(
         )
         return replace(result, notes=(*result.notes, note))
     cache.store_memos(scope, memos)
-    cache.store_result(key, result)
+    cache.store_result(key, result, compared)
     return result
 
 
@@ -353,23 +359,23 @@ def _scan(
     keyed: Keyed | None = None,
     remote: DaskMapper | None = None,
     memos: StoredMemos | None = None,
-) -> tuple[ScanResult, StoredMemos]:
+) -> _Scanned:
     """The scan itself, with the memos of the previous scan of its scope (cache.py)."""
     memos = memos or StoredMemos()
     analyses: list[FileAnalysis] = []
     skipped = list(discovery.skipped)
-    frequency: Counter[int] = Counter()
+    counting: Counter[int] = Counter()
     for result in cached_map(discovery.files, config, progress, cache, keyed, remote):
         if isinstance(result, SkippedFile):
             skipped.append(result)
             continue
         analyses.append(result)
         if memos.corpus is None:  # overlaps the reduce's first step with the map
-            count([result], into=frequency)
+            count([result], into=counting)
         if result.problem is not None:
             skipped.append(result.problem)
     keys = keyed.keys if keyed is not None else {}
-    frequency, counted, select = _corpus(memos.corpus, analyses, keys, cache, frequency, config)
+    frequency, counted, select = _corpus(memos.corpus, analyses, keys, cache, counting, config)
     watch.lap("map (read, parse, extract, fingerprint)")
     with _collector_spared():
         found, leftovers = commented_out(
@@ -383,7 +389,7 @@ def _scan(
     context = Context(config, _domains(paths, config), history, counted)
     context.keyed, context.memo, context.verdicts = keyed, memos.compared, memos.verdicts
     history.remember(memos.history)
-    recommendations, notes = _classify(found, context, watch)
+    classified, notes = _classify(found, context, watch)
     if keyed is not None:
         memos = replace(memos, history=history.remembered())
     watch.lap("classify")
@@ -398,17 +404,18 @@ def _scan(
         duplicated_lines=duplicated_lines(groups),
     )
     skipped.sort(key=lambda s: s.path)
-    return ScanResult(
+    scanned = ScanResult(
         tuple(groups),
         tuple(skipped),
         stats,
-        recommendations=tuple(recommendations),
+        recommendations=tuple(recommendation for recommendation, _ in classified),
         leftovers=tuple(leftovers),
         notes=tuple(notes),
         files=tuple((a.path, a.lines) for a in analyses),
         suppressed=suppressed,
         timings=tuple(watch.laps),
-    ), memos
+    )
+    return _Scanned(scanned, memos, tuple(key for _, key in classified))
 
 
 def _corpus(
@@ -418,16 +425,17 @@ def _corpus(
     cache: AnalysisCache | None,
     counted: Counter[int],
     config: Config,
-) -> tuple[Counter[int], References, Selector]:
+) -> tuple[Frequency, References, Selector]:
     """The shingle frequencies (``counted`` during the map when there was no previous corpus
     state), the references and the selector of this scan, from the previous scan's state
     when there is one (corpus.py)."""
     records = not config.ignore_records
     if previous is None or cache is None:
-        return counted, references(analyses), Selector(keys=keys, records=records)
+        return Frequency.of(counted), references(analyses), Selector(keys=keys, records=records)
     updated = update(previous, analyses, keys, cache.lookup)
     if updated is None:
-        return count(analyses), references(analyses), Selector(keys=keys, records=records)
+        fresh = Frequency.of(count(analyses))
+        return fresh, references(analyses), Selector(keys=keys, records=records)
     select = Selector(previous, updated.sensitive, keys, records)
     return updated.frequency, updated.references, select
 
@@ -460,7 +468,7 @@ def _history(paths: Sequence[str], config: Config) -> History:
 
 def _classify(
     found: Sequence[FoundGroup], context: Context, watch: _Stopwatch
-) -> tuple[list[Recommendation], list[str]]:
+) -> tuple[list[tuple[Recommendation, bytes | None]], list[str]]:
     history, config = context.history, context.config
     notes = []
     if config.history and not history.available:
@@ -501,7 +509,7 @@ def _jobs(config: Config) -> int:
 def find_groups(
     analyses: Sequence[FileAnalysis],
     config: Config,
-    frequency: Counter[int],
+    frequency: Frequency,
     watch: _Stopwatch | None = None,
     mapper: Mapper = serial_map,
     memo: Memo[float] | None = None,

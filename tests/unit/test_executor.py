@@ -17,7 +17,7 @@ import pytest
 
 import dupfind.group
 from dupfind.config import Config
-from dupfind.corpus import count
+from dupfind.corpus import Frequency, count
 from dupfind.executor import DaskMapper, ProcessPoolMapper, ordered_window, serial_map
 from dupfind.models import FileAnalysis, SkippedFile
 from dupfind.pipeline import (
@@ -140,7 +140,7 @@ def _analyses(root: Path, config: Config) -> tuple[list[FileAnalysis], Counter[i
     files = sorted(str(path) for path in root.rglob("*.py"))
     results = (analyse_file(path, config) for path in files)
     analyses = [result for result in results if isinstance(result, FileAnalysis)]
-    return analyses, count(analyses)
+    return analyses, Frequency.of(count(analyses))
 
 
 class _Recording:

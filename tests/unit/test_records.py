@@ -108,10 +108,10 @@ if True:
 
 def test_unit_refs_of_records_select_nothing_by_default() -> None:
     from dupfind.candidates import select_shingles
-    from dupfind.corpus import count
+    from dupfind.corpus import Frequency, count
 
     files = [_analysis(NODE, "a.py"), _analysis(NODE.replace(b"weight", b"mass"), "b.py")]
     units: list[UnitRef] = eligible_units(files, CONFIG)
-    frequency = count(files)
+    frequency = Frequency.of(count(files))
     assert all(not selection for selection in select_shingles(files, units, frequency))
     assert any(select_shingles(files, units, frequency, records=True))
