@@ -18,7 +18,7 @@ from rich.text import Text
 
 from dupfind import Config, scan
 from dupfind.report import get_reporter
-from dupfind.report.terminal import Report
+from dupfind.report.terminal import Report, Styled
 from dupfind.report.view import ReportView, build_view
 from tests.conftest import FIXTURES, GOLDEN
 
@@ -73,20 +73,25 @@ class _Terminal(io.StringIO):
         return True
 
 
-def _pieces(report: Report) -> None:
-    report.print(Text.assemble(("#1 ", "bold"), "tab\there · [bold]not markup[/] :smile:"))
-    report.print(Text("  a\rcontrol\x07code and a long line " + "x" * 200, "dim"), end="")
-    report.print(Text("\nlast\tline"))
+def _pieces(report: Report, tab: str = "\t") -> None:
+    report.print(Styled(("#1 ", "bold"), f"tab{tab}here · [bold]not markup[/] :smile:"))
+    report.print(Styled(("  a\rcontrol\x07code and a long line " + "x" * 200, "dim")), end="")
+    report.print(Styled(f"\nlast{tab}line"))
 
 
-def test_a_report_to_a_file_is_what_rich_would_write_without_styles() -> None:
+@pytest.mark.parametrize("tab", ["\t", " "])  # with a tab, the report goes through rich's Text
+def test_a_report_to_a_file_is_what_rich_would_write_without_styles(tab: str) -> None:
     written, rendered = io.StringIO(), io.StringIO()
     report = Report(written)
-    _pieces(report)
-    Console(file=rendered, highlight=False, soft_wrap=True).print(report.text, end="")
+    _pieces(report, tab)
+    text = Text.assemble(*report.runs)
+    Console(file=rendered, highlight=False, soft_wrap=True).print(text, end="")
     report.write()
-    assert written.getvalue() == rendered.getvalue()
-    assert "#1 tab  here · [bold]not markup[/] :smile:" in written.getvalue()  # column 8
+    assert written.getvalue() == rendered.getvalue().replace("\r", "\u240d").replace(
+        "\x07", "\u2407"
+    )
+    spacing = "  " if tab == "\t" else " "  # a tab reaches column 8
+    assert f"#1 tab{spacing}here · [bold]not markup[/] :smile:" in written.getvalue()
     assert "\x1b" not in written.getvalue() and "\r" not in written.getvalue()
 
 
@@ -100,7 +105,7 @@ def test_a_report_on_a_terminal_is_what_rich_would_print(
     written, printed = _Terminal(), _Terminal()
     report = Report(written)
     _pieces(report)
-    report.print(Text("a style\nover two lines\n\n", "red"), end=last)
+    report.print(Styled(("a style\nover two lines\n\n", "red")), end=last)
     Console(file=printed, highlight=False, soft_wrap=True).print(report.text, end="")
     report.write()
     assert written.getvalue() == printed.getvalue()
@@ -121,11 +126,10 @@ def test_a_report_on_a_terminal_is_styled(monkeypatch: pytest.MonkeyPatch) -> No
 
 _WRITER = """
 import sys
-from rich.text import Text
-from dupfind.report.terminal import Report
+from dupfind.report.terminal import Report, Styled
 report = Report(sys.stdout)
 for n in range(int(sys.argv[1])):
-    report.print(Text(f"line {n} of a long report"))
+    report.print(Styled(f"line {n} of a long report"))
 report.write()
 print("after the report", file=sys.stderr)
 """
@@ -160,7 +164,7 @@ def test_escape_sequences_in_names_are_shown_not_sent_to_the_terminal(
     monkeypatch.setenv("TERM", "xterm-256color")
     for out in (io.StringIO(), _Terminal()):
         report = Report(out)
-        report.print(Text.assemble(("  o\x1b[2Jrders.py", "bold"), "  \x00name\x7f"))
+        report.print(Styled(("  o\x1b[2Jrders.py", "bold"), "  \x00name\x7f"))
         report.write()
         shown = Text.from_ansi(out.getvalue()).plain
         assert shown == "  o\u241b[2Jrders.py  \u2400name\u2421\n"

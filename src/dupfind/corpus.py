@@ -32,8 +32,6 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import chain, compress
 
-import numpy as np
-
 from dupfind.candidates import COMMON, Selection, UnitRef, exact_copies, select_shingles
 from dupfind.domains import is_test_path
 from dupfind.models import FileAnalysis
@@ -93,6 +91,8 @@ class Frequency:
         with a count of 0. Merged in numpy: a rescan changes a few thousand of 651,000."""
         if not self.changes:
             return self.shingles, self.counts
+        import numpy as np  # only scans that store need it (as in pairs.py)
+
         changed = np.fromiter(self.changes, np.uint32, len(self.changes))
         values = np.fromiter(self.changes.values(), np.uint32, len(self.changes))
         base = np.frombuffer(self.shingles, np.uint32)

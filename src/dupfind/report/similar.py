@@ -18,10 +18,8 @@ from __future__ import annotations
 import json
 from typing import TextIO, TypeAlias
 
-from rich.text import Text
-
 from dupfind import __version__
-from dupfind.report.terminal import KIND_STYLE, Report, print_footer
+from dupfind.report.terminal import KIND_STYLE, Report, Styled, print_footer
 from dupfind.report.view import SkippedView, plural
 from dupfind.similar import Finding, Match, SimilarResult, Target
 
@@ -88,12 +86,12 @@ def render_similar(result: SimilarResult, output_format: str, out: TextIO) -> No
     report.write()
 
 
-def _heading(finding: Finding, base: str | None) -> Text:
+def _heading(finding: Finding, base: str | None) -> Styled:
     target = finding.target
     where = f"{target.path}:{target.start_line}-{target.end_line}  {target.qualname}"
     if base is None:
-        return Text.assemble(("Most similar to ", "bold"), where, f"  ({target.length} tokens)")
-    return Text.assemble(
+        return Styled(("Most similar to ", "bold"), where, f"  ({target.length} tokens)")
+    return Styled(
         ("\nChanged since ", "bold"),
         (base, "bold"),
         f": {where}\n",
@@ -101,10 +99,10 @@ def _heading(finding: Finding, base: str | None) -> Text:
     )
 
 
-def _matches(finding: Finding, threshold: float) -> Text:
+def _matches(finding: Finding, threshold: float) -> Styled:
     if not finding.matches:
-        return Text(f"  nothing at least {threshold:.0%} similar\n", "dim")
-    text = Text()
+        return Styled((f"  nothing at least {threshold:.0%} similar\n", "dim"))
+    text = Styled()
     for number, match in enumerate(finding.matches, 1):
         text.append(f"  {number:>2}. {match.similarity:6.1%}  ")
         text.append(f"{match.kind.value:<9}", KIND_STYLE.get(match.kind.value, "bold"))
@@ -113,11 +111,13 @@ def _matches(finding: Finding, threshold: float) -> Text:
     return text
 
 
-def _summary(result: SimilarResult) -> Text:
+def _summary(result: SimilarResult) -> Styled:
     searched = plural(result.files_searched, "file")
     if result.base is None:
-        return Text(f"\nSearched {searched} for code at least {result.min_similarity:.0%} similar.")
-    return Text(
+        return Styled(
+            f"\nSearched {searched} for code at least {result.min_similarity:.0%} similar."
+        )
+    return Styled(
         f"\n{result.targets} function(s) added or changed since {result.base} searched for in "
         f"{searched}: {len(result.findings)} at least {result.min_similarity:.0%} similar to "
         "existing code."
