@@ -571,3 +571,23 @@ def test_output_that_cannot_be_written_is_an_error(tmp_path: Path) -> None:
                               stderr=subprocess.PIPE, text=True, env=env, check=False)  # fmt: skip
     assert done.returncode == 2
     assert "cannot write the output: No space left on device" in done.stderr
+
+
+@pytest.mark.skipif(
+    sys.platform != "linux", reason="a file name that is not UTF-8 (Linux allows it)"
+)
+def test_a_file_name_that_is_not_utf8_is_reported_in_every_output(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Written back as its bytes to a report file, as Python writes it to stdout, and
+    percent-encoded byte for byte in SARIF: never an internal error."""
+    (tmp_path / "b.py").write_text(LOADER, encoding="utf-8")
+    with open(os.path.join(os.fsencode(tmp_path), b"a\xff.py"), "w", encoding="utf-8") as copy:
+        copy.write(LOADER)
+    monkeypatch.chdir(tmp_path)
+    for output_format in ("terminal", "json", "sarif"):
+        report = tmp_path / f"report.{output_format}"
+        done = invoke("scan", ".", "--no-cache", "--format", output_format, "-o", str(report))
+        assert done.exit_code == 0, done.output
+        written = report.read_bytes()
+        assert (b"a%FF.py" if output_format == "sarif" else b"a\xff.py") in written

@@ -80,11 +80,14 @@ def _pieces(report: Report, tab: str = "\t") -> None:
 
 
 @pytest.mark.parametrize("tab", ["\t", " "])  # with a tab, the report goes through rich's Text
-def test_a_report_to_a_file_is_what_rich_would_write_without_styles(tab: str) -> None:
+def test_a_report_to_a_file_is_what_rich_would_write_without_styles(
+    tab: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("FORCE_COLOR", raising=False)  # a file gets no styles
     written, rendered = io.StringIO(), io.StringIO()
     report = Report(written)
     _pieces(report, tab)
-    text = Text.assemble(*report.runs)
+    text = report.rich_text()
     Console(file=rendered, highlight=False, soft_wrap=True).print(text, end="")
     report.write()
     assert written.getvalue() == rendered.getvalue().replace("\r", "\u240d").replace(
@@ -106,7 +109,7 @@ def test_a_report_on_a_terminal_is_what_rich_would_print(
     report = Report(written)
     _pieces(report)
     report.print(Styled(("a style\nover two lines\n\n", "red")), end=last)
-    Console(file=printed, highlight=False, soft_wrap=True).print(report.text, end="")
+    Console(file=printed, highlight=False, soft_wrap=True).print(report.rich_text(), end="")
     report.write()
     assert written.getvalue() == printed.getvalue()
     assert "\x1b[31ma style\x1b[0m\n" in written.getvalue()  # closed at the line's end
@@ -164,8 +167,8 @@ def test_escape_sequences_in_names_are_shown_not_sent_to_the_terminal(
     monkeypatch.setenv("TERM", "xterm-256color")
     for out in (io.StringIO(), _Terminal()):
         report = Report(out)
-        report.print(Styled(("  o\x1b[2Jrders.py", "bold"), "  \x00name\x7f"))
+        report.print(Styled(("  o\x1b[2Jrders.py", "bold"), "  \x00name\x7f\x9b2J"))
         report.write()
         shown = Text.from_ansi(out.getvalue()).plain
-        assert shown == "  o\u241b[2Jrders.py  \u2400name\u2421\n"
-        assert "\x1b[2J" not in out.getvalue()
+        assert shown == "  o\u241b[2Jrders.py  \u2400name\u2421\ufffd2J\n"
+        assert "\x1b[2J" not in out.getvalue() and "\x9b" not in out.getvalue()

@@ -122,8 +122,8 @@ def _output(path: Path | None) -> Iterator[TextIO]:
     if path is None:
         yield sys.stdout
         return
-    try:
-        handle = path.open("w", encoding="utf-8", newline="\n")
+    try:  # a file name that is not UTF-8 is written back as its bytes, as on stdout
+        handle = path.open("w", encoding="utf-8", errors="surrogateescape", newline="\n")
     except OSError as exc:
         raise UsageError(f"{path}: cannot write the report: {exc.strerror}") from None
     with handle:

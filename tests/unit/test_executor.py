@@ -7,7 +7,6 @@ from __future__ import annotations
 import pickle
 import threading
 import time
-from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -136,7 +135,7 @@ def test_a_local_process_pool_keeps_input_order() -> None:
         assert list(run(_slow_square, range(12))) == [value * value for value in range(12)]
 
 
-def _analyses(root: Path, config: Config) -> tuple[list[FileAnalysis], Counter[int]]:
+def _analyses(root: Path, config: Config) -> tuple[list[FileAnalysis], Frequency]:
     files = sorted(str(path) for path in root.rglob("*.py"))
     results = (analyse_file(path, config) for path in files)
     analyses = [result for result in results if isinstance(result, FileAnalysis)]

@@ -13,6 +13,7 @@ and the output is deterministic.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from json.encoder import encode_basestring as _text
@@ -85,6 +86,7 @@ def _plain(value: Any) -> Any:
     return {name: item if type(item) in _SCALARS else _plain(item) for name, item in items}
 
 
+_ENCODE = json.JSONEncoder(sort_keys=True, ensure_ascii=False).encode  # the compact encoder
 INDENTED_UP_TO = 500  # findings; larger reports are written compact (the C encoder: ~10x faster)
 
 
@@ -111,12 +113,12 @@ def write_document(data: dict[str, Any], items: int, out: TextIO) -> None:
 
 
 def write_compact(
-    data: dict[str, Any], out: TextIO, encoders: Mapping[str, Callable[[Any], str]] = {}
+    data: dict[str, Any], out: TextIO, encoders: Mapping[str, Callable[[Any], str]] | None = None
 ) -> None:
     """``json.dumps(data, sort_keys=True, ensure_ascii=False)``, byte for byte, written one
     item of each top-level list at a time (each by the C encoder, or by ``encoders`` of that
     list's key): the whole report as one string cost about 150 MB more at 2.4M lines."""
-    encode = json.JSONEncoder(sort_keys=True, ensure_ascii=False).encode
+    encode = _ENCODE
     out.write("{")
     for position, key in enumerate(sorted(data)):
         out.write(f"{', ' if position else ''}{encode(key)}: ")
@@ -124,7 +126,7 @@ def write_compact(
         if not isinstance(value, list):
             out.write(encode(value))
             continue
-        item_encoder = encoders.get(key, encode)
+        item_encoder = (encoders or {}).get(key, encode)
         out.write("[")
         for index, item in enumerate(value):
             out.write(f"{', ' if index else ''}{item_encoder(item)}")
@@ -136,24 +138,34 @@ def group_json(group: GroupView) -> str:
     """``group_document(group)`` as the compact encoder writes it, byte for byte (a property
     test compares them), written directly: building the stdlib's 6,000 groups' dictionaries
     and encoding them took 0.6 s, a third of a warm scan; this takes 0.15 s. Strings go
-    through the encoder's own escaping; numbers are spelled as it spells them (``repr``)."""
+    through the encoder's own escaping, numbers through ``_number``."""
     members = ", ".join([
-        f'{{"domain": {_text(m.domain)}, "end_line": {m.end_line!r}, "path": {_text(m.path)}, '
-        f'"qualname": {_text(m.qualname)}, "start_line": {m.start_line!r}, '
-        f'"unit": {_text(m.unit)}}}'
+        f'{{"domain": {_text(m.domain)}, "end_line": {_number(m.end_line)}, '
+        f'"path": {_text(m.path)}, "qualname": {_text(m.qualname)}, '
+        f'"start_line": {_number(m.start_line)}, "unit": {_text(m.unit)}}}'
         for m in group.members
     ])  # fmt: skip
     differences = ", ".join([
-        f'{{"kind": {_text(kind)}, "line": {line!r}, "values": [{", ".join(map(_text, values))}]}}'
+        f'{{"kind": {_text(kind)}, "line": {_number(line)}, '
+        f'"values": [{", ".join(map(_text, values))}]}}'
         for kind, line, values in group.differences
     ])  # fmt: skip
     return (
-        f'{{"canonical": {group.canonical!r}, "canonical_reason": '
-        f'{_text(group.canonical_reason)}, "confidence": {group.confidence!r}, '
+        f'{{"canonical": {_number(group.canonical)}, "canonical_reason": '
+        f'{_text(group.canonical_reason)}, "confidence": {_number(group.confidence)}, '
         f'"differences": [{differences}], "id": {_text(group.id)}, "kind": {_text(group.kind)}, '
-        f'"lines": {group.lines!r}, "lines_saved": {group.lines_saved!r}, '
+        f'"lines": {_number(group.lines)}, "lines_saved": {_number(group.lines_saved)}, '
         f'"members": [{members}], "reasons": [{", ".join(map(_text, group.reasons))}], '
         f'"rule": {_text(group.rule)}, "signature": {_text(group.signature)}, '
-        f'"similarity_mean": {group.similarity_mean!r}, '
-        f'"similarity_min": {group.similarity_min!r}, "verdict": {_text(group.verdict)}}}'
+        f'"similarity_mean": {_number(group.similarity_mean)}, '
+        f'"similarity_min": {_number(group.similarity_min)}, "verdict": {_text(group.verdict)}}}'
     )
+
+
+def _number(value: float) -> str:
+    """A number as the encoder spells it: ``repr`` of an int or a finite float (what it
+    calls), the encoder itself for anything else (NaN and infinities, a bool, a subclass)."""
+    kind = type(value)
+    if kind is int or (kind is float and math.isfinite(value)):
+        return repr(value)
+    return _ENCODE(value)

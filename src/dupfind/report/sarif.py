@@ -112,7 +112,9 @@ def _uri(path: str) -> tuple[tuple[str, str], ...]:
         return (("uri", PurePosixPath(path).as_uri()),)
     if PureWindowsPath(path).is_absolute():
         return (("uri", PureWindowsPath(path).as_uri()),)
-    return ("uri", quote(path, safe="/")), ("uriBaseId", SRCROOT)
+    # A name that is not UTF-8 (held as surrogates) is percent-encoded byte for byte, as
+    # ``as_uri`` encodes an absolute one.
+    return ("uri", quote(path, safe="/", errors="surrogateescape")), ("uriBaseId", SRCROOT)
 
 
 def _location(index: int, path: str, lines: tuple[int, int], text: str = "") -> dict[str, Any]:

@@ -21,7 +21,11 @@ from dupfind.report.view import CONTROL_PICTURES, GroupView, ReportView, Skipped
 
 KIND_STYLE = {"exact": "bold red", "renamed": "bold yellow", "near-miss": "bold cyan"}
 VERDICT_STYLE = {"consolidate": "bold green", "extract": "bold magenta", "leave-separate": "dim"}
-_PICTURES = {c: p for c, p in CONTROL_PICTURES.items() if c != 10}  # lines still end
+# Lines still end; C1 controls (U+0080-U+009F: U+009B starts a sequence on some terminals, as
+# ESC does) have no pictures, and are shown as U+FFFD.
+_PICTURES = {c: p for c, p in CONTROL_PICTURES.items() if c != 10} | dict.fromkeys(
+    range(0x80, 0xA0), 0xFFFD
+)
 _CONTROL = re.compile(f"[{re.escape(''.join(map(chr, _PICTURES)))}]")
 _STRIPPED = re.compile(f"[{re.escape(''.join(map(chr, STRIP_CONTROL_CODES)))}]")  # by rich's Text
 
@@ -75,29 +79,29 @@ class Report:
         self.runs.extend(piece.runs)
         self.runs.append((end, ""))
 
-    @property
-    def text(self) -> Text:
-        """The report as one rich ``Text``."""
+    def rich_text(self) -> Text:
+        """The report as one rich ``Text`` (built anew at each call)."""
         text = Text()
         for run, style in self.runs:
             text.append(run, style or None)
         return text
 
     def write(self) -> None:
-        plain = "".join([run for run, _ in self.runs])
-        if self.console.color_system is None and "\t" not in plain:
-            if _STRIPPED.search(plain):  # rare: what rich's Text drops (a carriage return)
-                plain = strip_control_codes(plain)
-            self._write_plain(plain)  # nothing to style, no tab to expand: no Text at all
+        if self.console.color_system is not None:
+            text = self.rich_text()
+            text.expand_tabs(self.console.tab_size)  # as rich renders them
+            if _CONTROL.search(text.plain):
+                text.plain = text.plain.translate(_PICTURES)  # one for one: spans hold
+            self.console.print(Segments(_lines(text, self.console)), end="")
             return
-        text = self.text
-        text.expand_tabs(self.console.tab_size)  # as rich renders them
-        if self.console.color_system is None:
-            self._write_plain(text.plain)
-            return
-        if _CONTROL.search(text.plain):
-            text.plain = text.plain.translate(_PICTURES)  # one for one: spans hold
-        self.console.print(Segments(_lines(text, self.console)), end="")
+        plain = "".join([run for run, _ in self.runs])  # nothing to style: no Text per piece
+        if _STRIPPED.search(plain):  # rare: what rich's Text drops (a carriage return)
+            plain = strip_control_codes(plain)
+        if "\t" in plain:
+            tabbed = Text(plain)
+            tabbed.expand_tabs(self.console.tab_size)
+            plain = tabbed.plain
+        self._write_plain(plain)
 
     def _write_plain(self, plain: str) -> None:
         if _CONTROL.search(plain):  # rare: a scan, not a translation (0.2 s)
