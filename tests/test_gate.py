@@ -253,3 +253,15 @@ def test_check_reports_a_bad_command_line_before_scanning(
     result = invoke("check", ".", *arguments)
     assert result.exit_code == 2, result.output
     assert message in result.output
+
+
+@pytest.mark.parametrize("name", ["données.py", 'odd "name"\t.py', "with space.py"])
+def test_diff_mode_reads_the_names_git_quotes(repo: Path, name: str) -> None:
+    """git C-quotes a name holding a byte past ASCII, a quote or a control character, and
+    ends one holding a space with a tab; its changed lines still count."""
+    (repo / "app" / name).write_text(OTHER, encoding="utf-8")
+    git(repo, "add", ".")
+    git(repo, "commit", "-qm", "a file with an odd name")
+    assert invoke("check", "app", "--diff", "HEAD").exit_code == 0
+    (repo / "app" / name).write_text(OTHER + "\n" + LOADER, encoding="utf-8")  # tracked, edited
+    assert invoke("check", "app", "--diff", "HEAD").exit_code == 1

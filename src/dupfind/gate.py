@@ -208,10 +208,31 @@ def _files_in_diff(diff: str) -> list[tuple[str, str]]:
     parts = re.split(r"^diff --git ", diff, flags=re.MULTILINE)
     found = []
     for part in parts[1:]:
-        target = re.search(r"^\+\+\+ b/(.+)$", part, flags=re.MULTILINE)
-        if target:
-            found.append((target.group(1), part))
+        target = re.search(r"^\+\+\+ (.+)$", part, flags=re.MULTILINE)
+        # A tab ends a name holding a space (a tab in a name is quoted as \t).
+        name = _git_path(target.group(1).removesuffix("\t")) if target else ""
+        if name.startswith("b/"):  # not /dev/null: a deleted file
+            found.append((name[2:], part))
     return found
+
+
+_GIT_ESCAPES = {b"a": b"\a", b"b": b"\b", b"t": b"\t", b"n": b"\n", b"v": b"\v", b"f": b"\f",
+                b"r": b"\r"}  # fmt: skip
+
+
+def _git_path(name: str) -> str:
+    """A path as git prints it in a diff: as it is, or C-quoted (``"b/donn\\303\\251es.py"``)
+    when it holds a byte past ASCII, a quote, a backslash or a control character: a file
+    changed under such a name was left out of the changed lines."""
+    if len(name) < 2 or name[0] != '"' or name[-1] != '"':
+        return name
+    raw = name[1:-1].encode("utf-8", "surrogateescape")
+
+    def unescaped(match: re.Match[bytes]) -> bytes:
+        code = match.group(1)
+        return bytes([int(code, 8)]) if len(code) == 3 else _GIT_ESCAPES.get(code, code)
+
+    return os.fsdecode(re.sub(rb"\\([0-7]{3}|.)", unescaped, raw))
 
 
 def _run(where: Path, *args: str) -> subprocess.CompletedProcess[str]:
