@@ -41,9 +41,9 @@ from dupfind.candidates import (
     select_shingles,
     statement_runs,
 )
-from dupfind.classify import Context
 from dupfind.config import Config
-from dupfind.corpus import count, references
+from dupfind.context import Context
+from dupfind.corpus import Frequency, count, references
 from dupfind.group import build_groups
 from dupfind.models import FileAnalysis
 from dupfind.score import ScoreChunk
@@ -181,7 +181,8 @@ def global_stages(analyses: list[FileAnalysis], frequency: Counter[int], config:
     step.report(len(units), "units")
     with Step("near-miss index: selection") as step:
         started = time.perf_counter()
-        selections = select_shingles(analyses, units, frequency, None, not config.ignore_records)
+        counts = Frequency.of(frequency)  # as the pipeline holds them
+        selections = select_shingles(analyses, units, counts, None, not config.ignore_records)
         seconds = time.perf_counter() - started
     step.report(len(units), "units")
     window = sum(ref.unit.tokens for ref in units if ref.unit.tokens <= MAX_NEAR_MISS_TOKENS)

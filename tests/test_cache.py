@@ -18,6 +18,7 @@ from typer.testing import CliRunner, Result
 
 from dupfind import Config, ScanResult, pipeline, scan
 from dupfind import cache as cache_module
+from dupfind import candidates as candidates_module
 from dupfind import classify as classify_module
 from dupfind import group as group_module
 from dupfind import history as history_module
@@ -404,6 +405,19 @@ def test_cache_commands_and_no_cache(tree: Path) -> None:
     assert "entries: 0" in invoke("cache", "info", "--cache-dir", where).stdout
 
 
+def test_cache_clear_gives_an_older_file_the_current_page_size(tree: Path) -> None:
+    where = tree / "cache"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(cache_module, "PAGE_SIZE", 4096)  # as SQLite's default made them
+        scan(["pkg"], Config(jobs=1, history=False, cache_dir=str(where)))
+    assert invoke("cache", "clear", "--cache-dir", str(where)).exit_code == 0
+    connection = sqlite3.connect(where / FILENAME)
+    assert connection.execute("PRAGMA page_size").fetchone() == (cache_module.PAGE_SIZE,)
+    assert connection.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    connection.close()
+    assert _runs(where) == (0, 0)
+
+
 def test_a_file_readable_now_but_not_when_keyed_or_the_other_way_round_moved(
     tree: Path,
 ) -> None:
@@ -417,6 +431,63 @@ def test_a_file_readable_now_but_not_when_keyed_or_the_other_way_round_moved(
     assert keyed.moved == {"pkg/m0.py", "pkg/m1.py"}
     keyed.check("pkg/m2.py", (tree / "pkg" / "m2.py").read_bytes() + b"\n")  # edited
     assert keyed.moved == {"pkg/m0.py", "pkg/m1.py", "pkg/m2.py"}
+
+
+def test_a_file_unreadable_when_keyed_is_counted_in_a_rescan(tree: Path) -> None:
+    """A file rewritten while the scan keys it (unreadable then, readable for the map) has no
+    key: the corpus counts are made afresh with it, and the result is not stored."""
+    config = Config(jobs=1, history=False, cache_dir=str(tree / "cache"))
+    scan(["pkg"], config)
+    (tree / "pkg" / "new.py").write_text(NEAR_MISS_PAIR, encoding="utf-8")
+    real_read = cache_module.read_source
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(candidates_module, "FEW", 10**9)  # every count looked up in the table
+        patch.setattr(
+            cache_module,
+            "read_source",
+            lambda path: SkippedFile(path, "cannot read file") if path.endswith("new.py")
+            else real_read(path),
+        )  # fmt: skip
+        rescan = scan(["pkg"], config)
+    assert any("changed while they were scanned" in note for note in rescan.notes)
+    fresh = scan(["pkg"], replace(config, cache=False))
+    assert rescan.groups == fresh.groups and rescan.recommendations == fresh.recommendations
+
+
+def test_a_result_in_use_keeps_its_memos_however_many_scopes_store_theirs(tree: Path) -> None:
+    """Reusing a stored result marks its scope's memos used: they are not pruned under it by
+    ``KEPT_BLOBS`` other scopes (its differences are read from them)."""
+    config = Config(jobs=1, history=False, cache_dir=str(tree / "cache"))
+    scan(["pkg"], config)
+    for other in range(cache_module.KEPT_BLOBS + 1):
+        scan(["pkg"], replace(config, min_tokens=30 + other))
+        assert _reused(scan(["pkg"], config))
+
+
+def test_a_stored_result_or_memo_of_another_layout_is_not_used(tree: Path) -> None:
+    where = tree / "cache"
+    config = Config(jobs=1, history=False, cache_dir=str(where))
+    cold = scan(["pkg"], config)
+    connection = sqlite3.connect(where / FILENAME)
+    (blob,) = connection.execute("SELECT value FROM results").fetchone()
+    stored, _ = pickle.loads(blob)
+    with connection:
+        connection.execute("UPDATE results SET value = ?", (pickle.dumps((stored, 5)),))
+    again = scan(["pkg"], config)
+    assert not _reused(again) and again == cold
+    (scope, seq, value) = connection.execute(
+        "SELECT scope, seq, value FROM memo_entries"
+    ).fetchone()
+    scores, compared, verdicts = pickle.loads(value)
+    broken = dict.fromkeys(compared, ("not rows", "signature", "extra"))
+    with connection:
+        connection.execute("DELETE FROM results")
+        connection.execute(
+            "UPDATE memo_entries SET value = ? WHERE scope = ? AND seq = ?",
+            (pickle.dumps((scores, broken, verdicts)), scope, seq),
+        )
+    connection.close()
+    assert scan(["pkg"], config) == cold
 
 
 def test_a_cache_locked_by_another_writer_is_left_alone(
@@ -558,6 +629,9 @@ def test_memos_written_whole_by_another_scan_are_not_followed_by_a_delta(
         monkeypatch.setattr(cache_module, "MEMO_DELTAS", 0)  # the other scan writes whole
         scan(["pkg"], config)
         monkeypatch.setattr(cache_module, "MEMO_DELTAS", 100)
+        with sqlite3.connect(where / FILENAME) as connection:  # its result is not this test's
+            connection.execute("DELETE FROM results")
+        connection.close()
         return loaded
 
     monkeypatch.setattr(AnalysisCache, "load_memos", meanwhile)

@@ -35,7 +35,7 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
-from typing import cast
+from typing import TypeGuard, cast
 
 from dupfind import __version__
 from dupfind.config import Config
@@ -116,6 +116,19 @@ def _compacts(memos: StoredMemos, fresh: int) -> bool:
     if used == fresh or memos.deltas >= MEMO_DELTAS:  # nothing stored (or read) is used
         return True
     return memos.held + fresh > slack or unused > slack
+
+
+def _result_layout(value: object) -> TypeGuard[tuple[ScanResult, tuple[bytes | None, ...]]]:
+    """Whether a stored value is a result with its memo keys, as ``store_result`` writes."""
+    if not isinstance(value, tuple) or len(value) != 2:
+        return False
+    result, keys = value
+    return (
+        isinstance(result, ScanResult)
+        and isinstance(keys, tuple)
+        and len(keys) == len(result.recommendations)
+        and all(key is None or isinstance(key, bytes) for key in keys)
+    )
 
 
 def _unpickled_entries(value: bytes) -> _Entries | None:
@@ -288,7 +301,12 @@ class AnalysisCache:
             if seq != ordered[0][0]:
                 held += len(parts[0]) + len(parts[1]) + len(parts[2])
                 deltas += 1
-        rebuilt = {key: (unpacked_differences(rows), sig) for key, (rows, sig) in compared.items()}
+        try:
+            rebuilt = {
+                key: (unpacked_differences(rows), sig) for key, (rows, sig) in compared.items()
+            }
+        except (TypeError, ValueError):  # not this layout: unreadable
+            return StoredMemos()
         memos = Memo(scores), Memo(rebuilt), Memo(verdicts)
         base = ordered[0][0] if ordered else None
         loaded = StoredMemos(*memos, held=held, deltas=deltas, base=base)
@@ -341,17 +359,18 @@ class AnalysisCache:
             ))  # fmt: skip
         self.write(*statements)
 
-    def load_result(self, key: bytes, compared: Mapping[bytes, Compared]) -> ScanResult | None:
+    def load_result(
+        self, key: bytes, scope: bytes, compared: Mapping[bytes, Compared]
+    ) -> ScanResult | None:
         """The stored result of a scan of exactly these inputs, if any (see pipeline.py), its
-        recommendations' differences and signatures read from the scope's ``compared`` memo
-        entries (``store_result``); None if one is no longer there (a later scan of the scope
-        wrote the memos whole without it): the scan runs again."""
-        value = self._blob("results", key)
-        if not isinstance(value, tuple) or len(value) != 2:
+        recommendations' differences and signatures read from ``compared``, the memo entries
+        of its ``scope`` (``store_result``); None if one is no longer there (a later scan of
+        the scope wrote the memos whole without it): the scan runs again. A result used marks
+        its scope's memos used too, or they would be pruned under it."""
+        value = self._blob("results", key, touch=False)
+        if not _result_layout(value):
             return None
         result, keys = value
-        if not isinstance(result, ScanResult) or len(keys) != len(result.recommendations):
-            return None
         recommendations = []
         for recommendation, compared_key in zip(result.recommendations, keys, strict=True):
             if compared_key is not None:
@@ -360,6 +379,9 @@ class AnalysisCache:
                     return None
                 recommendation = replace(recommendation, differences=known[0], signature=known[1])
             recommendations.append(recommendation)
+        now = time.time()
+        self.write(*((f"UPDATE {table} SET used = ? WHERE key = ?", [(now, row)])
+                     for table, row in (("results", key), ("memos", scope))))  # fmt: skip
         return replace(result, recommendations=tuple(recommendations))
 
     def store_result(
@@ -425,12 +447,26 @@ class AnalysisCache:
             self.connection.execute("DELETE FROM memos")
             self.connection.execute("DELETE FROM memo_entries")
             self.connection.execute("DELETE FROM sketches")
-        self.connection.execute("VACUUM")
+        _vacuum(self.connection)
         return count
 
     def close(self) -> None:
         if self.connection is not None:
             self.connection.close()
+
+
+def _vacuum(connection: sqlite3.Connection) -> None:
+    """Shrink an emptied cache file, in ``PAGE_SIZE`` pages: a file made with other pages
+    gets them now (the page size changes only outside WAL, so not while another process has
+    the file open: then it stays as it is)."""
+    try:
+        mode = connection.execute("PRAGMA journal_mode=DELETE").fetchone()[0]
+    except sqlite3.OperationalError:
+        mode = "wal"
+    if mode == "delete":
+        connection.execute(f"PRAGMA page_size={PAGE_SIZE}")
+    connection.execute("VACUUM")
+    connection.execute("PRAGMA journal_mode=WAL")
 
 
 def _in_use(exc: sqlite3.OperationalError) -> bool:

@@ -305,7 +305,7 @@ def scan(paths: Sequence[str], config: Config, progress: Progress | None = None)
         scope = _scope_key(paths, config)
         key = _result_key(scope, config, discovery, keys, history)
         memos = cache.load_memos(scope, state=False)
-        result = cache.load_result(key, memos.compared.earlier)
+        result = cache.load_result(key, scope, memos.compared.earlier)
         if result is not None:
             cache.store((), len(discovery.files), 0, reused=keys.values())
             watch.lap("reuse the stored result (nothing changed)")
