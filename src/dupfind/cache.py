@@ -315,7 +315,7 @@ class AnalysisCache:
     def with_state(self, scope: bytes, memos: StoredMemos) -> StoredMemos:
         """``memos`` of ``scope`` with the corpus state and git answers stored with them
         (``load_memos``); empty memos if those are missing or unreadable."""
-        state = self._blob("memos", scope, touch=False)  # rewritten when the scan stores
+        state = self._blob("memos", scope)  # its last use: when the scan stores, or its result
         if not isinstance(state, tuple) or len(state) != 2:
             return StoredMemos()  # none, unreadable, or not this layout
         corpus, history = cast(tuple[Corpus | None, Remembered | None], state)
@@ -367,7 +367,7 @@ class AnalysisCache:
         of its ``scope`` (``store_result``); None if one is no longer there (a later scan of
         the scope wrote the memos whole without it): the scan runs again. A result used marks
         its scope's memos used too, or they would be pruned under it."""
-        value = self._blob("results", key, touch=False)
+        value = self._blob("results", key)
         if not _result_layout(value):
             return None
         result, keys = value
@@ -389,8 +389,8 @@ class AnalysisCache:
     ) -> None:
         """Keep ``result`` under ``key``. A recommendation's differences and signature are
         in the scope's memos already, under its ``compared`` key (classify.py): the result
-        refers to them rather than holding a second copy, which was 8 of the 9.5 MB the
-        stdlib's result took, and a fifth of a rescan's time to pickle and write."""
+        refers to them rather than holding a second copy, which was two thirds of the 9.5 MB
+        the stdlib's result took, and a fifth of a rescan's time to pickle and write."""
         bare = tuple(
             recommendation
             if compared_key is None
@@ -399,7 +399,7 @@ class AnalysisCache:
         )
         self._put_blob("results", key, (replace(result, recommendations=bare), tuple(compared)))
 
-    def _blob(self, table: str, key: bytes, touch: bool = True) -> object:
+    def _blob(self, table: str, key: bytes) -> object:
         """The unpickled value under ``key`` in ``table`` (None if missing or unreadable)."""
         if self.connection is None:
             return None
@@ -416,8 +416,6 @@ class AnalysisCache:
             value = pickle.loads(row[0])
         except Exception:
             return None
-        if touch:
-            self.write((f"UPDATE {table} SET used = ? WHERE key = ?", [(time.time(), key)]))
         return value
 
     def _put_blob(self, table: str, key: bytes, value: object) -> None:
