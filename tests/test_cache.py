@@ -470,11 +470,12 @@ def test_a_stored_result_or_memo_of_another_layout_is_not_used(tree: Path) -> No
     cold = scan(["pkg"], config)
     connection = sqlite3.connect(where / FILENAME)
     (blob,) = connection.execute("SELECT value FROM results").fetchone()
-    stored, _ = pickle.loads(blob)
-    with connection:
-        connection.execute("UPDATE results SET value = ?", (pickle.dumps((stored, 5)),))
-    again = scan(["pkg"], config)
-    assert not _reused(again) and again == cold
+    stored, keys = pickle.loads(blob)
+    for layout in ((stored, 5), (stored, (*keys, None)), (stored, (*keys[:-1], "key"))):
+        with connection:
+            connection.execute("UPDATE results SET value = ?", (pickle.dumps(layout),))
+        again = scan(["pkg"], config)
+        assert not _reused(again) and again == cold
     (scope, seq, value) = connection.execute(
         "SELECT scope, seq, value FROM memo_entries"
     ).fetchone()
@@ -638,3 +639,25 @@ def test_memos_written_whole_by_another_scan_are_not_followed_by_a_delta(
     (tree / "pkg" / "m0.py").write_text(LOADER + "\n\nX = 1\n", encoding="utf-8")
     scan(["pkg"], config)  # loads seq 0; the other scan writes seq 1 whole; this one, seq 2
     assert [seq for seq, _ in _memo_rows(where)] == [2]
+
+
+class _FullDisk:
+    """A cache connection whose VACUUM fails, as on a full disk."""
+
+    def __init__(self, connection: sqlite3.Connection) -> None:
+        self.connection = connection
+
+    def execute(self, sql: str, *args: object) -> sqlite3.Cursor:
+        if sql == "VACUUM":
+            raise sqlite3.OperationalError("database or disk is full")
+        return self.connection.execute(sql, *args)
+
+
+def test_a_cache_that_cannot_be_shrunk_is_left_in_wal_and_says_why(tree: Path) -> None:
+    where = tree / "cache"
+    scan(["pkg"], Config(jobs=1, history=False, cache_dir=str(where)))
+    connection = sqlite3.connect(where / FILENAME, isolation_level=None)
+    problem = cache_module._vacuum(_FullDisk(connection))  # type: ignore[arg-type]
+    assert problem == "database or disk is full"
+    assert connection.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    connection.close()

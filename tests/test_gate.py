@@ -265,3 +265,16 @@ def test_diff_mode_reads_the_names_git_quotes(repo: Path, name: str) -> None:
     assert invoke("check", "app", "--diff", "HEAD").exit_code == 0
     (repo / "app" / name).write_text(OTHER + "\n" + LOADER, encoding="utf-8")  # tracked, edited
     assert invoke("check", "app", "--diff", "HEAD").exit_code == 1
+
+
+@pytest.mark.parametrize(
+    "setting", ["diff.mnemonicPrefix=true", "diff.noprefix=true", "diff.relative=true"]
+)
+def test_diff_mode_does_not_depend_on_how_the_user_has_git_show_diffs(
+    repo: Path, monkeypatch: pytest.MonkeyPatch, setting: str
+) -> None:
+    name, value = setting.split("=")
+    git(repo, "config", name, value)
+    monkeypatch.chdir(repo / "app")  # diff.relative: names relative to here
+    (repo / "app" / "stats.py").write_text(OTHER + LOADER, encoding="utf-8")  # tracked, edited
+    assert invoke("check", ".", "--diff", "HEAD").exit_code == 1

@@ -31,6 +31,7 @@ import pickle
 import sqlite3
 import time
 from collections.abc import Iterable, Mapping, Sequence
+from contextlib import suppress
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from importlib import metadata
@@ -445,7 +446,12 @@ class AnalysisCache:
             self.connection.execute("DELETE FROM memos")
             self.connection.execute("DELETE FROM memo_entries")
             self.connection.execute("DELETE FROM sketches")
-        _vacuum(self.connection)
+        problem = _vacuum(self.connection)
+        if problem is not None:
+            self.notes.append(
+                f"cache {self.path} was emptied but not shrunk ({problem}): run dupfind cache "
+                "clear again once no other dupfind uses it"
+            )
         return count
 
     def close(self) -> None:
@@ -453,18 +459,25 @@ class AnalysisCache:
             self.connection.close()
 
 
-def _vacuum(connection: sqlite3.Connection) -> None:
+def _vacuum(connection: sqlite3.Connection) -> str | None:
     """Shrink an emptied cache file, in ``PAGE_SIZE`` pages: a file made with other pages
     gets them now (the page size changes only outside WAL, so not while another process has
-    the file open: then it stays as it is)."""
+    the file open: then it stays as it is). None, or why the file was not shrunk; it is left
+    in WAL whatever happened."""
     try:
         mode = connection.execute("PRAGMA journal_mode=DELETE").fetchone()[0]
     except sqlite3.OperationalError:
         mode = "wal"
-    if mode == "delete":
-        connection.execute(f"PRAGMA page_size={PAGE_SIZE}")
-    connection.execute("VACUUM")
-    connection.execute("PRAGMA journal_mode=WAL")
+    try:
+        if mode == "delete":
+            connection.execute(f"PRAGMA page_size={PAGE_SIZE}")
+        connection.execute("VACUUM")
+    except sqlite3.OperationalError as exc:
+        return str(exc)
+    finally:
+        with suppress(sqlite3.OperationalError):
+            connection.execute("PRAGMA journal_mode=WAL")
+    return None
 
 
 def _in_use(exc: sqlite3.OperationalError) -> bool:

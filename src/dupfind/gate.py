@@ -188,7 +188,11 @@ def changed_lines(
             f"{instead}"
         )
     root = Path(done.stdout.strip())
-    diff = _git(where, "diff", "--unified=0", "--no-color", "--no-ext-diff", base, "--")
+    # From the top, with the prefixes spelled out and no text conversion: whatever the user's
+    # diff.relative, diff.noprefix, diff.mnemonicPrefix or textconv drivers, every name is
+    # b/<path from the top> and every hunk counts the file's own lines.
+    diff = _git(root, "diff", "--unified=0", "--no-color", "--no-ext-diff", "--no-textconv",
+                "--src-prefix=a/", "--dst-prefix=b/", base, "--")  # fmt: skip
     changed: dict[str, list[tuple[int, int]]] = {}
     for path, text in _files_in_diff(diff):
         spans = []

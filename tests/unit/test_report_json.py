@@ -58,7 +58,7 @@ _MEMBERS = st.builds(
 _DIFFERENCES = st.builds(
     Difference, kind=_TEXT, line=st.integers(-5, 10**9), values=st.tuples(_TEXT, _TEXT)
 )
-_FLOATS = st.floats() | st.integers(-(10**20), 10**20)  # NaN, infinities, ints: the encoder's
+_FLOATS = st.floats() | st.integers(-(10**20), 10**20) | st.booleans()  # as the encoder spells them
 _GROUPS = st.builds(
     GroupView,
     id=_TEXT,
