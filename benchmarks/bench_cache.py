@@ -14,7 +14,9 @@ follows a commit of the changed file. ``--commits N`` (implies ``--git``) adds a
 history: N commits, each inserting a comment line into one to three files (half of them
 among 40 busy files), dated over the last 360 days (seeded: the same history every run).
 ``--format`` picks the report written (default json; terminal is what ``dupfind scan`` prints).
-Run it alone on a quiet machine.
+``--edits N`` (default 5) then edits N other files one at a time, each followed by a rescan, and
+prints their median: the first rescan after a cold scan is the slowest, and single rescans vary
+by about ±0.3 s. Run it alone on a quiet machine.
 """
 
 from __future__ import annotations
@@ -72,12 +74,18 @@ def history(tree: Path, files: list[Path], commits: int) -> None:
             when=start + timedelta(days=360 * number / commits))  # fmt: skip
 
 
+def _edit(path: Path) -> None:
+    """One file changed: a statement appended."""
+    path.write_text(path.read_text(encoding="utf-8", errors="replace") + "\nX = 1\n")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--source", type=Path, default=Path(sysconfig.get_paths()["stdlib"]))
     parser.add_argument("--git", action="store_true", help="scan a git repository of the copy")
     parser.add_argument("--commits", type=int, default=0, help="a year of history (implies --git)")
     parser.add_argument("--format", default="json", help="the report's format (json, terminal…)")
+    parser.add_argument("--edits", type=int, default=5, help="more one-file rescans (median)")
     args = parser.parse_args()
     args.git = args.git or args.commits > 0
     exe = str(Path(sys.executable).parent / "dupfind")
@@ -95,14 +103,22 @@ def main() -> int:
                "--cache-dir", f"{tmp}/cache", "--no-gitignore", "--timings"]  # fmt: skip
         cold, cold_stages = timed(cmd, tree)
         warm, warm_stages = timed(cmd, tree)
-        changed = files[len(files) // 2]
-        changed.write_text(changed.read_text(encoding="utf-8", errors="replace") + "\nX = 1\n")
+        _edit(files[len(files) // 2])
         one, one_stages = timed(cmd, tree)
         runs = [("cold", cold, cold_stages), ("warm", warm, warm_stages)]
         runs.append(("one file changed", one, one_stages))
         if args.git:
             git(tree, "commit", "-q", "-am", "one file")
             runs.append(("after committing it", *timed(cmd, tree)))
+        rescans = []
+        for number in range(args.edits):  # files spread over the tree, never the first one
+            _edit(files[(number + 1) * len(files) // (args.edits + 2)])
+            rescans.append(timed(cmd, tree))
+        if rescans:
+            seconds, stages = sorted(rescans)[len(rescans) // 2]
+            each = ", ".join(f"{s:.2f}" for s, _ in rescans)
+            runs.append((f"one file changed, median of {len(rescans)} more ({each} s)", seconds,
+                         stages))  # fmt: skip
     print(f"files {parse.files}, lines {parse.lines}; parse-only {parse.seconds:.2f}s")
     for name, seconds, stages in runs:
         print(f"\n== {name}: {seconds:.2f}s = {seconds / parse.seconds:.2f}x parse-only, "
