@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import shutil
+from array import array
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
@@ -21,7 +22,7 @@ from dupfind import candidates as candidates_module
 from dupfind.cache import AnalysisCache, Keyed
 from dupfind.candidates import eligible_units, select_shingles
 from dupfind.corpus import Corpus, Frequency, Selector, Update, count, references, update
-from dupfind.models import CodeUnit, FileAnalysis
+from dupfind.models import CodeUnit, FileAnalysis, UnitKind
 from dupfind.pipeline import Packed, analyse_source
 from dupfind.sketch import load_sketches
 from tests.conftest import FIXTURES
@@ -251,3 +252,48 @@ def test_stored_counts_with_changes_read_as_the_counts_they_stand_for(
     assert dict(zip(shingles, counts, strict=True)) == expected
     assert frequency == Frequency.of(expected)
     assert (frequency == stored) == (base == expected)
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    window=st.lists(st.integers(0, 29), min_size=1, max_size=90).map(lambda w: [*range(30), *w]),
+    before=st.lists(st.integers(1, 230), min_size=30, max_size=30),
+    moved=st.dictionaries(st.integers(0, 29), st.integers(1, 230), max_size=8),
+    copies=st.integers(1, 4),
+)
+def test_a_selection_said_to_hold_is_the_one_made_afresh(
+    window: list[int], before: list[int], moved: dict[int, int], copies: int
+) -> None:
+    """``still_selected`` may ask for more selecting than needed, never for less: whenever it
+    says a unit's selection holds after some counts moved, selecting afresh gives it."""
+    from dupfind.candidates import COMMON, _selected, still_selected
+    from dupfind.fingerprint import SHINGLE
+
+    shingles = array("I", window)
+    unit = CodeUnit(UnitKind.FUNCTION, "f", 1, 2, 0, len(window) + SHINGLE - 1, b"e", b"s")
+    old = {s: before[s] for s in window}
+    new = old | {s: count for s, count in moved.items() if s in old}
+    changed = {s for s in old if old[s] != new[s]}
+
+    def chosen(counts: dict[int, int]) -> list[int]:
+        unshared = {s for s, count in counts.items() if count == 1 or count > COMMON}
+        return _selected(shingles, unit, unshared, counts, copies)
+
+    selection = chosen(old)
+    if still_selected(selection, changed, Frequency.of(new), unit, copies):
+        assert chosen(new) == selection
+
+
+def test_a_common_shingle_whose_count_moved_leaves_a_selection_alone() -> None:
+    """A statement like ``X = 1`` added somewhere moves the counts of common shingles: the
+    units holding them keep their selections of rarer ones."""
+    from dupfind.candidates import _selected, still_selected
+
+    unit = CodeUnit(UnitKind.FUNCTION, "f", 1, 2, 0, 35, b"e", b"s")
+    shingles = array("I", range(30))
+    counts = {s: 2 + s for s in range(29)} | {29: 150}
+    selection = _selected(shingles, unit, set(), counts)
+    assert 29 not in selection
+    moved = Frequency.of(counts | {29: 151})
+    assert still_selected(selection, {29}, moved, unit, 1)
+    assert not still_selected(selection, {29}, Frequency.of(counts | {29: 2}), unit, 1)
