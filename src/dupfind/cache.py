@@ -460,17 +460,13 @@ class AnalysisCache:
 
 
 def _vacuum(connection: sqlite3.Connection) -> str | None:
-    """Shrink an emptied cache file, in ``PAGE_SIZE`` pages: a file made with other pages
-    gets them now (the page size changes only outside WAL, so not while another process has
-    the file open: then it stays as it is). None, or why the file was not shrunk; it is left
-    in WAL whatever happened."""
+    """Shrink an emptied cache file. Outside WAL, VACUUM also rewrites it in the page size
+    ``_connect`` asks for (``PAGE_SIZE``): a file made with other pages gets them now (not
+    while another process has it open: it stays in WAL then). None, or why the file was not
+    shrunk; it is left in WAL whatever happened."""
+    with suppress(sqlite3.OperationalError):
+        connection.execute("PRAGMA journal_mode=DELETE")
     try:
-        mode = connection.execute("PRAGMA journal_mode=DELETE").fetchone()[0]
-    except sqlite3.OperationalError:
-        mode = "wal"
-    try:
-        if mode == "delete":
-            connection.execute(f"PRAGMA page_size={PAGE_SIZE}")
         connection.execute("VACUUM")
     except sqlite3.OperationalError as exc:
         return str(exc)

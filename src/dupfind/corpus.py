@@ -274,7 +274,6 @@ class Selector:
         self.chosen: list[Selection] = []
         self.copies: list[int] = []  # each unit's live exact copies (candidates.exact_copies)
         self.reused: dict[bytes, tuple[array[int], array[int], array[int]]] = {}  # by file key
-        self._sensitive: NDArray[np.uint32] | None = None  # as an array (``_sensitive_at``)
 
     def __call__(
         self, files: Sequence[FileAnalysis], units: Sequence[UnitRef], frequency: Frequency
@@ -289,6 +288,7 @@ class Selector:
         known: list[Selection | None] = [None] * len(units)
         if self.previous is None:
             return known
+        sensitive = _as_array(self.sensitive) if self.sensitive else None
         for file_index, indexes in self.by_file.items():
             analysis = self.files[file_index]
             key = self.keys.get(analysis.path, b"")
@@ -298,7 +298,7 @@ class Selector:
             if list(stored[2]) != [self.copies[index] for index in indexes]:
                 continue  # an exact copy elsewhere appeared, went, or changed
             selections = list(_split(stored[0], stored[1]))
-            held = self._sensitive_at(analysis.shingles)
+            held = _positions(analysis.shingles, sensitive) if sensitive is not None else []
             kept = [
                 not held or self._holds(units[index].unit, analysis, held, selection, frequency,
                                         self.copies[index])
@@ -309,19 +309,6 @@ class Selector:
             for index, selection, holds in zip(indexes, selections, kept, strict=True):
                 known[index] = selection if holds else None
         return known
-
-    def _sensitive_at(self, shingles: array[int]) -> list[int]:
-        """Where sensitive shingles start in a file's tokens (in order). Found by numpy over
-        the file's shingles: a set's ``isdisjoint`` over every file's took 0.13 s a rescan."""
-        if not self.sensitive:
-            return []
-        import numpy as np  # only rescans with sensitive shingles get here
-
-        if self._sensitive is None:
-            self._sensitive = np.fromiter(self.sensitive, np.uint32, len(self.sensitive))
-        found = np.isin(np.frombuffer(shingles, np.uint32), self._sensitive)
-        positions: list[int] = np.flatnonzero(found).tolist()
-        return positions
 
     @staticmethod
     def _holds(
@@ -349,6 +336,22 @@ class Selector:
             selections[key] = self.reused.get(key) or _packed(self.chosen, self.copies, indexes)
         keys = {a.path: self.keys[a.path] for a in self.files if a.path in self.keys}
         return Corpus(keys, frequency, counted, selections)
+
+
+def _as_array(shingles: set[int]) -> NDArray[np.uint32]:
+    import numpy as np  # only rescans with sensitive shingles get here
+
+    return np.fromiter(shingles, np.uint32, len(shingles))
+
+
+def _positions(shingles: array[int], wanted: NDArray[np.uint32]) -> list[int]:
+    """Where the ``wanted`` shingles start in a file's tokens, in order. Found by numpy over
+    the file's shingles: a set's ``isdisjoint`` over every file's took 0.13 s a rescan."""
+    import numpy as np
+
+    found = np.isin(np.frombuffer(shingles, np.uint32), wanted)
+    positions: list[int] = np.flatnonzero(found).tolist()
+    return positions
 
 
 def _packed(
