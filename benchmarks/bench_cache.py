@@ -16,7 +16,9 @@ among 40 busy files), dated over the last 360 days (seeded: the same history eve
 ``--format`` picks the report written (default json; terminal is what ``dupfind scan`` prints).
 ``--edits N`` (default 5) then edits N other files one at a time, each followed by a rescan, and
 prints their median: the first rescan after a cold scan is the slowest, and single rescans vary
-by about ±0.3 s. Run it alone on a quiet machine.
+by about ±0.3 s. ``--watch`` runs the same scans in one ``dupfind scan --watch`` process (what
+a developer leaves running; the "warm" scan follows a save that changed nothing): each is timed
+from the edit to the report written, notification included. Run it alone on a quiet machine.
 """
 
 from __future__ import annotations
@@ -25,15 +27,20 @@ import argparse
 import os
 import random
 import shutil
+import signal
 import subprocess
 import sys
 import sysconfig
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 
-from measure import time_parse
+from measure import ParseStats, time_parse
+
+Run = tuple[str, float, str]  # what was timed, seconds, its --timings lines
 
 SKIP = shutil.ignore_patterns("site-packages", "__pycache__", "*.pyc")
 
@@ -79,6 +86,60 @@ def _edit(path: Path) -> None:
     path.write_text(path.read_text(encoding="utf-8", errors="replace") + "\nX = 1\n")
 
 
+class Watching:
+    """One ``dupfind scan --watch`` process: each scan timed from ``start`` (the process's
+    start, or an edit) to the line saying its report is written."""
+
+    def __init__(self, cmd: list[str], tree: Path) -> None:
+        self.started = time.perf_counter()
+        self.process = subprocess.Popen(
+            [*cmd, "--watch"], cwd=tree, stderr=subprocess.PIPE, text=True
+        )  # fmt: skip
+
+    def reported(self) -> tuple[float, str]:
+        stderr = self.process.stderr
+        assert stderr is not None
+        lines = []
+        for line in stderr:
+            if line.startswith("dupfind: reported in"):
+                return time.perf_counter() - self.started, "".join(lines)
+            lines.append(line)
+        raise SystemExit("".join(lines)[-2000:])
+
+    def after(self, edit: Callable[[], None]) -> tuple[float, str]:
+        self.started = time.perf_counter()
+        edit()
+        return self.reported()
+
+    def stop(self) -> None:
+        self.process.send_signal(signal.SIGINT)
+        self.process.wait()
+
+
+def watched(cmd: list[str], tree: Path, files: list[Path], edits: int) -> list[Run]:
+    """The cold, warm (a save that changed nothing), one-file and median rescans of ``--watch``."""
+    watching = Watching(cmd, tree)
+    try:
+        runs = [("cold (--watch, from the process's start)", *watching.reported())]
+        same = files[len(files) // 2]
+        runs.append(("warm (a save that changed nothing)",
+                     *watching.after(lambda: same.write_bytes(same.read_bytes()))))  # fmt: skip
+        runs.append(("one file changed", *watching.after(lambda: _edit(same))))
+        rescans = [watching.after(partial(_edit, files[(n + 1) * len(files) // (edits + 2)]))
+                   for n in range(edits)]  # fmt: skip
+    finally:
+        watching.stop()
+    return runs + _median(rescans)
+
+
+def _median(rescans: list[tuple[float, str]]) -> list[Run]:
+    if not rescans:
+        return []
+    seconds, stages = sorted(rescans)[len(rescans) // 2]
+    each = ", ".join(f"{s:.2f}" for s, _ in rescans)
+    return [(f"one file changed, median of {len(rescans)} more ({each} s)", seconds, stages)]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--source", type=Path, default=Path(sysconfig.get_paths()["stdlib"]))
@@ -86,6 +147,7 @@ def main() -> int:
     parser.add_argument("--commits", type=int, default=0, help="a year of history (implies --git)")
     parser.add_argument("--format", default="json", help="the report's format (json, terminal…)")
     parser.add_argument("--edits", type=int, default=5, help="more one-file rescans (median)")
+    parser.add_argument("--watch", action="store_true", help="in one dupfind scan --watch")
     args = parser.parse_args()
     args.git = args.git or args.commits > 0
     exe = str(Path(sys.executable).parent / "dupfind")
@@ -101,11 +163,14 @@ def main() -> int:
         parse = time_parse(files)
         cmd = [exe, "scan", ".", "--format", args.format, "--output", f"{tmp}/report",
                "--cache-dir", f"{tmp}/cache", "--no-gitignore", "--timings"]  # fmt: skip
+        if args.watch:
+            runs = watched(cmd, tree, files, args.edits)
+            return _print(parse, runs)
         cold, cold_stages = timed(cmd, tree)
         warm, warm_stages = timed(cmd, tree)
         _edit(files[len(files) // 2])
         one, one_stages = timed(cmd, tree)
-        runs = [("cold", cold, cold_stages), ("warm", warm, warm_stages)]
+        runs: list[Run] = [("cold", cold, cold_stages), ("warm", warm, warm_stages)]
         runs.append(("one file changed", one, one_stages))
         if args.git:
             git(tree, "commit", "-q", "-am", "one file")
@@ -114,11 +179,12 @@ def main() -> int:
         for number in range(args.edits):  # files spread over the tree, never the first one
             _edit(files[(number + 1) * len(files) // (args.edits + 2)])
             rescans.append(timed(cmd, tree))
-        if rescans:
-            seconds, stages = sorted(rescans)[len(rescans) // 2]
-            each = ", ".join(f"{s:.2f}" for s, _ in rescans)
-            runs.append((f"one file changed, median of {len(rescans)} more ({each} s)", seconds,
-                         stages))  # fmt: skip
+        runs += _median(rescans)
+    return _print(parse, runs)
+
+
+def _print(parse: ParseStats, runs: list[Run]) -> int:
+    cold = runs[0][1]
     print(f"files {parse.files}, lines {parse.lines}; parse-only {parse.seconds:.2f}s")
     for name, seconds, stages in runs:
         print(f"\n== {name}: {seconds:.2f}s = {seconds / parse.seconds:.2f}x parse-only, "

@@ -22,11 +22,13 @@ from dupfind import candidates as candidates_module
 from dupfind import classify as classify_module
 from dupfind import group as group_module
 from dupfind import history as history_module
-from dupfind.cache import FILENAME, AnalysisCache, StoredMemos, _compacts, code_identity
+from dupfind import keys as keys_module
+from dupfind.cache import FILENAME, AnalysisCache, StoredMemos, _compacts
 from dupfind.cli import app
 from dupfind.context import Context
 from dupfind.differences import MemberTokens
 from dupfind.history import open_history
+from dupfind.keys import code_identity
 from dupfind.memo import Memo
 from dupfind.models import Compared, Recommendation, SkippedFile
 from dupfind.score import ScoreChunk
@@ -163,7 +165,7 @@ def test_other_code_never_reads_this_codes_entries(
     config = Config(jobs=1, history=False, cache_dir=str(tree / "cache"))
     scan(["pkg"], config)
     assert "dupfind" in code_identity() and "tree-sitter-python" in code_identity()
-    for module in (cache_module, pipeline):  # as if a file of dupfind had been edited
+    for module in (keys_module, pipeline):  # as if a file of dupfind had been edited
         monkeypatch.setattr(module, "code_identity", lambda: "dupfind (edited)")
     assert not _reused(scan(["pkg"], config))
     assert _runs(tree / "cache") == (0, 30)
@@ -421,7 +423,7 @@ def test_cache_clear_gives_an_older_file_the_current_page_size(tree: Path) -> No
 def test_a_file_readable_now_but_not_when_keyed_or_the_other_way_round_moved(
     tree: Path,
 ) -> None:
-    keyed = cache_module.Keyed.of(["pkg/m0.py", "pkg/m2.py"], Config(history=False))
+    keyed = keys_module.Keyed.of(["pkg/m0.py", "pkg/m2.py"], Config(history=False))
     data = (tree / "pkg" / "m0.py").read_bytes()
     keyed.check("pkg/m0.py", data)
     keyed.check("pkg/gone.py", SkippedFile("pkg/gone.py", "cannot read file"))
@@ -439,11 +441,11 @@ def test_a_file_unreadable_when_keyed_is_counted_in_a_rescan(tree: Path) -> None
     config = Config(jobs=1, history=False, cache_dir=str(tree / "cache"))
     scan(["pkg"], config)
     (tree / "pkg" / "new.py").write_text(NEAR_MISS_PAIR, encoding="utf-8")
-    real_read = cache_module.read_source
+    real_read = keys_module.read_source
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(candidates_module, "FEW", 10**9)  # every count looked up in the table
         patch.setattr(
-            cache_module,
+            keys_module,
             "read_source",
             lambda path: SkippedFile(path, "cannot read file") if path.endswith("new.py")
             else real_read(path),

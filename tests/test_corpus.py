@@ -19,9 +19,10 @@ from hypothesis import strategies as st
 
 from dupfind import Config, pipeline, scan
 from dupfind import candidates as candidates_module
-from dupfind.cache import AnalysisCache, Keyed
+from dupfind.cache import AnalysisCache
 from dupfind.candidates import eligible_units, select_shingles
 from dupfind.corpus import Corpus, Frequency, Selector, Update, count, references, update
+from dupfind.keys import Keyed
 from dupfind.models import CodeUnit, FileAnalysis, UnitKind
 from dupfind.pipeline import Packed, analyse_source
 from dupfind.sketch import load_sketches

@@ -20,9 +20,10 @@ from typer.testing import CliRunner, Result
 
 import dupfind.executor
 from dupfind import Config, scan
-from dupfind.cache import FILENAME, AnalysisCache, code_identity
+from dupfind.cache import FILENAME, AnalysisCache
 from dupfind.cli import app
 from dupfind.discover import discover_files
+from dupfind.keys import code_identity
 from dupfind.pipeline import BATCH_FILES
 from tests.conftest import FIXTURES
 
@@ -229,4 +230,4 @@ def test_dask_without_the_extra_says_how_to_install_it(
     monkeypatch.setitem(sys.modules, "distributed", None)  # import distributed → ImportError
     result = invoke("--executor", "dask", "--scheduler", "tcp://127.0.0.1:8786", str(tree))
     assert result.exit_code == 2
-    assert "install it with: pip install 'dupfind[dask]'" in result.output
+    assert "an optional extra: pip install 'dupfind[dask]'" in result.output

@@ -22,7 +22,7 @@ from typer.testing import CliRunner
 
 import dupfind.executor
 import dupfind.mcp_server
-from dupfind.cache import FILENAME
+from dupfind.cache import FILENAME, AnalysisCache
 from dupfind.cli import app
 from dupfind.config import Config
 from dupfind.errors import UsageError
@@ -326,9 +326,9 @@ def test_the_server_runs_locally_with_its_own_cache_whatever_the_settings(
     used: list[Config] = []
     real = dupfind.mcp_server.run_scan
 
-    def scan(paths: list[str], config: Config) -> Any:
+    def scan(paths: list[str], config: Config, *rest: Any) -> Any:
         used.append(config)
-        return real(paths, config)
+        return real(paths, config, *rest)
 
     monkeypatch.setattr(dupfind.mcp_server, "run_scan", scan)
     cache = str(tmp_path / "server-cache")
@@ -386,12 +386,12 @@ def test_tool_bodies_run_one_at_a_time(two_trees: Path, monkeypatch: pytest.Monk
     most: list[int] = []
     real = dupfind.mcp_server.run_scan
 
-    def scan(paths: list[str], config: Config) -> Any:
+    def scan(paths: list[str], config: Config, *rest: Any) -> Any:
         running[0] += 1
         most.append(running[0])
         time.sleep(0.2)  # long enough for the other call's thread to start
         try:
-            return real(paths, config)
+            return real(paths, config, *rest)
         finally:
             running[0] -= 1
 
@@ -400,3 +400,30 @@ def test_tool_bodies_run_one_at_a_time(two_trees: Path, monkeypatch: pytest.Monk
     found = _concurrently(server, {tree: {"path": tree} for tree in ("a", "b")})
     assert set(found) == {"a", "b"}
     assert most == [1, 1]
+
+
+def test_a_scan_after_an_edit_answers_as_a_fresh_one_and_reads_only_the_edit(
+    two_trees: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The server keeps its last scan's analyses and memos (cache.Resident): a scan after a
+    file is added looks up only that file in the cache file."""
+    server = build_server(Roots([str(two_trees)]), str(tmp_path / "server-cache"))
+    _call(server, "plan", {"path": "a"})
+    read: list[int] = []
+    rows = AnalysisCache.rows
+
+    def recorded(self: AnalysisCache, table: str, keys: Any, *rest: Any) -> Any:
+        wanted = list(keys)
+        if table == "analyses":
+            read.append(len(wanted))
+        return rows(self, table, wanted, *rest)
+
+    monkeypatch.setattr(AnalysisCache, "rows", recorded)
+    (two_trees / "a" / "m2.py").write_text(LOADER, encoding="utf-8")
+    again = _call(server, "plan", {"path": "a"})
+    assert read == [1]  # the new file's key only (another process may have analysed it)
+    monkeypatch.setattr(AnalysisCache, "rows", rows)
+    fresh = _call(
+        build_server(Roots([str(two_trees)]), str(tmp_path / "other-cache")), "plan", {"path": "a"}
+    )
+    assert again == fresh

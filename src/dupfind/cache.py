@@ -19,13 +19,17 @@ Fifth: per analysis, the sketches ``dupfind similar`` searches (sketch.py). Grow
 an analysis no scan used for ``MAX_AGE_DAYS`` is deleted with its sketch, and only the last
 ``KEPT_RUNS`` hit-rate records are kept.
 
+A long-lived process (``dupfind scan --watch``, ``dupfind mcp``) passes a ``Resident``: the
+analyses of its last scan and, per scope, the memos and corpus state as it stored them stay in
+memory, so its next scan does not load and unpickle them again (0.5 s of a one-file rescan of
+the stdlib). The file is still written as by any scan: other processes share it unchanged.
+
 Default location: ``$XDG_CACHE_HOME/dupfind`` (else ``~/.cache/dupfind``); ``--cache-dir``
 moves it, ``--no-cache`` turns it off.
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
 import pickle
 import sqlite3
@@ -33,29 +37,24 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
-from importlib import metadata
 from pathlib import Path
-from typing import TypeGuard, cast
+from typing import TypeGuard, TypeVar, cast
 
-from dupfind import __version__
-from dupfind.config import Config
-from dupfind.corpus import Corpus
+from dupfind.corpus import Corpus, Frequency
 from dupfind.history import Remembered
-from dupfind.memo import Memo, content_key
+from dupfind.memo import Memo
 from dupfind.models import (
     Classified,
     Compared,
     DifferenceRow,
     FileAnalysis,
     ScanResult,
-    SkippedFile,
     packed_differences,
     unpacked_differences,
 )
-from dupfind.parse import read_source
 
 FILENAME = "cache.sqlite3"
+V = TypeVar("V")
 _StoredCompared = tuple[tuple[DifferenceRow, ...], str]  # Compared, packed (models.Difference)
 _Entries = tuple[dict[bytes, float], dict[bytes, _StoredCompared], dict[bytes, Classified]]
 _SCHEMA = (
@@ -82,6 +81,7 @@ KEPT_RUNS = 100  # hit-rate records
 # chain of overflow pages. A rescan of the stdlib then stores in 0.12 s instead of 0.17 s.
 PAGE_SIZE = 16384
 KEPT_BLOBS = 16  # whole-scan results, and memos, kept (one per tree, settings, git state)
+RESIDENT_SCOPES = 2  # scopes whose memos a Resident keeps (each the size of a scan's memos)
 MEMO_DELTAS = 8  # a scope's memo deltas before its entries are written whole again
 MEMO_SLACK = 0.25  # ... or once deltas, or entries the scan did not use, pass this share of it
 _INSERT = "INSERT OR REPLACE INTO {} (key, value, used) VALUES (?, ?, ?)"
@@ -104,6 +104,17 @@ class StoredMemos:
     base: int | None = None  # the seq of the entries written whole that were loaded
 
 
+@dataclass
+class Resident:
+    """What a long-lived process keeps between its scans (see the module's docstring): the
+    analyses its last scan used, by key, and per scope the memos as the cache file holds them
+    after this process stored them (``AnalysisCache.store_memos``). Values are only replaced,
+    never changed in place, so a scan that fails part-way leaves them as they were."""
+
+    analyses: dict[bytes, FileAnalysis] = field(default_factory=dict)
+    memos: dict[bytes, StoredMemos] = field(default_factory=dict)
+
+
 def _compacts(memos: StoredMemos, fresh: int) -> bool:
     """Whether a scan writes its memos' entries whole: when ``MEMO_DELTAS`` deltas are stored
     after them already, or they hold more than ``MEMO_SLACK`` of the entries this scan used, or
@@ -117,6 +128,19 @@ def _compacts(memos: StoredMemos, fresh: int) -> bool:
     if used == fresh or memos.deltas >= MEMO_DELTAS:  # nothing stored (or read) is used
         return True
     return memos.held + fresh > slack or unused > slack
+
+
+def _reopened(kept: StoredMemos) -> StoredMemos:
+    """A ``Resident``'s memos for one more scan: what it knew, nothing used yet (the known
+    entries are shared, never changed: ``Memo`` only adds to ``used``)."""
+    memos = (Memo(kept.scores.earlier), Memo(kept.compared.earlier), Memo(kept.verdicts.earlier))
+    return replace(kept, scores=memos[0], compared=memos[1], verdicts=memos[2])
+
+
+def _rolled(memo: Memo[V], whole: bool) -> Memo[V]:
+    """What the file holds of ``memo`` once a scan stored it: the entries it used, written
+    ``whole``; else all it knew, its fresh entries appended as a delta."""
+    return Memo(dict(memo.used)) if whole else Memo({**memo.earlier, **memo.used})
 
 
 def _result_layout(value: object) -> TypeGuard[tuple[ScanResult, tuple[bytes | None, ...]]]:
@@ -165,13 +189,15 @@ class AnalysisCache:
     """One SQLite cache file; every failure to use it degrades to "no cache" plus a note."""
 
     @classmethod
-    def at(cls, cache_dir: str | None) -> AnalysisCache:
-        """The cache in ``cache_dir`` (``--cache-dir``), or in the default location."""
-        return cls(Path(cache_dir) if cache_dir else default_directory())
+    def at(cls, cache_dir: str | None, resident: Resident | None = None) -> AnalysisCache:
+        """The cache in ``cache_dir`` (``--cache-dir``), or in the default location, read
+        through ``resident`` when the process keeps one."""
+        return cls(Path(cache_dir) if cache_dir else default_directory(), resident)
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, resident: Resident | None = None) -> None:
         self.path = directory / FILENAME
         self.notes: list[str] = []
+        self.resident = resident
         self.connection = self._open()
 
     def _open(self) -> sqlite3.Connection | None:
@@ -212,8 +238,20 @@ class AnalysisCache:
         return connection
 
     def lookup(self, keys: Sequence[bytes]) -> dict[bytes, FileAnalysis]:
-        """The cached analyses among ``keys`` (unreadable entries count as misses)."""
-        return dict(_unpickled(self.rows("analyses", keys) or ()))
+        """The cached analyses among ``keys`` (unreadable entries count as misses), those the
+        process keeps (``Resident``) not read again."""
+        held = self.resident.analyses if self.resident is not None else {}
+        found = {key: held[key] for key in keys if key in held}
+        missing = [key for key in keys if key not in found]
+        if missing:
+            found.update(_unpickled(self.rows("analyses", missing) or ()))
+        return found
+
+    def keep(self, analyses: Mapping[bytes, FileAnalysis]) -> None:
+        """The analyses a scan used, kept in memory for the next when the process keeps a
+        ``Resident`` (only these: the others are dropped)."""
+        if self.resident is not None:
+            self.resident.analyses = dict(analyses)
 
     def rows(
         self, table: str, keys: Iterable[bytes], columns: str = "key, value", by: str = "key"
@@ -265,11 +303,11 @@ class AnalysisCache:
             ("DELETE FROM runs WHERE id <= (SELECT max(id) FROM runs) - ?", [(KEPT_RUNS,)]),
         )
 
-    def write(self, *statements: tuple[str, Sequence[tuple[object, ...]]]) -> None:
+    def write(self, *statements: tuple[str, Sequence[tuple[object, ...]]]) -> bool:
         """Run each statement over its rows, all in one transaction (a failure is a note): the
-        one way anything writes to the cache (sketch.py too)."""
+        one way anything writes to the cache (sketch.py too). Whether it was written."""
         if self.connection is None:
-            return
+            return False
         try:
             with self.connection:
                 self.connection.execute("BEGIN IMMEDIATE")
@@ -277,13 +315,19 @@ class AnalysisCache:
                     self.connection.executemany(sql, rows)
         except sqlite3.Error as exc:
             self.notes.append(f"cache {self.path} could not be written ({exc})")
+            return False
+        return True
 
     def load_memos(self, scope: bytes, state: bool = True) -> StoredMemos:
         """The memos (memo.py), corpus state (corpus.py) and git answers (history.py) the last
         scan of ``scope`` stored; empty ones if none, or if any part is unreadable. (The
         scope's key holds the code's identity: a stored value is in this code's layout.)
         Without ``state``, the memos alone (what a stored result needs): ``with_state``
-        reads the rest."""
+        reads the rest. Those a ``Resident`` keeps are not read again."""
+        kept = self.resident.memos.get(scope) if self.resident is not None else None
+        if kept is not None:
+            reopened = _reopened(kept)
+            return reopened if state else replace(reopened, corpus=None, history=None)
         rows = self.rows("memo_entries", [scope], "seq, value", "scope")
         if rows is None:
             return StoredMemos()
@@ -316,6 +360,9 @@ class AnalysisCache:
     def with_state(self, scope: bytes, memos: StoredMemos) -> StoredMemos:
         """``memos`` of ``scope`` with the corpus state and git answers stored with them
         (``load_memos``); empty memos if those are missing or unreadable."""
+        kept = self.resident.memos.get(scope) if self.resident is not None else None
+        if kept is not None:
+            return replace(memos, corpus=kept.corpus, history=kept.history)
         state = self._blob("memos", scope)  # its last use: when the scan stores, or its result
         if not isinstance(state, tuple) or len(state) != 2:
             return StoredMemos()  # none, unreadable, or not this layout
@@ -358,7 +405,40 @@ class AnalysisCache:
                 "(SELECT max(seq) FROM memo_entries WHERE scope = ?)",
                 [(scope, scope)],
             ))  # fmt: skip
-        self.write(*statements)
+        written = self.write(*statements)
+        if self.resident is not None:
+            self._reside(scope, memos, written, whole)
+
+    def _reside(self, scope: bytes, memos: StoredMemos, written: bool, whole: bool) -> None:
+        """Keep ``memos`` as the next ``load_memos`` of ``scope`` would read them back: the
+        entries the scan used (written ``whole``, under the seq read back) or all it knew (its
+        fresh ones appended as a delta), the corpus state packed as stored. Dropped when the
+        file was not written or cannot be read back: the next scan reads the file."""
+        resident = cast(Resident, self.resident)
+        resident.memos.pop(scope, None)
+        if not written:
+            return
+        base, held, deltas = memos.base, memos.held, memos.deltas
+        if whole:
+            seq = cast(list[tuple[int | None]] | None,
+                       self.rows("memo_entries", [scope], "min(seq)", "scope"))  # fmt: skip
+            if not seq or seq[0][0] is None:
+                return
+            base, held, deltas = seq[0][0], 0, 0
+        else:
+            parts = (memos.scores, memos.compared, memos.verdicts)
+            added = sum(len(memo.fresh()) for memo in parts)
+            held, deltas = held + added, deltas + (added > 0)
+        corpus = memos.corpus
+        if corpus is not None:  # its counts as the file holds them: changes do not pile up
+            corpus = replace(corpus, frequency=Frequency(*corpus.frequency.packed()))
+        while len(resident.memos) >= RESIDENT_SCOPES:  # the least recently stored go
+            del resident.memos[next(iter(resident.memos))]
+        resident.memos[scope] = StoredMemos(
+            _rolled(memos.scores, whole), _rolled(memos.compared, whole),
+            _rolled(memos.verdicts, whole), corpus, memos.history,
+            held=held, deltas=deltas, base=base,
+        )  # fmt: skip
 
     def load_result(
         self, key: bytes, scope: bytes, compared: Mapping[bytes, Compared]
@@ -496,56 +576,3 @@ def _unpickled(rows: Iterable[tuple[bytes, ...]]) -> Iterable[tuple[bytes, FileA
             continue
         if isinstance(analysis, FileAnalysis):
             yield bytes(key), analysis
-
-
-@lru_cache(maxsize=1)
-def code_identity() -> str:
-    """The code that computes results: dupfind's version, a digest of its own source files (a
-    development checkout changes without a version bump) and the parser's versions. Every
-    cached value is keyed by it."""
-    package = Path(__file__).parent
-    hasher = hashlib.blake2b(digest_size=8)
-    for path in sorted(package.rglob("*.py")):
-        hasher.update(path.relative_to(package).as_posix().encode() + b"\0")
-        hasher.update(path.read_bytes())
-    parsers = []
-    for name in ("tree-sitter", "tree-sitter-python"):
-        try:
-            parsers.append(f"{name} {metadata.version(name)}")
-        except metadata.PackageNotFoundError:
-            parsers.append(f"{name} unknown")
-    return f"dupfind {__version__} ({hasher.hexdigest()}; {', '.join(parsers)})"
-
-
-class Keyed:
-    """The cache keys of a scan's files (read before the map), and the files found with other
-    contents when read again (by the map or by classification: ``check``): edited during the
-    scan, so nothing computed from them may be stored under their keys."""
-
-    def __init__(self, keys: Mapping[str, bytes], settings: str) -> None:
-        self.keys = keys
-        self.settings = settings
-        self.moved: set[str] = set()
-
-    @classmethod
-    def of(cls, files: Sequence[str], config: Config) -> Keyed:
-        """Each readable file's key (an unreadable one is reported by the map stage)."""
-        settings = config.analysis_key()
-        keys = {}
-        for path in files:
-            data = read_source(path)
-            if not isinstance(data, SkippedFile):
-                keys[path] = cache_key(settings, path, data)
-        return cls(keys, settings)
-
-    def check(self, path: str, data: bytes | SkippedFile) -> None:
-        """Note ``path`` as moved if ``data``, read now, is not what its key was made from
-        (including a file unreadable when keyed and readable now, or the other way round)."""
-        key = None if isinstance(data, SkippedFile) else cache_key(self.settings, path, data)
-        if key != self.keys.get(path):
-            self.moved.add(path)
-
-
-def cache_key(settings_key: str, path: str, data: bytes) -> bytes:
-    """The cache key of one file's analysis."""
-    return content_key((code_identity(), settings_key, path, data))

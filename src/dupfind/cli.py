@@ -34,9 +34,10 @@ from rich.progress import (
 )
 
 from dupfind import __version__
-from dupfind.cache import AnalysisCache
+from dupfind.cache import AnalysisCache, Resident
 from dupfind.config import load_config
-from dupfind.errors import DupfindError, ExitCode, UsageError
+from dupfind.discover import display_path
+from dupfind.errors import DupfindError, ExitCode, UsageError, optional_extra
 from dupfind.gate import FAIL_ON, Baseline, GateResult, changed_lines, evaluate
 from dupfind.models import ScanResult
 from dupfind.options import (
@@ -58,6 +59,7 @@ from dupfind.report.similar import FORMATS as SIMILAR_FORMATS
 from dupfind.report.similar import render_similar
 from dupfind.report.view import build_view
 from dupfind.similar import find_similar
+from dupfind.watch import Watcher
 
 EXIT_CODES_HELP = (
     "Exit codes: 0 success; 1 actionable duplicates (dupfind check); "
@@ -156,7 +158,7 @@ def _command(mode: str) -> Callable[..., None]:
     """One command body for scan, plan, check and the baseline commands, with a signature
     typer reads."""
     extra = {"check": GATE, "baseline-write": BASELINE, "baseline-prune": BASELINE}
-    report = ("output_format", "output")  # a baseline command writes the baseline, no report
+    report = ("output_format", "output", "watch")  # a baseline command writes the baseline
     common = [o for o in COMMON if not mode.startswith("baseline-") or o[0] not in report]
     declared = common + extra.get(mode, [])
 
@@ -192,6 +194,59 @@ def _declared(
 def _report(
     mode: str, targets: list[str], given: dict[str, object], options: dict[str, object]
 ) -> None:
+    if not given.get("watch"):
+        _report_once(mode, targets, given, options, None)
+        return
+    config = given["config"]
+    watcher = Watcher(targets, config if isinstance(config, Path) else None)
+    try:
+        _watching(mode, targets, given, options, watcher)
+    finally:
+        watcher.close()
+
+
+def _watching(
+    mode: str,
+    targets: list[str],
+    given: dict[str, object],
+    options: dict[str, object],
+    watcher: Watcher,
+) -> None:
+    """``--watch``: report, then again after each batch of changes (watch.py)."""
+    resident = Resident()
+    started = time.perf_counter()
+    _report_once(mode, targets, given, options, resident)  # its errors end the command
+    while True:
+        took = time.perf_counter() - started
+        typer.echo(
+            f"dupfind: reported in {took:.2f} s; watching {' '.join(targets)} for changes "
+            "(Ctrl-C to stop)",
+            err=True,
+        )
+        changed = watcher.next()
+        started = time.perf_counter()
+        more = f" and {len(changed) - 1} more" if len(changed) > 1 else ""
+        typer.echo(f"dupfind: {_shown(changed[0])}{more} changed; scanning again", err=True)
+        try:
+            _report_once(mode, targets, given, options, resident)
+        except DupfindError as exc:  # a bad edit to the configuration: say so, keep watching
+            typer.echo(f"dupfind: error: {exc}", err=True)
+
+
+def _shown(path: str) -> str:
+    """A changed file's path as the reports show paths (relative to the working directory)."""
+    return display_path(path)
+
+
+def _report_once(
+    mode: str,
+    targets: list[str],
+    given: dict[str, object],
+    options: dict[str, object],
+    resident: Resident | None,
+) -> None:
+    """One scan and its report (or baseline update); with ``resident``, a scan of ``--watch``
+    (the gate then says whether it fails, without ending the command)."""
     config = given["config"]
     settings = load_config(targets, config if isinstance(config, Path) else None, options)
     # Everything that can be wrong with the command line is found before the scan.
@@ -200,7 +255,7 @@ def _report(
     renderer = None if mode.startswith("baseline-") else get_reporter(settings.format)
     progress = _LazyProgress(Console(stderr=True))
     try:
-        result = run_scan(targets, settings, progress)
+        result = run_scan(targets, settings, progress, resident)
     finally:
         progress.stop()
     if given["timings"]:
@@ -215,8 +270,10 @@ def _report(
     output = given["output"]
     with _output(output if isinstance(output, Path) else None) as out:
         renderer(view, out)
+    if resident is not None:
+        sys.stdout.flush()
     if outcome is not None:
-        _finish_check(outcome, given)
+        _finish_check(outcome, given, resident is None)
 
 
 def _update_baseline(result: ScanResult, given: dict[str, object], old: Baseline | None) -> None:
@@ -266,7 +323,8 @@ def _only(result: ScanResult, indexes: tuple[int, ...]) -> ScanResult:
     )
 
 
-def _finish_check(gate: GateResult, given: dict[str, object]) -> None:
+def _finish_check(gate: GateResult, given: dict[str, object], ends: bool = True) -> None:
+    """The gate's summary on stderr, and exit 1 when it fails (if it ``ends`` the command)."""
     parts = [f"{len(gate.failing)} actionable group(s) at or above --fail-on {given['fail_on']}"]
     if given["baseline"] is not None:
         parts.append(f"{gate.baselined} baselined, {len(gate.fixed)} fixed since the baseline")
@@ -276,7 +334,7 @@ def _finish_check(gate: GateResult, given: dict[str, object]) -> None:
     for key in gate.fixed:
         typer.echo(f"  fixed: {key} (remove it with `dupfind baseline prune`)", err=True)
     failed = bool(gate.failing) or gate.duplication_exceeded
-    if failed and not given["exit_zero"]:
+    if failed and ends and not given["exit_zero"]:
         raise typer.Exit(int(ExitCode.DUPLICATES))
 
 
@@ -322,15 +380,8 @@ def _similar(given: dict[str, object]) -> None:
 
 
 def _serve(roots: list[str], cache_dir: str) -> None:
-    try:
+    with optional_extra("mcp", "dupfind mcp", "the Model Context Protocol SDK", "mcp"):
         from dupfind.mcp_server import serve
-    except ModuleNotFoundError as exc:
-        if (exc.name or "").partition(".")[0] != "mcp":
-            raise
-        raise UsageError(
-            "dupfind mcp needs the Model Context Protocol SDK, an optional extra: "
-            "pip install 'dupfind[mcp]'"
-        ) from None
     serve(roots, cache_dir)
 
 

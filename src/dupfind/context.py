@@ -13,12 +13,12 @@ from functools import cached_property
 
 import pathspec
 
-from dupfind.cache import Keyed
 from dupfind.config import Config
 from dupfind.corpus import References
 from dupfind.differences import line_starts
 from dupfind.domains import DomainMap
 from dupfind.history import History
+from dupfind.keys import Keyed
 from dupfind.memo import Memo
 from dupfind.models import (
     Classified,

@@ -7,6 +7,8 @@ input file are not errors: they become ``SkippedFile`` records and the scan goes
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from enum import IntEnum
 
 
@@ -53,3 +55,20 @@ class TargetError(UsageError):
 
 class OutsideRootError(UsageError):
     """The MCP server was asked about a path outside the roots it was started with."""
+
+
+@contextmanager
+def optional_extra(
+    module: str, feature: str, what: str, extra: str, error: type[UsageError] = UsageError
+) -> Iterator[None]:
+    """Imports of ``module`` inside need the optional ``extra``: when it is missing, ``feature``
+    fails with ``error`` saying how to install it (a module it imports that is missing is not
+    that: it is raised as it is)."""
+    try:
+        yield
+    except ModuleNotFoundError as exc:
+        if (exc.name or "").partition(".")[0] != module:
+            raise
+        raise error(
+            f"{feature} needs {what}, an optional extra: pip install 'dupfind[{extra}]'"
+        ) from None

@@ -36,14 +36,13 @@ from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Protocol, TypeVar, cast
 
 from dupfind import __version__
-from dupfind.cache import code_identity
-from dupfind.errors import ClusterError
+from dupfind.errors import ClusterError, optional_extra
+from dupfind.keys import code_identity
 
 X = TypeVar("X")
 Y = TypeVar("Y")
 Y_co = TypeVar("Y_co", covariant=True)
 
-DASK_EXTRA = "pip install 'dupfind[dask]'"
 CONNECT_TIMEOUT = 10.0  # seconds to reach the scheduler, and to wait for a first worker
 WINDOW_PER_WORKER = 4  # items in flight per worker: enough to keep every worker busy
 
@@ -164,12 +163,8 @@ def cluster_for(executor: str, scheduler: str) -> AbstractContextManager[DaskMap
 @contextmanager
 def dask_cluster(address: str) -> Iterator[DaskMapper]:
     """Connect to the Dask scheduler at ``address``, check its workers, close at the end."""
-    try:
+    with optional_extra("distributed", "--executor dask", "Dask", "dask", ClusterError):
         import distributed
-    except ImportError:
-        raise ClusterError(
-            f"--executor dask needs the Dask extra: install it with: {DASK_EXTRA}"
-        ) from None
     try:
         connected = distributed.Client(  # type: ignore[no-untyped-call]
             address, timeout=CONNECT_TIMEOUT, set_as_default=False

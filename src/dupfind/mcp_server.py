@@ -21,7 +21,9 @@ a tool error. Errors are returned to the agent as tool errors (``is_error``) wit
 message; stdout carries only the protocol.
 
 Concurrency: the SDK runs these synchronous tools on worker threads, several at once; one lock
-runs one tool body at a time (a scan is CPU-bound, so two at once would gain nothing).
+runs one tool body at a time (a scan is CPU-bound, so two at once would gain nothing). The
+server keeps what its last scans would load from the cache in memory (``cache.Resident``), so
+an agent's scan after an edit costs what ``dupfind scan --watch`` pays (watch.py).
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ from mcp.types import ToolAnnotations
 from typing_extensions import TypeAliasType, TypedDict
 
 from dupfind import __version__
+from dupfind.cache import Resident
 from dupfind.config import MACHINE_KEYS, Config, load_config, validate_option, whole_number
 from dupfind.discover import display_path
 from dupfind.errors import ConfigError, DupfindError, OutsideRootError, UsageError
@@ -138,9 +141,11 @@ def _tool(action: Callable[[], T]) -> T:
             raise ToolError(str(exc)) from None
 
 
-def _scan_answer(settings: Config, path: str, mode: str, max_groups: int) -> ScanAnswer:
+def _scan_answer(
+    settings: Config, path: str, mode: str, max_groups: int, resident: Resident
+) -> ScanAnswer:
     limit = whole_number(0, "max_groups", max_groups, TOOL_CALL)
-    view = build_view(run_scan([path], settings), mode=mode)
+    view = build_view(run_scan([path], settings, None, resident), mode=mode)
     groups = view.ordered()  # by size, or by priority for a plan
     return {
         "files_scanned": view.files_scanned,
@@ -161,9 +166,12 @@ def build_server(roots: Roots, cache_dir: str = "") -> MCPServer[object]:
         instructions=INSTRUCTIONS.format(roots=roots.described()),
     )  # fmt: skip
 
+    resident = Resident()  # what a rescan would load from the cache, kept between calls
+
     def scanned(path: str, mode: str, max_groups: int) -> ScanAnswer:
         where = roots.confine(path)
-        return _scan_answer(_settings(roots, where, cache_dir), where, mode, max_groups)
+        settings = _settings(roots, where, cache_dir)
+        return _scan_answer(settings, where, mode, max_groups, resident)
 
     def scan(path: str = ".", max_groups: int = 20) -> ScanAnswer:
         """Duplicated code under PATH (a file or directory inside the roots): totals and the

@@ -95,6 +95,13 @@ ConfigFile = Annotated[
 ]
 Debug = Annotated[bool, typer.Option(help="Show tracebacks of internal errors.")]
 Timings = Annotated[bool, typer.Option(help="Print the wall time of each stage on stderr.")]
+Watch = Annotated[
+    bool,
+    typer.Option(
+        help="Report again whenever a scanned file changes, until Ctrl-C (one process, its "
+        "state kept between scans). Needs the extra: pip install 'dupfind[watch]'."
+    ),
+]
 
 
 History = Annotated[
@@ -164,7 +171,7 @@ COMMON: list[tuple[str, object, object]] = [
     ("jobs", Jobs, None), ("executor", ExecutorOption, None), ("scheduler", Scheduler, None),
     ("output_format", Format, None),
     ("output", Output, None), ("config", ConfigFile, None), ("debug", Debug, False),
-    ("timings", Timings, False),
+    ("timings", Timings, False), ("watch", Watch, False),
 ]  # fmt: skip
 GATE: list[tuple[str, object, object]] = [
     ("fail_on", FailOn, "consolidate"), ("max_duplication", MaxDuplication, None),
@@ -214,7 +221,7 @@ SIMILAR: list[tuple[str, object, object]] = [
     ("args", SimilarArgs, None), ("top", Top, 10), ("min_similarity", SimilarThreshold, None),
     ("diff", SimilarDiff, None), ("exit_zero", ExitZero, False),
     ("output_format", SimilarFormat, None),
-    *(o for o in COMMON if o[0] not in ("paths", "min_similarity", "history", "timings",
+    *(o for o in COMMON if o[0] not in ("paths", "min_similarity", "history", "timings", "watch",
                                         "executor", "scheduler", "output_format")),
 ]  # fmt: skip
 SIMILAR_HELP = (

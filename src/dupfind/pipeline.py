@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import NamedTuple, TypeVar, cast
 
 from dupfind.artifacts import commented_out, near_identical_siblings, versioned_files
-from dupfind.cache import AnalysisCache, Keyed, StoredMemos, code_identity, pack
+from dupfind.cache import AnalysisCache, Resident, StoredMemos, pack
 from dupfind.candidates import (
     eligible_units,
     exact_buckets,
@@ -52,6 +52,7 @@ from dupfind.extract import extract, extract_commented
 from dupfind.fingerprint import shingles
 from dupfind.group import FoundGroup, build_groups, member_spans
 from dupfind.history import MAX_QUERIES, History, open_history
+from dupfind.keys import Keyed, code_identity
 from dupfind.memo import Memo, content_key
 from dupfind.models import (
     CloneGroup,
@@ -236,6 +237,7 @@ def cached_map(
         fresh.add(path, result)
     cache.store(fresh.blobs.items(), len(files) - len(todo), len(todo), reused=cached)
     record_sketches(cache, fresh.stored, fresh.sketches)  # what `dupfind similar` searches
+    cache.keep({**cached, **fresh.stored})
     for path in files:
         key = keys.get(path)
         yield cached[key] if key is not None and key in cached else fresh.results[path]
@@ -284,11 +286,17 @@ def _result_key(
     return content_key((scope, state, repr(discovery.skipped), *files))
 
 
-def scan(paths: Sequence[str], config: Config, progress: Progress | None = None) -> ScanResult:
+def scan(
+    paths: Sequence[str],
+    config: Config,
+    progress: Progress | None = None,
+    resident: Resident | None = None,
+) -> ScanResult:
     """Find the clone groups in ``paths`` (files or directories).
 
     With the cache on, a scan of exactly the inputs of an earlier one (same files and
-    contents, settings and git state: ``_result_key``) returns that scan's stored result.
+    contents, settings and git state: ``_result_key``) returns that scan's stored result. A
+    long-lived process passes the same ``resident`` to each of its scans (cache.py).
     """
     cluster = cluster_for(config.executor, config.scheduler)
     watch = _Stopwatch()
@@ -298,7 +306,7 @@ def scan(paths: Sequence[str], config: Config, progress: Progress | None = None)
     if not config.cache:
         with cluster as remote:
             return _scan(paths, config, progress, discovery, watch, history, remote=remote).result
-    cache = AnalysisCache.at(config.cache_dir)
+    cache = AnalysisCache.at(config.cache_dir, resident)
     try:
         keyed = Keyed.of(discovery.files, config)
         keys = keyed.keys

@@ -31,13 +31,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from dupfind.cache import AnalysisCache, Keyed
+from dupfind.cache import AnalysisCache
 from dupfind.candidates import eligible_units
 from dupfind.config import Config
 from dupfind.discover import discover_files, display_path
 from dupfind.errors import TargetError, UsageError
 from dupfind.fingerprint import digest, window
 from dupfind.gate import changed_lines, touches
+from dupfind.keys import Keyed
 from dupfind.models import CloneKind, CodeUnit, FileAnalysis, SkippedFile, UnitKind
 from dupfind.parse import decode_source, read_source
 from dupfind.pipeline import Progress, analyse_source, cached_map

@@ -1,0 +1,177 @@
+"""``--watch`` as a user runs it: a real dupfind process, real file edits seen through the
+operating system's notifications, reports rewritten, Ctrl-C to stop."""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from dupfind.cli import app
+from dupfind.watch import Watcher
+from tests.conftest import LOADER, SUMMED, TOTAL, TreeWriter
+
+WAIT = 60.0  # seconds a step may take on a loaded machine before the test fails
+
+
+class Running:
+    """A ``dupfind ... --watch`` process and the lines of its stderr, as they come."""
+
+    def __init__(self, root: Path, *args: str) -> None:
+        command = [sys.executable, "-m", "dupfind", *args]
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        self.process = subprocess.Popen(
+            command, cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+        )
+        self.lines: queue.Queue[str] = queue.Queue()
+        self.seen: list[str] = []
+        stderr = self.process.stderr
+        assert stderr is not None
+        self.reader = threading.Thread(target=lambda: [self.lines.put(line) for line in stderr])
+        self.reader.start()
+
+    def until(self, text: str) -> list[str]:
+        """The stderr lines up to the first (not seen before) holding ``text``."""
+        got: list[str] = []
+        deadline = time.monotonic() + WAIT
+        while True:
+            line = self.lines.get(timeout=max(0.1, deadline - time.monotonic()))
+            got.append(line)
+            self.seen.append(line)
+            if text in line:
+                return got
+
+    def quiet_for(self, seconds: float) -> bool:
+        """Whether nothing is written to stderr for ``seconds``."""
+        try:
+            self.seen.append(self.lines.get(timeout=seconds))
+        except queue.Empty:
+            return True
+        return False
+
+    def stop(self) -> tuple[int, str]:
+        """Ctrl-C: the exit code and what was written to stderr after what was read."""
+        self.process.send_signal(signal.SIGINT)
+        code = self.process.wait(timeout=WAIT)
+        self.reader.join(timeout=WAIT)
+        return code, _drained(self.lines)
+
+
+def _drained(lines: queue.Queue[str]) -> str:
+    rest = []
+    while not lines.empty():
+        rest.append(lines.get_nowait())
+    return "".join(rest)
+
+
+@pytest.fixture
+def running(make_tree: TreeWriter) -> Iterator[tuple[Path, list[Running]]]:
+    root = make_tree({"pkg/loader.py": LOADER, "pkg/total.py": TOTAL})
+    started: list[Running] = []
+    yield root, started
+    for run in started:
+        if run.process.poll() is None:
+            run.process.kill()
+            run.process.wait()
+        run.reader.join()
+
+
+def _fresh_report(root: Path) -> str:
+    done = subprocess.run(
+        [sys.executable, "-m", "dupfind", "scan", "pkg", "-f", "json", "--no-cache", "--jobs",
+         "1", "--no-history"],
+        cwd=root, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    return done.stdout
+
+
+def test_watch_reports_again_after_each_change_until_interrupted(
+    running: tuple[Path, list[Running]],
+) -> None:
+    root, started = running
+    report = root / "report.json"
+    args = ["scan", "pkg", "--watch", "-f", "json", "-o", "report.json", "--jobs", "1"]
+    run = Running(root, *args, "--no-history", "--cache-dir", "cache")
+    started.append(run)
+    run.until("watching pkg for changes")
+    assert json.loads(report.read_text())["groups"] == []
+    (root / "pkg" / "summed.py").write_text(SUMMED, encoding="utf-8")  # a near-miss of total
+    assert any("pkg/summed.py changed; scanning again" in line for line in run.until("watching"))
+    assert len(json.loads(report.read_text())["groups"]) == 1
+    assert report.read_text() == _fresh_report(root)
+
+    (root / "notes.txt").write_text("not Python\n", encoding="utf-8")
+    (root / "pkg" / "data.json").write_text("{}\n", encoding="utf-8")
+    assert run.quiet_for(1.0), run.seen  # no rescan for files that cannot change a report
+
+    (root / "pkg" / "pyproject.toml").write_text("[tool.dupfind]\nmin_lines = 'six'\n")
+    lines = run.until("watching")
+    assert any("dupfind: error:" in line and "min_lines" in line for line in lines), lines
+    (root / "pkg" / "pyproject.toml").unlink()
+    (root / "pkg" / "summed.py").unlink()
+    run.until("watching")
+    assert json.loads(report.read_text())["groups"] == []
+    assert report.read_text() == _fresh_report(root)
+
+    code, rest = run.stop()
+    assert code == 130 and "dupfind: interrupted" in rest
+
+
+def test_check_watch_gates_each_scan_without_ending(running: tuple[Path, list[Running]]) -> None:
+    root, started = running
+    (root / "pkg" / "copy.py").write_text(LOADER, encoding="utf-8")  # an exact copy: actionable
+    run = Running(root, "check", "pkg", "--watch", "--jobs", "1", "--no-history", "--no-cache")
+    started.append(run)
+    assert any("1 actionable group(s)" in line for line in run.until("watching"))
+    (root / "pkg" / "copy.py").unlink()
+    assert any("0 actionable group(s)" in line for line in run.until("watching"))
+    assert run.process.poll() is None  # a failing gate does not end a watch
+    code, _ = run.stop()
+    assert code == 130
+
+
+def test_a_change_made_while_the_first_scan_runs_is_the_next_batch(tmp_path: Path) -> None:
+    (tmp_path / "a.py").write_text("A = 1\n", encoding="utf-8")
+    watcher = Watcher([str(tmp_path)])
+    try:
+        for name in ("a.py", "b.py", "c.txt"):  # made before anyone asks: kept for next()
+            (tmp_path / name).write_text("B = 2\n", encoding="utf-8")
+        time.sleep(0.3)
+        assert watcher.next() == [str(tmp_path / "a.py"), str(tmp_path / "b.py")]
+    finally:
+        watcher.close()
+    assert not watcher.thread.is_alive()
+
+
+def test_a_failure_of_the_watching_thread_reaches_the_command(tmp_path: Path) -> None:
+    watcher = Watcher([str(tmp_path / "missing")])
+    with pytest.raises(FileNotFoundError):
+        watcher.next()
+    watcher.close()
+
+
+def test_watch_without_the_extra_says_how_to_install_it(
+    make_tree: TreeWriter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = make_tree({"pkg/loader.py": LOADER})
+    monkeypatch.chdir(root)
+    monkeypatch.setitem(sys.modules, "watchfiles", None)  # as if it were not installed
+    result = CliRunner().invoke(app, ["scan", "pkg", "--watch", "--no-cache"])
+    assert result.exit_code == 2
+    assert "pip install 'dupfind[watch]'" in result.output
+
+
+def test_baseline_commands_do_not_watch(make_tree: TreeWriter) -> None:
+    result = CliRunner().invoke(app, ["baseline", "write", "--watch"])
+    assert result.exit_code == 2
+    assert "No such option" in result.output
