@@ -14,8 +14,9 @@ from dupfind import Config, ScanResult, pipeline
 from dupfind import cache as cache_module
 from dupfind.cache import FILENAME, AnalysisCache, Resident, StoredMemos
 from dupfind.keys import Keyed
-from dupfind.pipeline import scan
+from dupfind.pipeline import flush, scan
 from tests.conftest import LOADER, LOADER_RENAMED, SUMMED, TOTAL, TreeWriter
+from tests.test_cache import REUSED
 
 
 @pytest.fixture
@@ -53,20 +54,23 @@ def _edits(tree: Path) -> Iterator[str]:
     yield "nothing changed"
 
 
-@pytest.mark.parametrize("deltas", [0, 2, 100])
+@pytest.mark.parametrize(("deltas", "defer"), [(0, False), (2, False), (100, False), (2, True)])
 def test_rescans_with_a_resident_match_fresh_scans_and_the_file(
-    tree: Path, monkeypatch: pytest.MonkeyPatch, deltas: int
+    tree: Path, monkeypatch: pytest.MonkeyPatch, deltas: int, defer: bool
 ) -> None:
     """Each rescan gives what a scan without the cache gives, and the memos kept are those
     the next process would read from the file (whether they were written whole or as a
-    delta: ``MEMO_DELTAS`` 0 writes them whole every time)."""
+    delta: ``MEMO_DELTAS`` 0 writes them whole every time; stored after the report, as
+    ``--watch`` does, or before)."""
     monkeypatch.setattr(cache_module, "MEMO_DELTAS", deltas)
     config = Config(jobs=1, history=False, cache_dir=str(tree / "cache"))
     scope = pipeline._scope_key(["pkg"], config)
     resident = Resident()
-    scan(["pkg"], config, resident=resident)
+    scan(["pkg"], config, resident=resident, defer=defer)
+    assert flush(resident) == [] and resident.pending is None
     for edit in _edits(tree):
-        rescan = scan(["pkg"], config, resident=resident)
+        rescan = scan(["pkg"], config, resident=resident, defer=defer)
+        assert flush(resident) == []
         assert _outcome(rescan) == _outcome(scan(["pkg"], replace(config, cache=False))), edit
         stored = AnalysisCache(tree / "cache").load_memos(scope)
         assert _as_stored(resident.memos[scope]) == _as_stored(stored), edit
@@ -134,3 +138,50 @@ def test_memos_not_written_are_not_kept(tree: Path, monkeypatch: pytest.MonkeyPa
     assert _outcome(during) == _outcome(fresh)
     assert _outcome(scan(["pkg"], config, resident=resident)) == _outcome(fresh)
     assert scope in resident.memos
+
+
+def test_a_deferred_store_waits_for_flush_or_the_next_scan(tree: Path) -> None:
+    config = Config(jobs=1, history=False, cache_dir=str(tree / "cache"))
+    scope = pipeline._scope_key(["pkg"], config)
+    resident = Resident()
+    first = scan(["pkg"], config, resident=resident, defer=True)
+    assert resident.pending is not None
+    assert AnalysisCache(tree / "cache").load_memos(scope).base is None  # nothing stored yet
+    (tree / "pkg" / "m0.py").write_text(LOADER_RENAMED + "\nX = 1\n", encoding="utf-8")
+    scan(["pkg"], config, resident=resident, defer=True)  # stores the first one's, first
+    assert AnalysisCache(tree / "cache").load_memos(scope).base is not None
+    (tree / "pkg" / "m0.py").write_text(LOADER_RENAMED, encoding="utf-8")
+    again = scan(["pkg"], config, resident=resident, defer=True)
+    assert [stage for stage, _ in again.timings][-1] == REUSED
+    assert _outcome(again) == _outcome(first)
+    assert flush(resident) == [] and flush(resident) == []  # nothing left: nothing done
+
+
+@pytest.mark.parametrize("defer", [False, True])
+def test_a_reused_result_loads_what_the_next_rescan_reads(tree: Path, defer: bool) -> None:
+    """A long-lived process whose first scan reuses a stored result (a warm cache) reads the
+    memos and analyses then (after its report, with ``defer``), not at the first edit."""
+    config = Config(jobs=1, history=False, cache_dir=str(tree / "cache"))
+    scope = pipeline._scope_key(["pkg"], config)
+    scan(["pkg"], config)  # another process filled the cache
+    resident = Resident()
+    warm = scan(["pkg"], config, resident=resident, defer=defer)
+    assert [stage for stage, _ in warm.timings][-1] == REUSED
+    assert (scope in resident.memos) is not defer
+    assert flush(resident) == []
+    stored = AnalysisCache(tree / "cache").load_memos(scope)
+    assert _as_stored(resident.memos[scope]) == _as_stored(stored)
+    assert len(resident.analyses) == 13
+    (tree / "pkg" / "m0.py").write_text(LOADER_RENAMED + "\nX = 1\n", encoding="utf-8")
+    rescan = scan(["pkg"], config, resident=resident, defer=defer)
+    assert _outcome(rescan) == _outcome(scan(["pkg"], replace(config, cache=False)))
+
+
+def test_a_resident_keeps_the_memos_of_the_last_two_scopes(tree: Path) -> None:
+    resident = Resident()
+    scopes = []
+    for min_lines in (4, 5, 6):
+        config = Config(jobs=1, history=False, cache_dir=str(tree / "cache"), min_lines=min_lines)
+        scan(["pkg"], config, resident=resident)
+        scopes.append(pipeline._scope_key(["pkg"], config))
+    assert list(resident.memos) == scopes[1:]

@@ -34,7 +34,7 @@ import os
 import pickle
 import sqlite3
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -113,6 +113,7 @@ class Resident:
 
     analyses: dict[bytes, FileAnalysis] = field(default_factory=dict)
     memos: dict[bytes, StoredMemos] = field(default_factory=dict)
+    pending: Callable[[], list[str]] | None = None  # a deferred store (pipeline.flush)
 
 
 def _compacts(memos: StoredMemos, fresh: int) -> bool:
@@ -414,8 +415,7 @@ class AnalysisCache:
         entries the scan used (written ``whole``, under the seq read back) or all it knew (its
         fresh ones appended as a delta), the corpus state packed as stored. Dropped when the
         file was not written or cannot be read back: the next scan reads the file."""
-        resident = cast(Resident, self.resident)
-        resident.memos.pop(scope, None)
+        cast(Resident, self.resident).memos.pop(scope, None)
         if not written:
             return
         base, held, deltas = memos.base, memos.held, memos.deltas
@@ -432,13 +432,29 @@ class AnalysisCache:
         corpus = memos.corpus
         if corpus is not None:  # its counts as the file holds them: changes do not pile up
             corpus = replace(corpus, frequency=Frequency(*corpus.frequency.packed()))
-        while len(resident.memos) >= RESIDENT_SCOPES:  # the least recently stored go
-            del resident.memos[next(iter(resident.memos))]
-        resident.memos[scope] = StoredMemos(
+        self._hold(scope, StoredMemos(
             _rolled(memos.scores, whole), _rolled(memos.compared, whole),
             _rolled(memos.verdicts, whole), corpus, memos.history,
             held=held, deltas=deltas, base=base,
-        )  # fmt: skip
+        ))  # fmt: skip
+
+    def preload(self, scope: bytes, memos: StoredMemos, keys: Mapping[str, bytes]) -> None:
+        """After a stored result was reused, what the next scan of ``scope`` would read from
+        the file, read into the ``Resident`` now: ``memos`` (as ``load_memos`` read them)
+        with their state, and the files' analyses (by their ``keys``)."""
+        resident = cast(Resident, self.resident)
+        if scope not in resident.memos:
+            self.keep(self.lookup(list(keys.values())))
+            self._hold(scope, self.with_state(scope, memos))
+
+    def _hold(self, scope: bytes, memos: StoredMemos) -> None:
+        """Keep ``memos`` for ``scope``, the least recently kept scope dropped past
+        ``RESIDENT_SCOPES``."""
+        held = cast(Resident, self.resident).memos
+        held.pop(scope, None)
+        while len(held) >= RESIDENT_SCOPES:
+            del held[next(iter(held))]
+        held[scope] = memos
 
     def load_result(
         self, key: bytes, scope: bytes, compared: Mapping[bytes, Compared]

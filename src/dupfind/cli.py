@@ -52,7 +52,7 @@ from dupfind.options import (
     Debug,
     McpRoots,
 )
-from dupfind.pipeline import GC_YOUNG_THRESHOLD
+from dupfind.pipeline import GC_YOUNG_THRESHOLD, flush
 from dupfind.pipeline import scan as run_scan
 from dupfind.report import get_reporter
 from dupfind.report.similar import FORMATS as SIMILAR_FORMATS
@@ -254,8 +254,8 @@ def _report_once(
     pruned = Baseline.read(Path(str(given["baseline"]))) if mode == "baseline-prune" else None
     renderer = None if mode.startswith("baseline-") else get_reporter(settings.format)
     progress = _LazyProgress(Console(stderr=True))
-    try:
-        result = run_scan(targets, settings, progress, resident)
+    try:  # a --watch scan stores in the cache after its report (flush)
+        result = run_scan(targets, settings, progress, resident, defer=resident is not None)
     finally:
         progress.stop()
     if given["timings"]:
@@ -274,6 +274,9 @@ def _report_once(
         sys.stdout.flush()
     if outcome is not None:
         _finish_check(outcome, given, resident is None)
+    if resident is not None:
+        for note in flush(resident):
+            typer.echo(f"dupfind: {note}", err=True)
 
 
 def _update_baseline(result: ScanResult, given: dict[str, object], old: Baseline | None) -> None:

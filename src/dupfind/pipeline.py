@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager as ContextManager
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 from typing import NamedTuple, TypeVar, cast
 
@@ -291,12 +292,14 @@ def scan(
     config: Config,
     progress: Progress | None = None,
     resident: Resident | None = None,
+    defer: bool = False,
 ) -> ScanResult:
     """Find the clone groups in ``paths`` (files or directories).
 
     With the cache on, a scan of exactly the inputs of an earlier one (same files and
     contents, settings and git state: ``_result_key``) returns that scan's stored result. A
-    long-lived process passes the same ``resident`` to each of its scans (cache.py).
+    long-lived process passes the same ``resident`` to each of its scans (cache.py); with
+    ``defer``, storing the result and memos waits for ``flush`` (``--watch`` reports first).
     """
     cluster = cluster_for(config.executor, config.scheduler)
     watch = _Stopwatch()
@@ -306,7 +309,10 @@ def scan(
     if not config.cache:
         with cluster as remote:
             return _scan(paths, config, progress, discovery, watch, history, remote=remote).result
+    if resident is not None:
+        flush(resident)  # the previous scan's store, before anything reads the file
     cache = AnalysisCache.at(config.cache_dir, resident)
+    deferred = False
     try:
         keyed = Keyed.of(discovery.files, config)
         keys = keyed.keys
@@ -317,15 +323,53 @@ def scan(
         if result is not None:
             cache.store((), len(discovery.files), 0, reused=keys.values())
             watch.lap("reuse the stored result (nothing changed)")
+            if resident is not None:  # what the next scan reads: now, not after the next edit
+                deferred = _then(partial(cache.preload, scope, memos, keys), cache, resident, defer)
         else:
             memos = cache.with_state(scope, memos)
             with cluster as remote:
                 found = _scan(paths, config, progress, discovery, watch, history,
                               cache, keyed, remote, memos)  # fmt: skip
-            result = _store(cache, key, scope, found, keyed)
+            if resident is None or not defer or keyed.moved:  # the report says it was not stored
+                result = _store(cache, key, scope, found, keyed)
+            else:
+                result = found.result
+                deferred = _then(
+                    partial(_store, cache, key, scope, found, keyed), cache, resident, defer
+                )
         return replace(result, notes=(*cache.notes, *result.notes), timings=tuple(watch.laps))
     finally:
+        if not deferred:
+            cache.close()
+
+
+def flush(resident: Resident) -> list[str]:
+    """Store what the last scan with ``defer`` left to store; the notes that made (a failed
+    write: its report was written already)."""
+    pending, resident.pending = resident.pending, None
+    return pending() if pending is not None else []
+
+
+def _then(
+    action: Callable[[], object], cache: AnalysisCache, resident: Resident, defer: bool
+) -> bool:
+    """Run ``action`` now, or with ``defer`` when ``flush`` is called (``cache`` stays open
+    until then): whether it was deferred."""
+    if not defer:
+        action()
+        return False
+    resident.pending = partial(_later, cache, action)
+    return True
+
+
+def _later(cache: AnalysisCache, action: Callable[[], object]) -> list[str]:
+    """A deferred ``action`` run, then ``cache`` closed; the notes it made meanwhile."""
+    before = len(cache.notes)
+    try:
+        action()
+    finally:
         cache.close()
+    return cache.notes[before:]
 
 
 class _Scanned(NamedTuple):
