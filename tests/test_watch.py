@@ -147,16 +147,35 @@ def test_a_change_made_while_the_first_scan_runs_is_the_next_batch(tmp_path: Pat
         for name in ("a.py", "b.py", "c.txt"):  # made before anyone asks: kept for next()
             (tmp_path / name).write_text("B = 2\n", encoding="utf-8")
         time.sleep(0.3)
-        assert watcher.next() == [str(tmp_path / "a.py"), str(tmp_path / "b.py")]
+        assert watcher.next(timeout=10) == [str(tmp_path / "a.py"), str(tmp_path / "b.py")]
     finally:
         watcher.close()
     assert not watcher.thread.is_alive()
 
 
+def test_a_file_is_watched_through_its_directory(tmp_path: Path) -> None:
+    """An editor that saves by renaming a new file over the old one is seen; the file's
+    neighbours, not named, are not."""
+    (tmp_path / "a.py").write_text("A = 1\n", encoding="utf-8")
+    (tmp_path / "settings.toml").write_text("", encoding="utf-8")
+    watcher = Watcher([str(tmp_path / "a.py")], tmp_path / "settings.toml")
+    try:
+        (tmp_path / "neighbour.py").write_text("B = 2\n", encoding="utf-8")
+        for name in ("a.py", "settings.toml"):
+            (tmp_path / f"{name}.new").write_text("C = 3\n", encoding="utf-8")
+            os.replace(tmp_path / f"{name}.new", tmp_path / name)
+            time.sleep(0.2)
+        assert watcher.next(timeout=10) == [str(tmp_path / "a.py"), str(tmp_path / "settings.toml")]
+        (tmp_path / "a.py").write_text("D = 4\n", encoding="utf-8")  # the watch goes on
+        assert watcher.next(timeout=10) == [str(tmp_path / "a.py")]
+    finally:
+        watcher.close()
+
+
 def test_a_failure_of_the_watching_thread_reaches_the_command(tmp_path: Path) -> None:
-    watcher = Watcher([str(tmp_path / "missing")])
+    watcher = Watcher([str(tmp_path / "missing" / "file.py")])  # nor its directory
     with pytest.raises(FileNotFoundError):
-        watcher.next()
+        watcher.next(timeout=10)
     watcher.close()
 
 

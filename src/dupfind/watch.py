@@ -18,7 +18,7 @@ so a change that turns out to change nothing costs a stored result's reuse.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from queue import Empty, Queue
 
@@ -32,15 +32,21 @@ SETTINGS_FILES = ("pyproject.toml", ".gitignore")
 
 
 class Watcher:
-    """Changes under ``paths`` (and to ``config_file``), seen from a thread that watches from
-    the moment this is made, so a change made while a scan runs (the first one too) is not
-    lost: it is the next batch."""
+    """Changes under the directories among ``paths``, and to the files among them and to
+    ``config_file``, seen from a thread that watches from the moment this is made, so a change
+    made while a scan runs (the first one too) is not lost: it is the next batch. A file is
+    watched through its directory: an editor that saves by writing a new file and renaming it
+    over the old one would end a watch on the file itself."""
 
     def __init__(self, paths: Sequence[str], config_file: Path | None = None) -> None:
         with optional_extra("watchfiles", "--watch", "watchfiles", "watch"):
             import watchfiles  # noqa: F401
-        self.named = {Path(config_file).resolve()} if config_file is not None else set()
-        self.paths = [*paths, *(str(path) for path in self.named)]
+        named = [Path(path).resolve() for path in paths]
+        self.directories = {path for path in named if path.is_dir()}
+        self.files = {path for path in named if path not in self.directories}
+        if config_file is not None:
+            self.files.add(Path(config_file).resolve())
+        self.roots = sorted(self.directories | {path.parent for path in self.files})
         self.batches: Queue[list[str] | BaseException] = Queue()
         self.stop = threading.Event()
         self.ready = threading.Event()
@@ -48,9 +54,18 @@ class Watcher:
         self.thread.start()
         self.ready.wait()
 
+    def relevant(self, path: str) -> bool:
+        """Whether a change to ``path`` can change a report: a file named on the command line,
+        or a Python source or settings file under a directory named there."""
+        where = Path(path)
+        if where in self.files:
+            return True
+        wanted = where.suffix in SOURCES or where.name in SETTINGS_FILES
+        return wanted and any(where.is_relative_to(root) for root in self.directories)
+
     def _watch(self) -> None:
         try:
-            for batch in _batches(self.paths, self.named, self.stop):
+            for batch in _batches(self.roots, self.relevant, self.stop):
                 self.ready.set()
                 if batch:
                     self.batches.put(batch)
@@ -59,10 +74,11 @@ class Watcher:
         finally:
             self.ready.set()
 
-    def next(self) -> list[str]:
-        """The files changed since the last call (waiting for one), sorted."""
+    def next(self, timeout: float | None = None) -> list[str]:
+        """The files changed since the last call (waiting for one, at most ``timeout``
+        seconds if given: then ``queue.Empty``), sorted."""
         changed: set[str] = set()
-        item = self.batches.get()
+        item = self.batches.get(timeout=timeout)
         while True:
             if isinstance(item, BaseException):
                 raise item
@@ -77,19 +93,21 @@ class Watcher:
         self.thread.join()
 
 
-def _batches(paths: Sequence[str], named: set[Path], stop: threading.Event) -> Iterator[list[str]]:
-    """watchfiles' batches of relevant changes, an empty one every ``TICK_MS`` without any."""
+def _batches(
+    roots: Sequence[Path], relevant: Callable[[str], bool], stop: threading.Event
+) -> Iterator[list[str]]:
+    """watchfiles' batches of ``relevant`` changes under ``roots`` (its default filter leaves
+    out version-control and cache directories and editors' swap files), an empty batch every
+    ``TICK_MS`` without any."""
     from watchfiles import Change, DefaultFilter, watch
 
     default = DefaultFilter()
 
-    def relevant(change: Change, path: str) -> bool:
-        where = Path(path)
-        wanted = where.suffix in SOURCES or where.name in SETTINGS_FILES or where in named
-        return wanted and default(change, path)
+    def wanted(change: Change, path: str) -> bool:
+        return relevant(path) and default(change, path)
 
     for batch in watch(
-        *paths, watch_filter=relevant, debounce=DEBOUNCE_MS, step=STEP_MS, stop_event=stop,
+        *roots, watch_filter=wanted, debounce=DEBOUNCE_MS, step=STEP_MS, stop_event=stop,
         rust_timeout=TICK_MS, yield_on_timeout=True,
     ):  # fmt: skip
         yield sorted({path for _, path in batch})
