@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+from dataclasses import replace
 
 import pytest
 from hypothesis import given
@@ -13,6 +14,7 @@ from hypothesis import strategies as st
 from dupfind import Config, scan
 from dupfind.models import Difference
 from dupfind.report import json as json_report
+from dupfind.report import view as view_module
 from dupfind.report.view import GroupView, MemberView, build_view
 from tests.conftest import FIXTURES
 
@@ -83,3 +85,33 @@ _GROUPS = st.builds(
 def test_a_group_is_written_as_the_encoder_writes_its_document(group: GroupView) -> None:
     expected = json.dumps(json_report.group_document(group), sort_keys=True, ensure_ascii=False)
     assert json_report.group_json(group) == expected
+
+
+def test_a_long_lived_process_reuses_unchanged_groups_views_and_texts(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Views are reused by content and texts by view (report/view.py, ``_Written``): a second
+    report of an equal result builds and writes nothing again, a changed group afresh, and
+    both are what building and writing from nothing give."""
+    result = scan([str(FIXTURES / "cases")], Config(jobs=1, history=False, cache=False))
+    monkeypatch.setattr(json_report, "INDENTED_UP_TO", 0)
+    monkeypatch.setattr(view_module, "_KEPT", view_module._Kept())  # as in a new process
+    monkeypatch.setattr(json_report, "_WRITTEN", json_report._Texts())
+    first = build_view(result)
+    again = scan([str(FIXTURES / "cases")], Config(jobs=1, history=False, cache=False))
+    changed = replace(again, groups=(replace(again.groups[0], similarity_mean=0.5),
+                                     *again.groups[1:]))  # fmt: skip
+    second = build_view(changed)
+    assert all(a is b for a, b in zip(first.groups[1:], second.groups[1:], strict=True))
+    assert second.groups[0] is not first.groups[0] and second.groups[0].similarity_mean == 0.5
+    written: list[str] = []
+    real = json_report.group_json
+    monkeypatch.setattr(json_report, "group_json", lambda g: written.append(g.id) or real(g))
+    for view in (first, second):
+        json_report.render_json(view, io.StringIO())
+    assert written == [g.id for g in first.groups] + [second.groups[0].id]
+    out = io.StringIO()
+    json_report.render_json(second, out)
+    expected = json.dumps(json_report.document(second), sort_keys=True, ensure_ascii=False)
+    assert out.getvalue() == expected + "\n"
+    assert build_view(changed, with_code=True).groups[1] is not second.groups[1]  # code: afresh

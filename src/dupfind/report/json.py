@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from json.encoder import encode_basestring as _text
 from typing import Any, TextIO
 
@@ -97,8 +97,34 @@ def render_json(view: ReportView, out: TextIO) -> None:
         write_document(document(view), len(view.groups), out)
         return
     data = _outline(view) | {"groups": list(view.groups)}
-    write_compact(data, out, {"groups": group_json})
+    written = _Written(_WRITTEN.texts)
+    write_compact(data, out, {"groups": written})
+    _WRITTEN.texts = written.kept
     out.write("\n")
+
+
+class _Written:
+    """``group_json``, reusing the texts of the views the last report of this process wrote
+    (a long-lived process reuses unchanged groups' views: report/view.py), by identity; keeps
+    those of this report, and the views, for the next."""
+
+    def __init__(self, previous: dict[int, tuple[GroupView, str]]) -> None:
+        self.previous = previous
+        self.kept: dict[int, tuple[GroupView, str]] = {}
+
+    def __call__(self, group: GroupView) -> str:
+        known = self.previous.get(id(group))
+        text = known[1] if known is not None and known[0] is group else group_json(group)
+        self.kept[id(group)] = (group, text)
+        return text
+
+
+@dataclass(slots=True)
+class _Texts:
+    texts: dict[int, tuple[GroupView, str]] = field(default_factory=dict)
+
+
+_WRITTEN = _Texts()
 
 
 def write_document(data: dict[str, Any], items: int, out: TextIO) -> None:

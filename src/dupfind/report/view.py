@@ -1,5 +1,11 @@
 """The one presentation model every renderer reads: built once, so no renderer recomputes.
 
+A long-lived process (``--watch``, ``dupfind mcp``) builds a view after every scan, and most
+groups are unchanged: the group views of the previous build are reused by content (``_KEPT``:
+a group and its recommendation that compare equal, spelled from the same directory, give the
+same view), so the renderers can reuse what they wrote for them too (report/json.py). Only the
+last build's are kept. Views with source code (HTML) are always built afresh.
+
 Paths are spelled by ``discover.display_path`` (relative to the working directory), groups
 keep the pipeline's order (largest duplication first) and ``plan`` lists them by priority
 (lines saved times confidence), figures are rounded, and nothing time- or machine-dependent is
@@ -12,7 +18,7 @@ from __future__ import annotations
 import os
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from dupfind.discover import display_path
@@ -208,6 +214,42 @@ def _group_view(
     )
 
 
+_Key = tuple[CloneGroup, Recommendation, str]  # a group, its advice, where paths are spelled from
+
+
+@dataclass(slots=True)
+class _Kept:
+    """The group views of the last ``build_view`` of this process (module docstring)."""
+
+    views: dict[_Key, GroupView] = field(default_factory=dict)
+
+
+_KEPT = _Kept()
+
+
+def _group_views(
+    result: ScanResult, advice: Sequence[Recommendation], spell: Speller, snippets: _Snippets,
+    base: Path | None,
+) -> tuple[GroupView, ...]:  # fmt: skip
+    """Every group's view, those of the last build reused (``_KEPT``) unless code is shown."""
+    pairs = zip(result.groups, advice, strict=True)
+    if snippets.enabled:
+        return tuple(_group_view(group, rec, spell, snippets) for group, rec in pairs)
+    where = f"{os.getcwd()}\0{base}"
+    previous: dict[_Key, GroupView] = _KEPT.views
+    kept: dict[_Key, GroupView] = {}
+    views = []
+    for group, rec in pairs:
+        key = (group, rec, where)
+        view = previous.get(key)
+        if view is None:
+            view = _group_view(group, rec, spell, snippets)
+        kept[key] = view
+        views.append(view)
+    _KEPT.views = kept
+    return tuple(views)
+
+
 # For a ScanResult built without classification (the library's callers may do that).
 _UNCLASSIFIED = Recommendation(
     Verdict.LEAVE_SEPARATE, "unclassified", (), 0.0, 0, "", (), (), "", 0
@@ -305,10 +347,7 @@ def build_view(
     stats = result.stats
     snippets, spell = _Snippets(with_code), _speller(base)
     advice = result.recommendations or (_UNCLASSIFIED,) * len(result.groups)
-    groups = tuple(
-        _group_view(group, rec, spell, snippets)
-        for group, rec in zip(result.groups, advice, strict=True)
-    )
+    groups = _group_views(result, advice, spell, snippets, base)
     plan = tuple(
         sorted(range(len(groups)), key=lambda i: (-groups[i].priority, -groups[i].lines, i))
     )
