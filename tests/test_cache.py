@@ -23,7 +23,7 @@ from dupfind import classify as classify_module
 from dupfind import group as group_module
 from dupfind import history as history_module
 from dupfind import keys as keys_module
-from dupfind.cache import FILENAME, AnalysisCache, StoredMemos, _compacts
+from dupfind.cache import FILENAME, AnalysisCache, _compacts
 from dupfind.cli import app
 from dupfind.context import Context
 from dupfind.differences import MemberTokens
@@ -32,6 +32,7 @@ from dupfind.keys import code_identity
 from dupfind.memo import Memo
 from dupfind.models import Compared, Recommendation, SkippedFile
 from dupfind.score import ScoreChunk
+from dupfind.state import StoredMemos
 from tests.conftest import LOADER, LOADER_RENAMED, SUMMED, TOTAL, TreeWriter, git
 
 NEAR_MISS_PAIR = TOTAL + "\n" + SUMMED

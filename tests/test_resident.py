@@ -12,9 +12,10 @@ import pytest
 
 from dupfind import Config, ScanResult, pipeline
 from dupfind import cache as cache_module
-from dupfind.cache import FILENAME, AnalysisCache, Resident, StoredMemos
+from dupfind.cache import FILENAME, AnalysisCache
 from dupfind.keys import Keyed
 from dupfind.pipeline import flush, scan
+from dupfind.state import Resident, StoredMemos
 from tests.conftest import LOADER, LOADER_RENAMED, SUMMED, TOTAL, TreeWriter
 from tests.test_cache import REUSED
 
@@ -185,3 +186,27 @@ def test_a_resident_keeps_the_memos_of_the_last_two_scopes(tree: Path) -> None:
         scan(["pkg"], config, resident=resident)
         scopes.append(pipeline._scope_key(["pkg"], config))
     assert list(resident.memos) == scopes[1:]
+
+
+def test_a_cleared_or_other_cache_file_drops_what_the_resident_holds(tree: Path) -> None:
+    """``dupfind cache clear`` by another process, or another cache directory: the Resident
+    holds nothing from the old file, and the next scan stores every analysis again."""
+    config = Config(jobs=1, history=False, cache_dir=str(tree / "cache"))
+    resident = Resident()
+    scan(["pkg"], config, resident=resident)
+    AnalysisCache(tree / "cache").clear()
+    (tree / "pkg" / "m0.py").write_text(LOADER_RENAMED + "\nX = 1\n", encoding="utf-8")
+    rescan = scan(["pkg"], config, resident=resident)
+    with sqlite3.connect(tree / "cache" / FILENAME) as connection:
+        stored = connection.execute("SELECT count(*) FROM analyses").fetchone()[0]
+    assert stored == 13  # all of them, not only the edited file's
+    assert _outcome(rescan) == _outcome(scan(["pkg"], replace(config, cache=False)))
+    elsewhere = replace(config, cache_dir=str(tree / "other"))
+    scan(["pkg"], elsewhere, resident=resident)
+    assert resident.source is not None and resident.source[0] == str(tree / "other" / FILENAME)
+    assert _runs_of(tree / "other") == (0, 13)  # analysed for that file, not served from memory
+
+
+def _runs_of(cache_dir: Path) -> tuple[int, int]:
+    info = AnalysisCache(cache_dir).info()
+    return info.last_hits, info.last_misses

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import json
 import os
+import pty
 import queue
+import select
 import signal
 import subprocess
 import sys
@@ -13,11 +15,13 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
 
-from dupfind.cli import app
+from dupfind.cli import CLEAR_SCREEN, app
+from dupfind.errors import UsageError
 from dupfind.watch import Watcher
 from tests.conftest import LOADER, SUMMED, TOTAL, TreeWriter
 
@@ -27,11 +31,11 @@ WAIT = 60.0  # seconds a step may take on a loaded machine before the test fails
 class Running:
     """A ``dupfind ... --watch`` process and the lines of its stderr, as they come."""
 
-    def __init__(self, root: Path, *args: str) -> None:
+    def __init__(self, root: Path, *args: str, stdout: int = subprocess.DEVNULL) -> None:
         command = [sys.executable, "-m", "dupfind", *args]
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         self.process = subprocess.Popen(
-            command, cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+            command, cwd=root, env=env, stdout=stdout, stderr=subprocess.PIPE, text=True
         )
         self.lines: queue.Queue[str] = queue.Queue()
         self.seen: list[str] = []
@@ -117,6 +121,7 @@ def test_watch_reports_again_after_each_change_until_interrupted(
     (root / "pkg" / "pyproject.toml").write_text("[tool.dupfind]\nmin_lines = 'six'\n")
     lines = run.until("watching")
     assert any("dupfind: error:" in line and "min_lines" in line for line in lines), lines
+    assert "reported in" not in lines[-1]  # nothing was
     (root / "pkg" / "pyproject.toml").unlink()
     (root / "pkg" / "summed.py").unlink()
     run.until("watching")
@@ -140,6 +145,38 @@ def test_check_watch_gates_each_scan_without_ending(running: tuple[Path, list[Ru
     assert code == 130
 
 
+def _read_all(fd: int) -> bytes:
+    data = b""
+    while select.select([fd], [], [], 0.2)[0]:
+        try:
+            chunk = os.read(fd, 65536)
+        except OSError:  # the terminal's other end is closed
+            break
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
+def test_on_a_terminal_each_report_replaces_the_last(running: tuple[Path, list[Running]]) -> None:
+    root, started = running
+    (root / "pkg" / "copy.py").write_text(LOADER, encoding="utf-8")
+    screen, terminal = pty.openpty()
+    run = Running(root, "scan", "pkg", "--watch", "--no-history", "--no-cache", stdout=terminal)
+    os.close(terminal)
+    started.append(run)
+    run.until("watching")
+    first = _read_all(screen)
+    (root / "pkg" / "copy.py").write_text(LOADER + "\nX = 1\n", encoding="utf-8")
+    run.until("scanning again")
+    run.until("watching")
+    second = _read_all(screen)
+    run.stop()
+    os.close(screen)
+    assert CLEAR_SCREEN.encode() not in first and b"pkg/copy.py" in first
+    assert second.startswith(CLEAR_SCREEN.encode()) and b"pkg/copy.py" in second
+
+
 def test_a_change_made_while_the_first_scan_runs_is_the_next_batch(tmp_path: Path) -> None:
     (tmp_path / "a.py").write_text("A = 1\n", encoding="utf-8")
     watcher = Watcher([str(tmp_path)])
@@ -150,7 +187,7 @@ def test_a_change_made_while_the_first_scan_runs_is_the_next_batch(tmp_path: Pat
         assert watcher.next(timeout=10) == [str(tmp_path / "a.py"), str(tmp_path / "b.py")]
     finally:
         watcher.close()
-    assert not watcher.thread.is_alive()
+    assert not any(thread.is_alive() for thread in watcher.threads)
 
 
 def test_a_file_is_watched_through_its_directory(tmp_path: Path) -> None:
@@ -158,7 +195,7 @@ def test_a_file_is_watched_through_its_directory(tmp_path: Path) -> None:
     neighbours, not named, are not."""
     (tmp_path / "a.py").write_text("A = 1\n", encoding="utf-8")
     (tmp_path / "settings.toml").write_text("", encoding="utf-8")
-    watcher = Watcher([str(tmp_path / "a.py")], tmp_path / "settings.toml")
+    watcher = Watcher([str(tmp_path / "a.py")], [tmp_path / "settings.toml"])
     try:
         (tmp_path / "neighbour.py").write_text("B = 2\n", encoding="utf-8")
         for name in ("a.py", "settings.toml"):
@@ -166,17 +203,88 @@ def test_a_file_is_watched_through_its_directory(tmp_path: Path) -> None:
             os.replace(tmp_path / f"{name}.new", tmp_path / name)
             time.sleep(0.2)
         assert watcher.next(timeout=10) == [str(tmp_path / "a.py"), str(tmp_path / "settings.toml")]
-        (tmp_path / "a.py").write_text("D = 4\n", encoding="utf-8")  # the watch goes on
-        assert watcher.next(timeout=10) == [str(tmp_path / "a.py")]
+        for again in range(3):  # the watch goes on, save after save
+            (tmp_path / "a.py.new").write_text(f"D = {again}\n", encoding="utf-8")
+            os.replace(tmp_path / "a.py.new", tmp_path / "a.py")
+            assert watcher.next(timeout=10) == [str(tmp_path / "a.py")]
     finally:
         watcher.close()
 
 
-def test_a_failure_of_the_watching_thread_reaches_the_command(tmp_path: Path) -> None:
-    watcher = Watcher([str(tmp_path / "missing" / "file.py")])  # nor its directory
-    with pytest.raises(FileNotFoundError):
-        watcher.next(timeout=10)
-    watcher.close()
+def test_settings_above_the_tree_are_watched_and_excluded_directories_are_not(
+    tmp_path: Path,
+) -> None:
+    """Where configuration and ignore rules are read from (up to the repository's top), and
+    not what discovery never enters, whatever the directories above are called."""
+    repository = tmp_path / "node_modules" / "project"  # a name watchfiles alone would ignore
+    (repository / ".git").mkdir(parents=True)
+    (repository / "pkg" / "build").mkdir(parents=True)
+    (tmp_path / "pyproject.toml").write_text("", encoding="utf-8")  # above the repository
+    watcher = Watcher([str(repository / "pkg")])
+    try:
+        for name in ("pkg/build/gen.py", "pkg/m.py~", "pkg/.#m.py", "README.md", "x.py"):
+            (repository / name).write_text("B = 2\n", encoding="utf-8")
+        (tmp_path / "pyproject.toml").write_text("[tool.dupfind]\n", encoding="utf-8")
+        for name in ("pyproject.toml", ".gitignore", "pkg/m.py"):
+            (repository / name).write_text("[tool.dupfind]\n", encoding="utf-8")
+            time.sleep(0.2)
+        expected = [str(repository / name) for name in (".gitignore", "pkg/m.py", "pyproject.toml")]
+        assert watcher.next(timeout=10) == expected
+    finally:
+        watcher.close()
+
+
+def test_a_directory_removed_and_made_again_is_watched_again(tmp_path: Path) -> None:
+    (tmp_path / "pkg").mkdir()
+    watcher = Watcher([str(tmp_path / "pkg")])
+    try:
+        (tmp_path / "pkg").rmdir()
+        assert watcher.next(timeout=10) == [str(tmp_path / "pkg")]  # gone: the scan says so
+        (tmp_path / "pkg").mkdir()
+        assert watcher.next(timeout=10) == [str(tmp_path / "pkg")]  # back: scan again
+        time.sleep(0.3)
+        (tmp_path / "pkg" / "a.py").write_text("A = 1\n", encoding="utf-8")
+        assert watcher.next(timeout=10) == [str(tmp_path / "pkg" / "a.py")]
+    finally:
+        watcher.close()
+
+
+def test_a_watch_the_system_refuses_is_a_usage_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import watchfiles
+
+    def refused(*args: object, **kwargs: object) -> Iterator[set[tuple[object, str]]]:
+        raise OSError("OS file watch limit reached")
+        yield set()
+
+    monkeypatch.setattr(watchfiles, "watch", refused)  # the operating system, refusing
+    with pytest.raises(UsageError, match=r"watch limit reached.*max_user_watches"):
+        Watcher([str(tmp_path)])
+
+
+def test_a_failure_of_the_watching_thread_reaches_the_command(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import watchfiles
+
+    real = watchfiles.watch
+
+    def failing_later(*args: Any, **kwargs: Any) -> Iterator[set[tuple[Any, str]]]:
+        for batch in real(*args, **kwargs):
+            yield batch
+            if (tmp_path / "stop.txt").exists():
+                raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(watchfiles, "watch", failing_later)
+    watcher = Watcher([str(tmp_path)])
+    try:
+        (tmp_path / "stop.txt").write_text("", encoding="utf-8")
+        with pytest.raises(UsageError, match="Permission denied") as failed:
+            watcher.next(timeout=10)
+        assert "max_user_watches" not in str(failed.value)  # not a limit: no such advice
+    finally:
+        watcher.close()
 
 
 def test_watch_without_the_extra_says_how_to_install_it(

@@ -19,10 +19,10 @@ Fifth: per analysis, the sketches ``dupfind similar`` searches (sketch.py). Grow
 an analysis no scan used for ``MAX_AGE_DAYS`` is deleted with its sketch, and only the last
 ``KEPT_RUNS`` hit-rate records are kept.
 
-A long-lived process (``dupfind scan --watch``, ``dupfind mcp``) passes a ``Resident``: the
-analyses of its last scan and, per scope, the memos and corpus state as it stored them stay in
-memory, so its next scan does not load and unpickle them again (0.5 s of a one-file rescan of
-the stdlib). The file is still written as by any scan: other processes share it unchanged.
+A long-lived process (``dupfind scan --watch``, ``dupfind mcp``) passes a ``Resident``
+(state.py): what it read or stored is served from memory; the file is still written as by any
+scan. The file's generation (``PRAGMA user_version``, stamped when made and when cleared) tells
+a Resident when what it holds no longer came from this file.
 
 Default location: ``$XDG_CACHE_HOME/dupfind`` (else ``~/.cache/dupfind``); ``--cache-dir``
 moves it, ``--no-cache`` turns it off.
@@ -32,15 +32,16 @@ from __future__ import annotations
 
 import os
 import pickle
+import secrets
 import sqlite3
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from contextlib import suppress
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TypeGuard, TypeVar, cast
+from typing import TypeGuard, cast
 
-from dupfind.corpus import Corpus, Frequency
+from dupfind.corpus import Corpus
 from dupfind.history import Remembered
 from dupfind.memo import Memo
 from dupfind.models import (
@@ -52,9 +53,9 @@ from dupfind.models import (
     packed_differences,
     unpacked_differences,
 )
+from dupfind.state import Resident, StoredMemos
 
 FILENAME = "cache.sqlite3"
-V = TypeVar("V")
 _StoredCompared = tuple[tuple[DifferenceRow, ...], str]  # Compared, packed (models.Difference)
 _Entries = tuple[dict[bytes, float], dict[bytes, _StoredCompared], dict[bytes, Classified]]
 _SCHEMA = (
@@ -81,39 +82,10 @@ KEPT_RUNS = 100  # hit-rate records
 # chain of overflow pages. A rescan of the stdlib then stores in 0.12 s instead of 0.17 s.
 PAGE_SIZE = 16384
 KEPT_BLOBS = 16  # whole-scan results, and memos, kept (one per tree, settings, git state)
-RESIDENT_SCOPES = 2  # scopes whose memos a Resident keeps (each the size of a scan's memos)
 MEMO_DELTAS = 8  # a scope's memo deltas before its entries are written whole again
 MEMO_SLACK = 0.25  # ... or once deltas, or entries the scan did not use, pass this share of it
 _INSERT = "INSERT OR REPLACE INTO {} (key, value, used) VALUES (?, ?, ?)"
 _PRUNE = "DELETE FROM {0} WHERE key NOT IN (SELECT key FROM {0} ORDER BY used DESC LIMIT ?)"
-
-
-@dataclass(frozen=True, slots=True)
-class StoredMemos:
-    """What a scan leaves the next scan of its scope: the memos of pair scores, compared
-    members and recommendations (memo.py, classify.py), the corpus state (corpus.py) and the
-    git answers (history.py)."""
-
-    scores: Memo[float] = field(default_factory=Memo)
-    compared: Memo[Compared] = field(default_factory=Memo)
-    verdicts: Memo[Classified] = field(default_factory=Memo)
-    corpus: Corpus | None = None
-    history: Remembered | None = None
-    held: int = 0  # entries loaded from deltas (cache.store_memos)
-    deltas: int = 0
-    base: int | None = None  # the seq of the entries written whole that were loaded
-
-
-@dataclass
-class Resident:
-    """What a long-lived process keeps between its scans (see the module's docstring): the
-    analyses its last scan used, by key, and per scope the memos as the cache file holds them
-    after this process stored them (``AnalysisCache.store_memos``). Values are only replaced,
-    never changed in place, so a scan that fails part-way leaves them as they were."""
-
-    analyses: dict[bytes, FileAnalysis] = field(default_factory=dict)
-    memos: dict[bytes, StoredMemos] = field(default_factory=dict)
-    pending: Callable[[], list[str]] | None = None  # a deferred store (pipeline.flush)
 
 
 def _compacts(memos: StoredMemos, fresh: int) -> bool:
@@ -129,19 +101,6 @@ def _compacts(memos: StoredMemos, fresh: int) -> bool:
     if used == fresh or memos.deltas >= MEMO_DELTAS:  # nothing stored (or read) is used
         return True
     return memos.held + fresh > slack or unused > slack
-
-
-def _reopened(kept: StoredMemos) -> StoredMemos:
-    """A ``Resident``'s memos for one more scan: what it knew, nothing used yet (the known
-    entries are shared, never changed: ``Memo`` only adds to ``used``)."""
-    memos = (Memo(kept.scores.earlier), Memo(kept.compared.earlier), Memo(kept.verdicts.earlier))
-    return replace(kept, scores=memos[0], compared=memos[1], verdicts=memos[2])
-
-
-def _rolled(memo: Memo[V], whole: bool) -> Memo[V]:
-    """What the file holds of ``memo`` once a scan stored it: the entries it used, written
-    ``whole``; else all it knew, its fresh entries appended as a delta."""
-    return Memo(dict(memo.used)) if whole else Memo({**memo.earlier, **memo.used})
 
 
 def _result_layout(value: object) -> TypeGuard[tuple[ScanResult, tuple[bytes | None, ...]]]:
@@ -200,6 +159,9 @@ class AnalysisCache:
         self.notes: list[str] = []
         self.resident = resident
         self.connection = self._open()
+        if resident is not None:  # what it holds came from this file, as it is now
+            generation = _generation(self.connection) if self.connection is not None else None
+            resident.adopt((str(self.path), generation))
 
     def _open(self) -> sqlite3.Connection | None:
         try:
@@ -236,6 +198,8 @@ class AnalysisCache:
         for statement in _SCHEMA:
             connection.execute(statement)
         connection.execute("SELECT count(*) FROM analyses").fetchone()  # fails if corrupt
+        if _generation(connection) == 0:
+            _restamp(connection)
         return connection
 
     def lookup(self, keys: Sequence[bytes]) -> dict[bytes, FileAnalysis]:
@@ -327,7 +291,7 @@ class AnalysisCache:
         reads the rest. Those a ``Resident`` keeps are not read again."""
         kept = self.resident.memos.get(scope) if self.resident is not None else None
         if kept is not None:
-            reopened = _reopened(kept)
+            reopened = kept.reopened()
             return reopened if state else replace(reopened, corpus=None, history=None)
         rows = self.rows("memo_entries", [scope], "seq, value", "scope")
         if rows is None:
@@ -411,32 +375,21 @@ class AnalysisCache:
             self._reside(scope, memos, written, whole)
 
     def _reside(self, scope: bytes, memos: StoredMemos, written: bool, whole: bool) -> None:
-        """Keep ``memos`` as the next ``load_memos`` of ``scope`` would read them back: the
-        entries the scan used (written ``whole``, under the seq read back) or all it knew (its
-        fresh ones appended as a delta), the corpus state packed as stored. Dropped when the
+        """Keep ``memos`` as the next ``load_memos`` of ``scope`` would read them back
+        (``Resident.roll``), under the seq read back when written ``whole``. Dropped when the
         file was not written or cannot be read back: the next scan reads the file."""
-        cast(Resident, self.resident).memos.pop(scope, None)
+        resident = cast(Resident, self.resident)
+        resident.memos.pop(scope, None)
         if not written:
             return
-        base, held, deltas = memos.base, memos.held, memos.deltas
+        base = memos.base
         if whole:
             seq = cast(list[tuple[int | None]] | None,
                        self.rows("memo_entries", [scope], "min(seq)", "scope"))  # fmt: skip
             if not seq or seq[0][0] is None:
                 return
-            base, held, deltas = seq[0][0], 0, 0
-        else:
-            parts = (memos.scores, memos.compared, memos.verdicts)
-            added = sum(len(memo.fresh()) for memo in parts)
-            held, deltas = held + added, deltas + (added > 0)
-        corpus = memos.corpus
-        if corpus is not None:  # its counts as the file holds them: changes do not pile up
-            corpus = replace(corpus, frequency=Frequency(*corpus.frequency.packed()))
-        self._hold(scope, StoredMemos(
-            _rolled(memos.scores, whole), _rolled(memos.compared, whole),
-            _rolled(memos.verdicts, whole), corpus, memos.history,
-            held=held, deltas=deltas, base=base,
-        ))  # fmt: skip
+            base = seq[0][0]
+        resident.roll(scope, memos, whole, base)
 
     def preload(self, scope: bytes, memos: StoredMemos, keys: Mapping[str, bytes]) -> None:
         """After a stored result was reused, what the next scan of ``scope`` would read from
@@ -445,16 +398,7 @@ class AnalysisCache:
         resident = cast(Resident, self.resident)
         if scope not in resident.memos:
             self.keep(self.lookup(list(keys.values())))
-            self._hold(scope, self.with_state(scope, memos))
-
-    def _hold(self, scope: bytes, memos: StoredMemos) -> None:
-        """Keep ``memos`` for ``scope``, the least recently kept scope dropped past
-        ``RESIDENT_SCOPES``."""
-        held = cast(Resident, self.resident).memos
-        held.pop(scope, None)
-        while len(held) >= RESIDENT_SCOPES:
-            del held[next(iter(held))]
-        held[scope] = memos
+            resident.hold(scope, self.with_state(scope, memos))
 
     def load_result(
         self, key: bytes, scope: bytes, compared: Mapping[bytes, Compared]
@@ -542,6 +486,7 @@ class AnalysisCache:
             self.connection.execute("DELETE FROM memos")
             self.connection.execute("DELETE FROM memo_entries")
             self.connection.execute("DELETE FROM sketches")
+        _restamp(self.connection)
         problem = _vacuum(self.connection)
         if problem is not None:
             self.notes.append(
@@ -570,6 +515,19 @@ def _vacuum(connection: sqlite3.Connection) -> str | None:
         with suppress(sqlite3.OperationalError):
             connection.execute("PRAGMA journal_mode=WAL")
     return None
+
+
+def _generation(connection: sqlite3.Connection) -> int:
+    """The file's generation (``PRAGMA user_version``): a random stamp given when the file is
+    made, and again when it is cleared. A ``Resident`` holds what it read from one generation
+    of one file; another (a cleared or rebuilt cache, another directory) drops it."""
+    return int(connection.execute("PRAGMA user_version").fetchone()[0])
+
+
+def _restamp(connection: sqlite3.Connection) -> None:
+    """A new generation (``_generation``); left as it is if another process holds the file."""
+    with suppress(sqlite3.OperationalError):
+        connection.execute(f"PRAGMA user_version = {secrets.randbits(31) | 1}")
 
 
 def _in_use(exc: sqlite3.OperationalError) -> bool:

@@ -34,7 +34,7 @@ from rich.progress import (
 )
 
 from dupfind import __version__
-from dupfind.cache import AnalysisCache, Resident
+from dupfind.cache import AnalysisCache
 from dupfind.config import load_config
 from dupfind.discover import display_path
 from dupfind.errors import DupfindError, ExitCode, UsageError, optional_extra
@@ -59,6 +59,7 @@ from dupfind.report.similar import FORMATS as SIMILAR_FORMATS
 from dupfind.report.similar import render_similar
 from dupfind.report.view import build_view
 from dupfind.similar import find_similar
+from dupfind.state import Resident
 from dupfind.watch import Watcher
 
 EXIT_CODES_HELP = (
@@ -67,6 +68,7 @@ EXIT_CODES_HELP = (
 )
 
 R = TypeVar("R")
+CLEAR_SCREEN = "\x1b[H\x1b[2J"  # cursor home, screen cleared (--watch: one report on the screen)
 
 app = typer.Typer(
     name="dupfind",
@@ -197,8 +199,8 @@ def _report(
     if not given.get("watch"):
         _report_once(mode, targets, given, options, None)
         return
-    config = given["config"]
-    watcher = Watcher(targets, config if isinstance(config, Path) else None)
+    read = (given["config"], given.get("baseline"))  # files a scan or the gate reads
+    watcher = Watcher(targets, [path for path in read if isinstance(path, Path)])
     try:
         _watching(mode, targets, given, options, watcher)
     finally:
@@ -216,21 +218,24 @@ def _watching(
     resident = Resident()
     started = time.perf_counter()
     _report_once(mode, targets, given, options, resident)  # its errors end the command
+    reported: float | None = time.perf_counter() - started
     while True:
-        took = time.perf_counter() - started
-        typer.echo(
-            f"dupfind: reported in {took:.2f} s; watching {' '.join(targets)} for changes "
-            "(Ctrl-C to stop)",
-            err=True,
-        )
+        done = f"reported in {reported:.2f} s; " if reported is not None else ""
+        where = " ".join(targets)
+        typer.echo(f"dupfind: {done}watching {where} for changes (Ctrl-C to stop)", err=True)
         changed = watcher.next()
         started = time.perf_counter()
+        if given["output"] is None and sys.stdout.isatty():  # one report on the screen
+            sys.stdout.write(CLEAR_SCREEN)
+            sys.stdout.flush()
         more = f" and {len(changed) - 1} more" if len(changed) > 1 else ""
         typer.echo(f"dupfind: {_shown(changed[0])}{more} changed; scanning again", err=True)
         try:
             _report_once(mode, targets, given, options, resident)
+            reported = time.perf_counter() - started
         except DupfindError as exc:  # a bad edit to the configuration: say so, keep watching
             typer.echo(f"dupfind: error: {exc}", err=True)
+            reported = None
 
 
 def _shown(path: str) -> str:

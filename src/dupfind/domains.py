@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from pathlib import PurePosixPath
 
 import pathspec
 
 from dupfind.config import Config
+from dupfind.memo import Computed
 
 TEST_DIRECTORIES = frozenset({"tests", "test", "testing"})
 
@@ -45,7 +46,6 @@ class DomainMap:
 
     config: Config
     roots: tuple[str, ...]
-    _known: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     @cached_property
     def _specs(self) -> list[tuple[str, pathspec.PathSpec[pathspec.Pattern]]]:
@@ -53,12 +53,16 @@ class DomainMap:
             (name, pathspec.GitIgnoreSpec.from_lines(globs)) for name, globs in self.config.domains
         ]
 
+    @cached_property
+    def _known(self) -> Computed[str, str]:
+        return Computed(self._native_domain)
+
+    def _native_domain(self, path: str) -> str:
+        return self._domain(path.replace(os.sep, "/"))
+
     def domain(self, path: str) -> str:
         """The domain of ``path`` (asked for every member of every group: memoised)."""
-        known = self._known.get(path)
-        if known is None:
-            known = self._known[path] = self._domain(path.replace(os.sep, "/"))
-        return known
+        return self._known[path]
 
     def _domain(self, posix: str) -> str:
         for name, spec in self._specs:

@@ -45,6 +45,7 @@ from dupfind.gitlog import (
     touched_paths,
     window_counts,
 )
+from dupfind.memo import Computed
 from dupfind.models import Member
 
 THREADS = 8
@@ -94,7 +95,7 @@ class History:
     _earlier: dict[Lines, int] = field(default_factory=dict)  # the previous scan's, still true
     _added: Known[Mapping[str, int]] = field(default_factory=lambda: Known())
     _window: Known[Mapping[str, int | None]] = field(default_factory=lambda: Known())
-    _absolute: dict[str, str] = field(default_factory=dict)
+    _absolute: Computed[str, str] = field(default_factory=lambda: Computed(_absolute))
     _unknown: set[Lines] = field(default_factory=set)  # git could not count these this scan
     _asked: int = 0  # members counted this scan, of MAX_QUERIES
 
@@ -228,10 +229,7 @@ class History:
 
     def _path(self, path: str) -> str:
         """``path`` made absolute (once per path: a scan asks for each many times)."""
-        absolute = self._absolute.get(path)
-        if absolute is None:
-            absolute = self._absolute[path] = os.path.abspath(path)
-        return absolute
+        return self._absolute[path]
 
     def _lines(self, member: Member) -> Lines:
         return self._path(member.path), member.start_line, member.end_line
@@ -354,3 +352,7 @@ def _toplevel(paths: Iterable[str], enabled: bool) -> str:
     if not directory.is_dir():
         directory = directory.parent
     return (git_output(directory, "rev-parse", "--show-toplevel") or "").strip()
+
+
+def _absolute(path: str) -> str:
+    return os.path.abspath(path)

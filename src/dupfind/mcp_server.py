@@ -43,7 +43,6 @@ from mcp.types import ToolAnnotations
 from typing_extensions import TypeAliasType, TypedDict
 
 from dupfind import __version__
-from dupfind.cache import Resident
 from dupfind.config import MACHINE_KEYS, Config, load_config, validate_option, whole_number
 from dupfind.discover import display_path
 from dupfind.errors import ConfigError, DupfindError, OutsideRootError, UsageError
@@ -52,6 +51,7 @@ from dupfind.report.json import group_document
 from dupfind.report.similar import similar_document
 from dupfind.report.view import build_view
 from dupfind.similar import TargetSpec, find_similar, split_target
+from dupfind.state import Resident
 
 INSTRUCTIONS = (
     "dupfind finds duplicated Python code. Before writing a new function, call `similar` with "

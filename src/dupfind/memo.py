@@ -21,10 +21,11 @@ from __future__ import annotations
 
 import hashlib
 import marshal
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
+K = TypeVar("K")
 V = TypeVar("V")
 
 
@@ -48,6 +49,19 @@ class Memo(Generic[V]):
         """The entries this scan computed (used, and not known before)."""
         earlier = self.earlier
         return {key: value for key, value in self.used.items() if key not in earlier}
+
+
+class Computed(dict[K, V]):
+    """A dictionary whose missing values ``compute`` makes, once each: a lookup asked many
+    times per scan (a path's domain, its absolute form), memoised for one scan."""
+
+    def __init__(self, compute: Callable[[K], V]) -> None:
+        super().__init__()
+        self.compute = compute
+
+    def __missing__(self, key: K) -> V:
+        value = self[key] = self.compute(key)
+        return value
 
 
 def content_key(parts: Iterable[bytes | str | int]) -> bytes:

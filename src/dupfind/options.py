@@ -98,8 +98,9 @@ Timings = Annotated[bool, typer.Option(help="Print the wall time of each stage o
 Watch = Annotated[
     bool,
     typer.Option(
-        help="Report again whenever a scanned file changes, until Ctrl-C (one process, its "
-        "state kept between scans). Needs the extra: pip install 'dupfind[watch]'."
+        help="Report again whenever a scanned file or setting changes, until Ctrl-C (one "
+        "process, its cache state kept in memory between scans). Needs the extra: pip install "
+        "'dupfind[watch]'."
     ),
 ]
 

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import NamedTuple, TypeVar, cast
 
 from dupfind.artifacts import commented_out, near_identical_siblings, versioned_files
-from dupfind.cache import AnalysisCache, Resident, StoredMemos, pack
+from dupfind.cache import AnalysisCache, pack
 from dupfind.candidates import (
     eligible_units,
     exact_buckets,
@@ -68,6 +68,7 @@ from dupfind.models import (
 from dupfind.normalise import named_codes
 from dupfind.parse import parse_source, parse_tree, read_source
 from dupfind.sketch import record_sketches, sketch_of
+from dupfind.state import Resident, StoredMemos
 from dupfind.suppress import hotspot_lines, is_suppressed, suppressed_ranges
 
 Progress = Callable[[int, int], None]
@@ -309,8 +310,7 @@ def scan(
     if not config.cache:
         with cluster as remote:
             return _scan(paths, config, progress, discovery, watch, history, remote=remote).result
-    if resident is not None:
-        flush(resident)  # the previous scan's store, before anything reads the file
+    flushed = flush(resident) if resident is not None else []  # before anything reads the file
     cache = AnalysisCache.at(config.cache_dir, resident)
     deferred = False
     try:
@@ -337,7 +337,8 @@ def scan(
                 deferred = _then(
                     partial(_store, cache, key, scope, found, keyed), cache, resident, defer
                 )
-        return replace(result, notes=(*cache.notes, *result.notes), timings=tuple(watch.laps))
+        notes = (*flushed, *cache.notes, *result.notes)
+        return replace(result, notes=notes, timings=tuple(watch.laps))
     finally:
         if not deferred:
             cache.close()

@@ -8,106 +8,191 @@ file is still written after every scan, so other dupfind processes see the same 
 
 Changes come from watchfiles (the operating system's notifications through Rust's ``notify``;
 an optional extra, ``dupfind[watch]``), not from polling every file: changes within
-``STEP_MS`` of each other make one rescan. A change counts when it is to a Python source, or
-to a file that decides what is scanned or how (``pyproject.toml``, ``.gitignore``, the
-``--config`` file); watchfiles' default filter already leaves out ``.git``, ``__pycache__``,
-virtual environments and editors' swap files. The rescan itself finds what changed (by content),
-so a change that turns out to change nothing costs a stored result's reuse.
+``STEP_MS`` of each other make one rescan. What is watched is what a scan reads:
+- under each directory named, recursively, Python sources, ``pyproject.toml`` and
+  ``.gitignore``, outside the directories discovery never enters (``DEFAULT_EXCLUDES``) and
+  editors' swap and backup files;
+- each file named (and ``--config``, a ``--baseline``), through its directory: an editor that
+  saves by renaming a new file over the old one would end a watch on the file itself;
+- ``pyproject.toml`` and ``.gitignore`` in the directories above each path, up to the git
+  repository's top (or the filesystem's root outside one): where configuration and ignore
+  rules are found (config.find_pyproject, discover._ancestor_ignores). Those directories are
+  watched alone, not recursively.
+A directory that disappears (a branch switch) is watched again once it is back, with a rescan.
+Git commits alone do not start a rescan. The rescan finds what changed by content, so a change
+that changes nothing costs a stored result's reuse.
 """
 
 from __future__ import annotations
 
+import errno
+import re
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from queue import Empty, Queue
 
-from dupfind.errors import optional_extra
+from dupfind.discover import DEFAULT_EXCLUDES
+from dupfind.errors import UsageError, optional_extra
 
 STEP_MS = 50  # changes this close together are one rescan (watchfiles' step)
 DEBOUNCE_MS = 1600  # ... but a rescan starts at the latest this long after the first
-TICK_MS = 100  # how often the watching thread looks whether it is asked to stop
+TICK_MS = 100  # how often a watching thread looks whether to stop or a root vanished
 SOURCES = (".py", ".pyi")
 SETTINGS_FILES = ("pyproject.toml", ".gitignore")
+# Editors' swap, backup and lock files (watchfiles' default filter's), by file name.
+SCRATCH = re.compile(r"\.py[cod]$|\.___jb_...___$|\.sw.$|~$|^\.#|^\.DS_Store$|^flycheck_")
 
 
 class Watcher:
-    """Changes under the directories among ``paths``, and to the files among them and to
-    ``config_file``, seen from a thread that watches from the moment this is made, so a change
-    made while a scan runs (the first one too) is not lost: it is the next batch. A file is
-    watched through its directory: an editor that saves by writing a new file and renaming it
-    over the old one would end a watch on the file itself."""
+    """Changes that can change a report of ``paths`` (module docstring), seen from threads
+    that watch from the moment this is made, so a change made while a scan runs (the first one
+    too) is not lost: it is the next batch. ``files``: more files read (``--config``...)."""
 
-    def __init__(self, paths: Sequence[str], config_file: Path | None = None) -> None:
+    def __init__(self, paths: Sequence[str], files: Iterable[Path] = ()) -> None:
         with optional_extra("watchfiles", "--watch", "watchfiles", "watch"):
             import watchfiles  # noqa: F401
         named = [Path(path).resolve() for path in paths]
         self.directories = {path for path in named if path.is_dir()}
         self.files = {path for path in named if path not in self.directories}
-        if config_file is not None:
-            self.files.add(Path(config_file).resolve())
-        self.roots = sorted(self.directories | {path.parent for path in self.files})
-        self.batches: Queue[list[str] | BaseException] = Queue()
+        self.files |= {Path(path).resolve() for path in files}
+        self.settings = _above([*self.directories, *(path.parent for path in self.files)])
+        self.batches: Queue[list[str]] = Queue()
         self.stop = threading.Event()
-        self.ready = threading.Event()
-        self.thread = threading.Thread(target=self._watch, name="dupfind-watch", daemon=True)
-        self.thread.start()
-        self.ready.wait()
+        alone = {
+            directory
+            for directory in self.settings | {path.parent for path in self.files}
+            if not any(directory.is_relative_to(root) for root in self.directories)
+        }  # (those inside a directory named are watched with it)
+        self.threads = [
+            _Watching(sorted(roots), recursive, self)
+            for roots, recursive in ((self.directories, True), (alone, False))
+            if roots
+        ]
+        for thread in self.threads:
+            thread.ready.wait()
+        self._raise_failure()
 
     def relevant(self, path: str) -> bool:
-        """Whether a change to ``path`` can change a report: a file named on the command line,
-        or a Python source or settings file under a directory named there."""
+        """Whether a change to ``path`` can change a report (module docstring)."""
         where = Path(path)
-        if where in self.files:
+        if where in self.files or (where.name in SETTINGS_FILES and where.parent in self.settings):
             return True
-        wanted = where.suffix in SOURCES or where.name in SETTINGS_FILES
-        return wanted and any(where.is_relative_to(root) for root in self.directories)
-
-    def _watch(self) -> None:
-        try:
-            for batch in _batches(self.roots, self.relevant, self.stop):
-                self.ready.set()
-                if batch:
-                    self.batches.put(batch)
-        except BaseException as exc:  # handed to the main thread, which raises it
-            self.batches.put(exc)
-        finally:
-            self.ready.set()
+        if where.suffix not in SOURCES and where.name not in SETTINGS_FILES:
+            return False
+        if SCRATCH.search(where.name):
+            return False
+        for root in self.directories:
+            if where.is_relative_to(root):
+                inside = where.relative_to(root).parts[:-1]
+                return not any(p in DEFAULT_EXCLUDES or p.endswith(".egg-info") for p in inside)
+        return False
 
     def next(self, timeout: float | None = None) -> list[str]:
         """The files changed since the last call (waiting for one, at most ``timeout``
         seconds if given: then ``queue.Empty``), sorted."""
-        changed: set[str] = set()
-        item = self.batches.get(timeout=timeout)
         while True:
-            if isinstance(item, BaseException):
-                raise item
-            changed.update(item)
-            try:
-                item = self.batches.get_nowait()
-            except Empty:
+            changed = set(self.batches.get(timeout=timeout))
+            while True:
+                self._raise_failure()
+                try:
+                    changed.update(self.batches.get_nowait())
+                except Empty:
+                    break
+            if changed:
                 return sorted(changed)
+
+    def _raise_failure(self) -> None:
+        for thread in self.threads:
+            if thread.failure is not None:
+                raise _watch_error(thread.roots, thread.failure)
 
     def close(self) -> None:
         self.stop.set()
-        self.thread.join()
+        for thread in self.threads:
+            thread.join()
 
 
-def _batches(
-    roots: Sequence[Path], relevant: Callable[[str], bool], stop: threading.Event
-) -> Iterator[list[str]]:
-    """watchfiles' batches of ``relevant`` changes under ``roots`` (its default filter leaves
-    out version-control and cache directories and editors' swap files), an empty batch every
-    ``TICK_MS`` without any."""
-    from watchfiles import Change, DefaultFilter, watch
+class _Watching(threading.Thread):
+    """One watchfiles watch of ``roots`` (recursive or not), its relevant batches put on the
+    watcher's queue; it ends with the watcher, or with a failure it keeps (``failure``, and
+    an empty batch to wake the main thread, which raises it)."""
 
-    default = DefaultFilter()
+    def __init__(self, roots: list[Path], recursive: bool, watcher: Watcher) -> None:
+        super().__init__(name="dupfind-watch", daemon=True)
+        self.roots, self.recursive, self.watcher = roots, recursive, watcher
+        self.ready = threading.Event()
+        self.failure: BaseException | None = None
+        self.start()
 
-    def wanted(change: Change, path: str) -> bool:
-        return relevant(path) and default(change, path)
+    def run(self) -> None:
+        try:
+            while not self.watcher.stop.is_set():
+                try:
+                    self._watch()
+                except FileNotFoundError:  # a root went as the watch began: as below
+                    if all(root.is_dir() for root in self.roots):
+                        raise
+                gone = [str(root) for root in self.roots if not root.is_dir()]
+                if gone:  # the rescan says it is missing; another when it is back
+                    self.ready.set()
+                    self.watcher.batches.put(gone)
+                    self._until_back()
+                    self.watcher.batches.put([str(root) for root in self.roots])
+        except BaseException as exc:  # handed to the main thread
+            self.failure = exc
+            self.watcher.batches.put([])
+        finally:
+            self.ready.set()
 
-    for batch in watch(
-        *roots, watch_filter=wanted, debounce=DEBOUNCE_MS, step=STEP_MS, stop_event=stop,
-        rust_timeout=TICK_MS, yield_on_timeout=True,
-    ):  # fmt: skip
-        yield sorted({path for _, path in batch})
+    def _watch(self) -> None:
+        """Until the watcher stops or a root is gone."""
+        from watchfiles import watch
+
+        relevant = self.watcher.relevant
+        for batch in watch(
+            *self.roots, watch_filter=lambda _, path: relevant(path), debounce=DEBOUNCE_MS,
+            step=STEP_MS, stop_event=self.watcher.stop, rust_timeout=TICK_MS,
+            yield_on_timeout=True, recursive=self.recursive, raise_interrupt=False,
+        ):  # fmt: skip
+            self.ready.set()
+            if batch:
+                self.watcher.batches.put(sorted({path for _, path in batch}))
+            if not all(root.is_dir() for root in self.roots):
+                return
+
+    def _until_back(self) -> None:
+        while not all(root.is_dir() for root in self.roots):
+            if self.watcher.stop.wait(TICK_MS / 1000):
+                return
+
+
+def _above(directories: Iterable[Path]) -> set[Path]:
+    """Each directory and those above it, up to a git repository's top (else the root)."""
+    found: set[Path] = set()
+    for directory in directories:
+        for level in (directory, *directory.parents):
+            if level in found:
+                break
+            found.add(level)
+            if (level / ".git").exists():
+                break
+    return found
+
+
+def _watch_error(roots: Sequence[Path], failure: BaseException) -> BaseException:
+    """A watch that failed, as dupfind says it: an OS error (a watch limit reached, a
+    directory that cannot be read) is the user's to fix; anything else stays as it is."""
+    if not isinstance(failure, OSError):
+        return failure
+    where = ", ".join(str(root) for root in roots)
+    if isinstance(failure, FileNotFoundError):
+        return UsageError(f"cannot watch {where}: no such directory")
+    limited = failure.errno == errno.ENOSPC or "limit" in str(failure).lower()
+    hint = (
+        ". On Linux, the directories one user can watch are limited by "
+        "fs.inotify.max_user_watches: raise it (sysctl), or watch a smaller tree"
+        if limited
+        else ""
+    )
+    return UsageError(f"cannot watch {where}: {failure}{hint}")
