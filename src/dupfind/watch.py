@@ -37,7 +37,7 @@ from dupfind.errors import UsageError, optional_extra
 
 STEP_MS = 50  # changes this close together are one rescan (watchfiles' step)
 DEBOUNCE_MS = 1600  # ... but a rescan starts at the latest this long after the first
-TICK_MS = 100  # how often a watching thread looks whether to stop or a root vanished
+TICK_MS = 100  # how often a watching thread looks whether a root vanished
 SOURCES = (".py", ".pyi")
 SETTINGS_FILES = ("pyproject.toml", ".gitignore")
 # Editors' swap, backup and lock files (watchfiles' default filter's), by file name.
