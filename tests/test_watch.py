@@ -262,6 +262,74 @@ def test_a_directory_removed_and_made_again_is_watched_again(tmp_path: Path) -> 
         watcher.close()
 
 
+def test_a_busy_file_nearby_does_not_hold_the_watch_back(tmp_path: Path) -> None:
+    """A log written every 20 ms (never a pause long enough for watchfiles' timeout): the
+    watch still starts, and sees the change that matters."""
+    (tmp_path / "pkg").mkdir()
+    done = threading.Event()
+
+    def busy() -> None:
+        while not done.wait(0.02):
+            with (tmp_path / "pkg" / "app.log").open("a") as log:
+                log.write("line\n")
+
+    writer = threading.Thread(target=busy)
+    writer.start()
+    made: list[Watcher] = []
+    starting = threading.Thread(
+        target=lambda: made.append(Watcher([str(tmp_path / "pkg")])), daemon=True
+    )
+    starting.start()
+    starting.join(timeout=WAIT)
+    try:
+        assert made, "the watch did not start"
+        (tmp_path / "pkg" / "a.py").write_text("A = 1\n", encoding="utf-8")
+        assert made[0].next(timeout=10) == [str(tmp_path / "pkg" / "a.py")]
+    finally:
+        done.set()
+        writer.join()
+        for watcher in made:
+            watcher.close()
+
+
+def test_a_name_that_is_not_utf8_neither_ends_nor_blinds_the_watch(tmp_path: Path) -> None:
+    (tmp_path / "pkg").mkdir()
+    watcher = Watcher([str(tmp_path / "pkg")])
+    try:
+        os.close(
+            os.open(os.fsencode(tmp_path / "pkg") + b"/junk\xff.txt", os.O_CREAT | os.O_WRONLY)
+        )
+        assert watcher.next(timeout=10) == [str(tmp_path / "pkg")]  # lost: scan again
+        time.sleep(0.3)
+        (tmp_path / "pkg" / "a.py").write_text("A = 1\n", encoding="utf-8")
+        assert watcher.next(timeout=10) == [str(tmp_path / "pkg" / "a.py")]
+    finally:
+        watcher.close()
+    named = os.fsdecode(os.fsencode(tmp_path) + b"/caf\xff")
+    os.mkdir(named)
+    with pytest.raises(UsageError, match="not valid UTF-8"):
+        Watcher([named])
+
+
+@pytest.mark.parametrize("replace", ["remove and make", "move aside and swap"])
+def test_a_directory_replaced_at_once_is_watched_again(tmp_path: Path, replace: str) -> None:
+    (tmp_path / "pkg").mkdir()
+    watcher = Watcher([str(tmp_path / "pkg")])
+    try:
+        if replace == "remove and make":
+            (tmp_path / "pkg").rmdir()
+            (tmp_path / "pkg").mkdir()
+        else:
+            (tmp_path / "new").mkdir()
+            (tmp_path / "pkg").rename(tmp_path / "old")
+            (tmp_path / "new").rename(tmp_path / "pkg")
+        assert str(tmp_path / "pkg") in _changes(watcher, 1)  # scan again
+        (tmp_path / "pkg" / "a.py").write_text("A = 1\n", encoding="utf-8")
+        assert str(tmp_path / "pkg" / "a.py") in _changes(watcher, 1)
+    finally:
+        watcher.close()
+
+
 def test_a_watch_the_system_refuses_is_a_usage_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

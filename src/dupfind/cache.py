@@ -158,10 +158,10 @@ class AnalysisCache:
         self.path = directory / FILENAME
         self.notes: list[str] = []
         self.resident = resident
+        self.generation: int | None = None  # read when opened (``_generation``)
         self.connection = self._open()
         if resident is not None:  # what it holds came from this file, as it is now
-            generation = _generation(self.connection) if self.connection is not None else None
-            resident.adopt((str(self.path), generation))
+            resident.adopt((str(self.path), self.generation))
 
     def _open(self) -> sqlite3.Connection | None:
         try:
@@ -200,6 +200,7 @@ class AnalysisCache:
         connection.execute("SELECT count(*) FROM analyses").fetchone()  # fails if corrupt
         if _generation(connection) == 0:
             _restamp(connection)
+        self.generation = _generation(connection)
         return connection
 
     def lookup(self, keys: Sequence[bytes]) -> dict[bytes, FileAnalysis]:

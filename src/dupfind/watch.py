@@ -2,7 +2,7 @@
 
 Why a long-lived process: a one-file rescan from the command line spends half a second loading
 and unpickling what the previous scan stored (analyses, memos, corpus state: cache.py) and
-0.2 s starting the interpreter. Kept in memory (``cache.Resident``), a rescan of the stdlib
+0.2 s starting the interpreter. Kept in memory (``state.Resident``), a rescan of the stdlib
 after one file changed takes about a tenth of the cold scan (benchmarks/README.md). The cache
 file is still written after every scan, so other dupfind processes see the same cache.
 
@@ -17,10 +17,13 @@ an optional extra, ``dupfind[watch]``), not from polling every file: changes wit
 - ``pyproject.toml`` and ``.gitignore`` in the directories above each path, up to the git
   repository's top (or the filesystem's root outside one): where configuration and ignore
   rules are found (config.find_pyproject, discover._ancestor_ignores). Those directories are
-  watched alone, not recursively.
-A directory that disappears (a branch switch) is watched again once it is back, with a rescan.
-Git commits alone do not start a rescan. The rescan finds what changed by content, so a change
-that changes nothing costs a stored result's reuse.
+  watched alone, not recursively; one that cannot be read is passed over.
+A directory removed or replaced (a branch switch) is watched again once it is back, with a
+rescan; so is every directory when watchfiles loses a batch (a name that is not UTF-8). Every
+event is filtered here, not by watchfiles: it yields nothing for a batch its filter empties, so
+a log written every 20 ms would hold a watch's start back. Not seen: git commits alone, and a
+symbolic link named on the command line pointed elsewhere. The rescan finds what changed by
+content, so a change that changes nothing costs a stored result's reuse.
 """
 
 from __future__ import annotations
@@ -71,7 +74,11 @@ class Watcher:
         ]
         for thread in self.threads:
             thread.ready.wait()
-        self._raise_failure()
+        try:
+            self._raise_failure()
+        except BaseException:
+            self.close()
+            raise
 
     def relevant(self, path: str) -> bool:
         """Whether a change to ``path`` can change a report (module docstring)."""
@@ -126,45 +133,69 @@ class _Watching(threading.Thread):
         self.start()
 
     def run(self) -> None:
+        from watchfiles._rust_notify import WatchfilesRustInternalError
+
         try:
             while not self.watcher.stop.is_set():
+                seen = _identity(self.roots)
                 try:
-                    self._watch()
+                    self._watch(seen)
                 except FileNotFoundError:  # a root went as the watch began: as below
                     if all(root.is_dir() for root in self.roots):
                         raise
+                except WatchfilesRustInternalError:  # a name that is not UTF-8: batch lost
+                    pass
+                if self.watcher.stop.is_set():
+                    break
                 gone = [str(root) for root in self.roots if not root.is_dir()]
                 if gone:  # the rescan says it is missing; another when it is back
                     self.ready.set()
                     self.watcher.batches.put(gone)
                     self._until_back()
-                    self.watcher.batches.put([str(root) for root in self.roots])
+                self.watcher.batches.put([str(root) for root in self.roots])
         except BaseException as exc:  # handed to the main thread
             self.failure = exc
             self.watcher.batches.put([])
         finally:
             self.ready.set()
 
-    def _watch(self) -> None:
-        """Until the watcher stops or a root is gone."""
+    def _watch(self, seen: list[tuple[int, int] | None]) -> None:
+        """Until the watcher stops or a root is gone or replaced."""
         from watchfiles import watch
 
         relevant = self.watcher.relevant
         for batch in watch(
-            *self.roots, watch_filter=lambda _, path: relevant(path), debounce=DEBOUNCE_MS,
+            *self.roots, watch_filter=None, debounce=DEBOUNCE_MS,
             step=STEP_MS, stop_event=self.watcher.stop, rust_timeout=TICK_MS,
             yield_on_timeout=True, recursive=self.recursive, raise_interrupt=False,
+            ignore_permission_denied=not self.recursive,
         ):  # fmt: skip
             self.ready.set()
-            if batch:
-                self.watcher.batches.put(sorted({path for _, path in batch}))
-            if not all(root.is_dir() for root in self.roots):
+            changed = sorted({path for _, path in batch if relevant(path)})
+            if changed:
+                self.watcher.batches.put(changed)
+            if _identity(self.roots) != seen or any(
+                change.name == "deleted" and Path(path) in self.roots for change, path in batch
+            ):
                 return
 
     def _until_back(self) -> None:
         while not all(root.is_dir() for root in self.roots):
             if self.watcher.stop.wait(TICK_MS / 1000):
                 return
+
+
+def _identity(roots: Sequence[Path]) -> list[tuple[int, int] | None]:
+    """Which directories ``roots`` are (None: gone): a root replaced keeps its name only."""
+    found: list[tuple[int, int] | None] = []
+    for root in roots:
+        try:
+            stat = root.stat()
+        except OSError:
+            found.append(None)
+            continue
+        found.append((stat.st_dev, stat.st_ino) if root.is_dir() else None)
+    return found
 
 
 def _above(directories: Iterable[Path]) -> set[Path]:
@@ -182,10 +213,15 @@ def _above(directories: Iterable[Path]) -> set[Path]:
 
 def _watch_error(roots: Sequence[Path], failure: BaseException) -> BaseException:
     """A watch that failed, as dupfind says it: an OS error (a watch limit reached, a
-    directory that cannot be read) is the user's to fix; anything else stays as it is."""
-    if not isinstance(failure, OSError):
+    directory that cannot be read) or a name watchfiles cannot take is the user's to fix;
+    anything else stays as it is."""
+    if not isinstance(failure, OSError | UnicodeError):
         return failure
     where = ", ".join(str(root) for root in roots)
+    if isinstance(failure, UnicodeError):  # watchfiles takes only UTF-8 names
+        return UsageError(
+            f"cannot watch {where}: a name is not valid UTF-8; rename it, or scan without --watch"
+        )
     if isinstance(failure, FileNotFoundError):
         return UsageError(f"cannot watch {where}: no such directory")
     limited = failure.errno == errno.ENOSPC or "limit" in str(failure).lower()

@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from dupfind import Config, scan
-from dupfind.models import Difference
+from dupfind.models import Difference, UnitKind
 from dupfind.report import json as json_report
 from dupfind.report import view as view_module
 from dupfind.report.view import GroupView, MemberView, build_view
@@ -115,3 +115,9 @@ def test_a_long_lived_process_reuses_unchanged_groups_views_and_texts(
     expected = json.dumps(json_report.document(second), sort_keys=True, ensure_ascii=False)
     assert out.getvalue() == expected + "\n"
     assert build_view(changed, with_code=True).groups[1] is not second.groups[1]  # code: afresh
+    group = changed.groups[1]
+    other = UnitKind.CLASS if group.members[0].unit is not UnitKind.CLASS else UnitKind.FUNCTION
+    sorts = replace(group, members=(replace(group.members[0], unit=other), *group.members[1:]))
+    assert sorts == group  # a member's sort is not part of its equality: the key holds it
+    resorted = build_view(replace(changed, groups=(changed.groups[0], sorts, *changed.groups[2:])))
+    assert resorted.groups[1].members[0].unit == other.value

@@ -28,6 +28,7 @@ from dupfind.models import (
     Leftover,
     Recommendation,
     ScanResult,
+    UnitKind,
     Verdict,
     union_length,
 )
@@ -214,7 +215,9 @@ def _group_view(
     )
 
 
-_Key = tuple[CloneGroup, Recommendation, str]  # a group, its advice, where paths are spelled from
+# A group, its members' sorts (not part of Member's equality), its advice, and where paths are
+# spelled from: everything a GroupView is made of.
+_Key = tuple[CloneGroup, tuple[UnitKind, ...], Recommendation, str]
 
 
 @dataclass(slots=True)
@@ -240,7 +243,7 @@ def _group_views(
     kept: dict[_Key, GroupView] = {}
     views = []
     for group, rec in pairs:
-        key = (group, rec, where)
+        key = (group, tuple(member.unit for member in group.members), rec, where)
         view = previous.get(key)
         if view is None:
             view = _group_view(group, rec, spell, snippets)
