@@ -22,7 +22,7 @@ message; stdout carries only the protocol.
 
 Concurrency: the SDK runs these synchronous tools on worker threads, several at once; one lock
 runs one tool body at a time (a scan is CPU-bound, so two at once would gain nothing). The
-server keeps what its last scans would load from the cache in memory (``cache.Resident``), so
+server keeps what its last scans would load from the cache in memory (``state.Resident``), so
 an agent's scan after an edit costs what ``dupfind scan --watch`` pays (watch.py).
 """
 

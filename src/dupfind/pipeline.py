@@ -299,7 +299,7 @@ def scan(
 
     With the cache on, a scan of exactly the inputs of an earlier one (same files and
     contents, settings and git state: ``_result_key``) returns that scan's stored result. A
-    long-lived process passes the same ``resident`` to each of its scans (cache.py); with
+    long-lived process passes the same ``resident`` to each of its scans (state.py); with
     ``defer``, storing the result and memos waits for ``flush`` (``--watch`` reports first).
     """
     cluster = cluster_for(config.executor, config.scheduler)
