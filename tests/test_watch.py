@@ -247,6 +247,13 @@ def _changes(watcher: Watcher, count: int) -> list[str]:
     return sorted(seen)
 
 
+def _sees_an_edit(watcher: Watcher, directory: Path) -> None:
+    """The watch goes on: a Python file written in ``directory`` is the next batch."""
+    time.sleep(0.3)
+    (directory / "a.py").write_text("A = 1\n", encoding="utf-8")
+    assert watcher.next(timeout=10) == [str(directory / "a.py")]
+
+
 def test_a_directory_removed_and_made_again_is_watched_again(tmp_path: Path) -> None:
     (tmp_path / "pkg").mkdir()
     watcher = Watcher([str(tmp_path / "pkg")])
@@ -255,9 +262,7 @@ def test_a_directory_removed_and_made_again_is_watched_again(tmp_path: Path) -> 
         assert watcher.next(timeout=10) == [str(tmp_path / "pkg")]  # gone: the scan says so
         (tmp_path / "pkg").mkdir()
         assert watcher.next(timeout=10) == [str(tmp_path / "pkg")]  # back: scan again
-        time.sleep(0.3)
-        (tmp_path / "pkg" / "a.py").write_text("A = 1\n", encoding="utf-8")
-        assert watcher.next(timeout=10) == [str(tmp_path / "pkg" / "a.py")]
+        _sees_an_edit(watcher, tmp_path / "pkg")
     finally:
         watcher.close()
 
@@ -283,8 +288,7 @@ def test_a_busy_file_nearby_does_not_hold_the_watch_back(tmp_path: Path) -> None
     starting.join(timeout=WAIT)
     try:
         assert made, "the watch did not start"
-        (tmp_path / "pkg" / "a.py").write_text("A = 1\n", encoding="utf-8")
-        assert made[0].next(timeout=10) == [str(tmp_path / "pkg" / "a.py")]
+        _sees_an_edit(made[0], tmp_path / "pkg")
     finally:
         done.set()
         writer.join()
@@ -300,9 +304,7 @@ def test_a_name_that_is_not_utf8_neither_ends_nor_blinds_the_watch(tmp_path: Pat
             os.open(os.fsencode(tmp_path / "pkg") + b"/junk\xff.txt", os.O_CREAT | os.O_WRONLY)
         )
         assert watcher.next(timeout=10) == [str(tmp_path / "pkg")]  # lost: scan again
-        time.sleep(0.3)
-        (tmp_path / "pkg" / "a.py").write_text("A = 1\n", encoding="utf-8")
-        assert watcher.next(timeout=10) == [str(tmp_path / "pkg" / "a.py")]
+        _sees_an_edit(watcher, tmp_path / "pkg")
     finally:
         watcher.close()
     named = os.fsdecode(os.fsencode(tmp_path) + b"/caf\xff")
