@@ -213,11 +213,11 @@ class AnalysisCache:
             found.update(_unpickled(self.rows("analyses", missing) or ()))
         return found
 
-    def keep(self, analyses: Mapping[bytes, FileAnalysis]) -> None:
-        """The analyses a scan used, kept in memory for the next when the process keeps a
-        ``Resident`` (only these: the others are dropped)."""
+    def keep(self, *analyses: Mapping[bytes, FileAnalysis]) -> None:
+        """The analyses a scan used (in one or more mappings), kept in memory for the next when
+        the process keeps a ``Resident`` (only these: the others are dropped)."""
         if self.resident is not None:
-            self.resident.analyses = dict(analyses)
+            self.resident.analyses = {key: a for part in analyses for key, a in part.items()}
 
     def rows(
         self, table: str, keys: Iterable[bytes], columns: str = "key, value", by: str = "key"
@@ -290,7 +290,7 @@ class AnalysisCache:
         scope's key holds the code's identity: a stored value is in this code's layout.)
         Without ``state``, the memos alone (what a stored result needs): ``with_state``
         reads the rest. Those a ``Resident`` keeps are not read again."""
-        kept = self.resident.memos.get(scope) if self.resident is not None else None
+        kept = self._kept(scope)
         if kept is not None:
             reopened = kept.reopened()
             return reopened if state else replace(reopened, corpus=None, history=None)
@@ -326,7 +326,7 @@ class AnalysisCache:
     def with_state(self, scope: bytes, memos: StoredMemos) -> StoredMemos:
         """``memos`` of ``scope`` with the corpus state and git answers stored with them
         (``load_memos``); empty memos if those are missing or unreadable."""
-        kept = self.resident.memos.get(scope) if self.resident is not None else None
+        kept = self._kept(scope)
         if kept is not None:
             return replace(memos, corpus=kept.corpus, history=kept.history)
         state = self._blob("memos", scope)  # its last use: when the scan stores, or its result
@@ -334,6 +334,10 @@ class AnalysisCache:
             return StoredMemos()  # none, unreadable, or not this layout
         corpus, history = cast(tuple[Corpus | None, Remembered | None], state)
         return replace(memos, corpus=corpus, history=history)
+
+    def _kept(self, scope: bytes) -> StoredMemos | None:
+        """The memos of ``scope`` the process keeps, if it keeps any (``Resident``)."""
+        return self.resident.memos.get(scope) if self.resident is not None else None
 
     def store_memos(self, scope: bytes, memos: StoredMemos) -> None:
         """Keep what this scan added to the scope's memos as a delta (nothing if it added

@@ -229,18 +229,14 @@ def _watching(
             sys.stdout.write(CLEAR_SCREEN)
             sys.stdout.flush()
         more = f" and {len(changed) - 1} more" if len(changed) > 1 else ""
-        typer.echo(f"dupfind: {_shown(changed[0])}{more} changed; scanning again", err=True)
+        shown = display_path(changed[0])
+        typer.echo(f"dupfind: {shown}{more} changed; scanning again", err=True)
         try:
             _report_once(mode, targets, given, options, resident)
             reported = time.perf_counter() - started
         except DupfindError as exc:  # a bad edit to the configuration: say so, keep watching
             typer.echo(f"dupfind: error: {exc}", err=True)
             reported = None
-
-
-def _shown(path: str) -> str:
-    """A changed file's path as the reports show paths (relative to the working directory)."""
-    return display_path(path)
 
 
 def _report_once(

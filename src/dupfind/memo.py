@@ -64,6 +64,27 @@ class Computed(dict[K, V]):
         return value
 
 
+class LastPass(Generic[K, V]):
+    """Values one pass made (a report's build), offered to the next pass of this process, which
+    keeps only those it used or made (``keep``, then ``turn``): a long-lived process (``--watch``,
+    ``dupfind mcp``) rebuilds only what changed, and holds no more than one pass's worth."""
+
+    def __init__(self) -> None:
+        self.previous: dict[K, V] = {}
+        self.current: dict[K, V] = {}
+
+    def recall(self, key: K) -> V | None:
+        return self.previous.get(key)
+
+    def keep(self, key: K, value: V) -> V:
+        self.current[key] = value
+        return value
+
+    def turn(self) -> None:
+        """The pass is over: what it kept is what the next one recalls."""
+        self.previous, self.current = self.current, {}
+
+
 def content_key(parts: Iterable[bytes | str | int]) -> bytes:
     """A 16-byte digest of ``parts``, marshalled as one tuple: each part typed and length-
     prefixed (concatenations cannot collide, "1" is not 1), hashed in one call. Marshal's

@@ -239,7 +239,7 @@ def cached_map(
         fresh.add(path, result)
     cache.store(fresh.blobs.items(), len(files) - len(todo), len(todo), reused=cached)
     record_sketches(cache, fresh.stored, fresh.sketches)  # what `dupfind similar` searches
-    cache.keep({**cached, **fresh.stored})
+    cache.keep(cached, fresh.stored)
     for path in files:
         key = keys.get(path)
         yield cached[key] if key is not None and key in cached else fresh.results[path]
@@ -330,13 +330,11 @@ def scan(
             with cluster as remote:
                 found = _scan(paths, config, progress, discovery, watch, history,
                               cache, keyed, remote, memos)  # fmt: skip
-            if resident is None or not defer or keyed.moved:  # the report says it was not stored
+            if resident is None or keyed.moved:  # the report says it was not stored
                 result = _store(cache, key, scope, found, keyed)
-            else:
-                result = found.result
-                deferred = _then(
-                    partial(_store, cache, key, scope, found, keyed), cache, resident, defer
-                )
+            else:  # nothing moved: storing leaves the result as it is
+                result, store = found.result, partial(_store, cache, key, scope, found, keyed)
+                deferred = _then(store, cache, resident, defer)
         notes = (*flushed, *cache.notes, *result.notes)
         return replace(result, notes=notes, timings=tuple(watch.laps))
     finally:

@@ -12,6 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from dupfind import Config, scan
+from dupfind.memo import LastPass
 from dupfind.models import Difference, UnitKind
 from dupfind.report import json as json_report
 from dupfind.report import view as view_module
@@ -90,13 +91,13 @@ def test_a_group_is_written_as_the_encoder_writes_its_document(group: GroupView)
 def test_a_long_lived_process_reuses_unchanged_groups_views_and_texts(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Views are reused by content and texts by view (report/view.py, ``_Written``): a second
+    """Views are reused by content and texts by view (report/view.py, ``_written``): a second
     report of an equal result builds and writes nothing again, a changed group afresh, and
     both are what building and writing from nothing give."""
     result = scan([str(FIXTURES / "cases")], Config(jobs=1, history=False, cache=False))
     monkeypatch.setattr(json_report, "INDENTED_UP_TO", 0)
-    monkeypatch.setattr(view_module, "_KEPT", view_module._Kept())  # as in a new process
-    monkeypatch.setattr(json_report, "_WRITTEN", json_report._Texts())
+    monkeypatch.setattr(view_module, "_KEPT", LastPass())  # as in a new process
+    monkeypatch.setattr(json_report, "_WRITTEN", LastPass())
     first = build_view(result)
     again = scan([str(FIXTURES / "cases")], Config(jobs=1, history=False, cache=False))
     changed = replace(again, groups=(replace(again.groups[0], similarity_mean=0.5),

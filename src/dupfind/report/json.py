@@ -15,11 +15,12 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from json.encoder import encode_basestring as _text
 from typing import Any, TextIO
 
 from dupfind import __version__
+from dupfind.memo import LastPass
 from dupfind.report.view import GroupView, MemberView, ReportView
 
 SCHEMA_VERSION = 2
@@ -97,34 +98,23 @@ def render_json(view: ReportView, out: TextIO) -> None:
         write_document(document(view), len(view.groups), out)
         return
     data = _outline(view) | {"groups": list(view.groups)}
-    written = _Written(_WRITTEN.texts)
-    write_compact(data, out, {"groups": written})
-    _WRITTEN.texts = written.kept
+    write_compact(data, out, {"groups": _written})
+    _WRITTEN.turn()
     out.write("\n")
 
 
-class _Written:
-    """``group_json``, reusing the texts of the views the last report of this process wrote
-    (a long-lived process reuses unchanged groups' views: report/view.py), by identity; keeps
-    those of this report, and the views, for the next."""
-
-    def __init__(self, previous: dict[int, tuple[GroupView, str]]) -> None:
-        self.previous = previous
-        self.kept: dict[int, tuple[GroupView, str]] = {}
-
-    def __call__(self, group: GroupView) -> str:
-        known = self.previous.get(id(group))
-        text = known[1] if known is not None and known[0] is group else group_json(group)
-        self.kept[id(group)] = (group, text)
-        return text
+# The texts the last report of this process wrote, by view: a long-lived process reuses the views
+# of unchanged groups (report/view.py), so their texts too. By identity (a GroupView hashes its
+# every difference), each kept with its view so that no other object can take its id.
+_WRITTEN: LastPass[int, tuple[GroupView, str]] = LastPass()
 
 
-@dataclass(slots=True)
-class _Texts:
-    texts: dict[int, tuple[GroupView, str]] = field(default_factory=dict)
-
-
-_WRITTEN = _Texts()
+def _written(group: GroupView) -> str:
+    """``group_json``, or the text the last report wrote for this very view."""
+    known = _WRITTEN.recall(id(group))
+    if known is None or known[0] is not group:
+        known = (group, group_json(group))
+    return _WRITTEN.keep(id(group), known)[1]
 
 
 def write_document(data: dict[str, Any], items: int, out: TextIO) -> None:

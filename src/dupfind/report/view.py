@@ -18,10 +18,11 @@ from __future__ import annotations
 import os
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from dupfind.discover import display_path
+from dupfind.memo import Computed, LastPass
 from dupfind.models import (
     CloneGroup,
     Difference,
@@ -174,15 +175,8 @@ Speller = Callable[[str], str]
 def _speller(base: Path | None) -> Speller:
     """``display_path`` against ``base``, once per path (a path is spelled for each of its
     members: 19,000 calls, each reading the working directory, for the stdlib's report)."""
-    spelled: dict[str, str] = {}
-
-    def spell(path: str) -> str:
-        text = spelled.get(path)
-        if text is None:
-            text = spelled[path] = display_path(path, base)
-        return text
-
-    return spell
+    spelled: Computed[str, str] = Computed(lambda path: display_path(path, base))
+    return spelled.__getitem__
 
 
 def _group_view(
@@ -220,14 +214,7 @@ def _group_view(
 _Key = tuple[CloneGroup, tuple[UnitKind, ...], Recommendation, str]
 
 
-@dataclass(slots=True)
-class _Kept:
-    """The group views of the last ``build_view`` of this process (module docstring)."""
-
-    views: dict[_Key, GroupView] = field(default_factory=dict)
-
-
-_KEPT = _Kept()
+_KEPT: LastPass[_Key, GroupView] = LastPass()  # the last build's views (module docstring)
 
 
 def _group_views(
@@ -239,17 +226,12 @@ def _group_views(
     if snippets.enabled:
         return tuple(_group_view(group, rec, spell, snippets) for group, rec in pairs)
     where = f"{os.getcwd()}\0{base}"
-    previous: dict[_Key, GroupView] = _KEPT.views
-    kept: dict[_Key, GroupView] = {}
     views = []
     for group, rec in pairs:
         key = (group, tuple(member.unit for member in group.members), rec, where)
-        view = previous.get(key)
-        if view is None:
-            view = _group_view(group, rec, spell, snippets)
-        kept[key] = view
-        views.append(view)
-    _KEPT.views = kept
+        view = _KEPT.recall(key) or _group_view(group, rec, spell, snippets)
+        views.append(_KEPT.keep(key, view))
+    _KEPT.turn()
     return tuple(views)
 
 
