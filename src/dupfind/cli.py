@@ -223,6 +223,8 @@ def _watching(
         done = f"reported in {reported:.2f} s; " if reported is not None else ""
         where = " ".join(targets)
         typer.echo(f"dupfind: {done}watching {where} for changes (Ctrl-C to stop)", err=True)
+        for note in flush(resident):  # the report is out: store while waiting for an edit
+            typer.echo(f"dupfind: {note}", err=True)
         changed = watcher.next()
         started = time.perf_counter()
         if given["output"] is None and sys.stdout.isatty():  # one report on the screen
@@ -275,9 +277,6 @@ def _report_once(
         sys.stdout.flush()
     if outcome is not None:
         _finish_check(outcome, given, resident is None)
-    if resident is not None:
-        for note in flush(resident):
-            typer.echo(f"dupfind: {note}", err=True)
 
 
 def _update_baseline(result: ScanResult, given: dict[str, object], old: Baseline | None) -> None:

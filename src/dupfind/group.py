@@ -14,12 +14,14 @@ same sort, if that edge is ``ORPHAN_MARGIN`` above the threshold: otherwise a 67
 function with two 80% siblings is reported nowhere (held-out plants, 2026-11-27). The margin
 keeps out the weakest look-alikes, which made most of the extra groups at the threshold itself.
 
-Maximality: a group all of whose members lie inside members of another group (a method of a
-cloned class, a run inside a cloned function) is not reported again, unless it is a group of
-units (not statement runs) more than ``NESTED_MARGIN`` more similar and under half as long: a
-method copied verbatim into an otherwise different class (98% against the classes' 51%), or
-the methods a forked class still shares unchanged, are findings of their own, not details of a
-weak class-level match. A run inside two similar functions stays a detail of theirs.
+Maximality and the final order: maximal.py.
+
+A long-lived process (``--watch``, ``dupfind mcp``) keeps what each connected component made
+(``Regrouping``), keyed by the identity of its units' objects and its edges: a unit whose file
+is unchanged is the same object in the next scan (state.Resident), and a component's groups
+are a function of its units and edges alone (clustering reads indices only through their
+order, and scores only of its own members). A one-file rescan of the stdlib reclusters a few
+of its 3,800 components, not all of them.
 
 Cores: a family below the consolidate threshold (a copy's original among its 55%
 look-alikes) also yields, as groups of their own, its subsets that are exact or renamed copies
@@ -45,7 +47,8 @@ from typing import TYPE_CHECKING
 from dupfind.candidates import RunMember, UnitRef, ordered
 from dupfind.executor import Mapper, serial_map
 from dupfind.fingerprint import digest
-from dupfind.memo import Memo
+from dupfind.maximal import maximal, sort_groups, with_cores
+from dupfind.memo import LastPass, Memo
 from dupfind.models import CloneGroup, CloneKind, FileAnalysis, Member, UnitKind
 from dupfind.score import ScoreChunk, Tokens, score_chunk, similarity
 
@@ -54,8 +57,8 @@ if TYPE_CHECKING:
 
 EXACT_SPLIT_LIMIT = 12
 LINK_SAMPLE = EXACT_SPLIT_LIMIT
-NESTED_MARGIN = 0.25  # a nested unit group this much more similar than its container is kept
 ORPHAN_MARGIN = 0.1  # an orphan pairs with its best neighbour this far above the threshold
+Core = tuple["FoundGroup", "FoundGroup"]  # (a family, one of its cores)
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,18 +140,19 @@ class _Scores:
         self.memo = memo
         self.cutoff_text = struct.pack("<d", cutoff)  # part of every memo key
         self.known: dict[tuple[int, int], float] = {}
+        self.touched: dict[bytes, float] | None = None  # memo entries read, when recorded
 
     def prefill(self, pairs: Iterable[tuple[int, int]], mapper: Mapper) -> None:
         """Score many pairs at once: those decided by their members here, the others in chunks
         of ``SCORE_CHUNK_PAIRS`` through ``mapper`` (executor.py)."""
         todo: list[tuple[int, int]] = []
         memo_keys: list[bytes] = []  # parallel to todo
+        known = self.known
         for key in dict.fromkeys(ordered(*pair) for pair in pairs):
-            if key not in self.known:
-                memo_key = self._decide(key)
-                if memo_key is not None:
-                    todo.append(key)
-                    memo_keys.append(memo_key)
+            if key in known or (memo_key := self._decide(key)) is None or key in known:
+                continue  # known, decided by its members, or the memo had it
+            todo.append(key)
+            memo_keys.append(memo_key)
         slices = [todo[i : i + SCORE_CHUNK_PAIRS] for i in range(0, len(todo), SCORE_CHUNK_PAIRS)]
         chunks = (self._chunk(keys) for keys in slices)
         values = itertools.chain.from_iterable(mapper(score_chunk, chunks))
@@ -157,18 +161,19 @@ class _Scores:
             self.memo.put(memo_key, value)
 
     def _decide(self, key: tuple[int, int]) -> bytes | None:
-        """Know ``key``'s score if its members decide it or the memo has it; else the memo key
-        it is to be scored under."""
+        """Know ``key``'s score if its members decide it or the memo has it; the memo key it is
+        remembered under, if any (the score is still to be made when ``key`` is not known)."""
         a, b = self.copies[key[0]], self.copies[key[1]]
         if a.member.contains(b.member) or b.member.contains(a.member):
             self.known[key] = 0.0  # a class and its own method are never copies
-        elif a.exact_digest == b.exact_digest:
+            return None
+        if a.exact_digest == b.exact_digest:
             self.known[key] = 1.0
-        elif (value := self.memo.get(memo_key := self._memo_key(key))) is not None:
+            return None
+        memo_key = self._memo_key(key)
+        if (value := self.memo.get(memo_key)) is not None:
             self.known[key] = value
-        else:
-            return memo_key
-        return None
+        return memo_key
 
     def _memo_key(self, key: tuple[int, int]) -> bytes:
         """Both copies' digests side by side, in order, and the cutoff: fixed-width parts, so
@@ -192,10 +197,12 @@ class _Scores:
         if value is None:  # most are decided without scoring: no batch for one pair
             memo_key = self._decide(key)
             if memo_key is not None:
-                value = self.known[key] = score_chunk(self._chunk([key]))[0]
-                self.memo.put(memo_key, value)
-            else:
-                value = self.known[key]
+                if key not in self.known:
+                    self.known[key] = score_chunk(self._chunk([key]))[0]
+                    self.memo.put(memo_key, self.known[key])
+                if self.touched is not None:
+                    self.touched[memo_key] = self.known[key]
+            value = self.known[key]
         return value
 
 
@@ -209,10 +216,12 @@ def build_groups(
     mapper: Mapper = serial_map,
     memo: Memo[float] | None = None,
     consolidate: float | None = None,
+    regrouping: Regrouping | None = None,
 ) -> list[FoundGroup]:
     """All maximal clone groups, sorted by duplicated lines (largest first). The candidate
     edges are scored through ``mapper`` (executor.py), unless ``memo`` knows them. With
-    ``consolidate``, a family below it also yields its cores at or above it (``_cores``)."""
+    ``consolidate``, a family below it also yields its cores at or above it (``_cores``).
+    ``regrouping`` reuses what the last scan's components made (module docstring)."""
     memo = memo if memo is not None else Memo()
     copies = [_unit_copy(files, ref) for ref in units]
     scores = _Scores(copies, min_similarity, memo)
@@ -224,49 +233,87 @@ def build_groups(
     graph: nx.Graph[int] = nx.Graph()
     for first, second in edges:
         _add_edge(graph, first, second, scores(first, second), min_similarity)
+    grouping = _Grouping(graph, copies, scores, min_similarity, consolidate)
     groups: list[FoundGroup] = []
-    cores: list[tuple[FoundGroup, FoundGroup]] = []  # (family, one of its cores)
+    cores: list[Core] = []
     for component in nx.connected_components(graph):
-        clusters = _clusters(graph, component, scores, min_similarity)
-        orphans = component.difference(*clusters)
-        clusters.extend(_orphan_pairs(graph, orphans, copies, min_similarity))
+        made = grouping.recalled(regrouping, units, sorted(component))
+        groups.extend(made.groups)
+        cores.extend(made.cores)
+    if regrouping is not None:
+        regrouping.last.turn()
+    groups.extend(_run_groups(files, runs, min_similarity, mapper, memo))
+    return sort_groups(with_cores(maximal(groups), cores))
+
+
+@dataclass(frozen=True, slots=True)
+class _Made:
+    """What one connected component made: its groups and their cores, the score-memo entries
+    it read beyond its edges (marked used again when it is reused: memo.py), and the objects
+    whose identity keys it (held, so that no other object takes their ids)."""
+
+    groups: tuple[FoundGroup, ...]
+    cores: tuple[Core, ...]
+    touched: dict[bytes, float]
+    held: tuple[object, ...]
+
+
+class Regrouping:
+    """What each connected component made in this process's last scan (module docstring)."""
+
+    def __init__(self) -> None:
+        self.last: LastPass[tuple[object, ...], _Made] = LastPass()
+
+
+@dataclass(frozen=True, slots=True)
+class _Grouping:
+    """What grouping a component reads: the graph, the copies and their scores, the settings."""
+
+    graph: nx.Graph[int]
+    copies: Sequence[_Copy]
+    scores: _Scores
+    threshold: float
+    consolidate: float | None
+
+    def recalled(
+        self, regrouping: Regrouping | None, units: Sequence[UnitRef], nodes: list[int]
+    ) -> _Made:
+        """What ``nodes`` (a component, in order) make: remembered by ``regrouping`` when the
+        last scan had the same units joined by the same edges, else made (and remembered)."""
+        if regrouping is None:
+            return self.made(nodes)
+        local = {node: index for index, node in enumerate(nodes)}
+        adjacency = self.graph.adj
+        edges = sorted((local[a], local[b]) for a in nodes for b in adjacency[a] if a < b)
+        held = (*(units[node].unit for node in nodes), *(self.copies[n].analysis for n in nodes))
+        settings = (self.threshold, self.consolidate, len(nodes))
+        key = (*settings, *map(id, held), *itertools.chain.from_iterable(edges))
+        made = regrouping.last.recall(key)
+        if made is None:
+            made = self.made(nodes, held)
+        else:
+            self.scores.memo.used.update(made.touched)
+        return regrouping.last.keep(key, made)
+
+    def made(self, nodes: list[int], held: tuple[object, ...] = ()) -> _Made:
+        """The groups and cores of the component ``nodes`` (in order), and the memo entries
+        its scores read beyond its edges."""
+        scores, copies, threshold = self.scores, self.copies, self.threshold
+        scores.touched = {}
+        clusters = _clusters(self.graph, nodes, scores, threshold)
+        orphans = set(nodes).difference(*clusters)
+        clusters.extend(_orphan_pairs(self.graph, orphans, copies, threshold))
+        groups: list[FoundGroup] = []
+        cores: list[Core] = []
         for cluster in clusters:
             group = _make_group([copies[i] for i in cluster], _pair_scores(cluster, scores))
-            if group is not None and group.group.similarity_min >= min_similarity:
+            if group is not None and group.group.similarity_min >= threshold:
                 groups.append(group)
-                if consolidate is not None and group.group.similarity_min < consolidate:
-                    found = _cores(cluster, scores, consolidate, copies)
+                if self.consolidate is not None and group.group.similarity_min < self.consolidate:
+                    found = _cores(cluster, scores, self.consolidate, copies)
                     cores.extend((group, core) for core in found)
-    groups.extend(_run_groups(files, runs, min_similarity, mapper, memo))
-    return sort_groups(_with_cores(_maximal(groups), cores))
-
-
-def _with_cores(
-    kept: list[FoundGroup], cores: list[tuple[FoundGroup, FoundGroup]]
-) -> list[FoundGroup]:
-    """The kept groups and the cores, less those nested in another of them: a core is not
-    nested in its own family (which holds the same members), and a kept group is dropped when
-    nested in a core (a method of the two exact classes a core of a wider class family
-    reports), as ``_maximal`` drops those nested in any other group. A core whose family was
-    dropped, nested in a group of containers, is judged like any nested group: a method
-    copied verbatim into two otherwise different classes stays a finding even when its looser
-    family of look-alike methods is a detail of the classes' group."""
-    if not cores:
-        return kept
-    position = {id(group): index for index, group in enumerate(kept)}
-    in_cores = [core.group for _, core in cores]
-    everything = [item.group for item in kept] + in_cores
-    spans, core_spans = member_spans(everything), member_spans(in_cores)
-    # The kept groups are maximal among themselves already (``_maximal``): only the cores can
-    # hold one. Index -1: a core with a kept group's very lines is no holder of it, as a later
-    # group never is.
-    outer = [item for item in kept if not _nested(-1, item.group, core_spans, in_cores)]
-    return outer + [
-        core
-        for offset, (family, core) in enumerate(cores)
-        if not _nested(len(kept) + offset, core.group, spans, everything,
-                       position.get(id(family), -1))
-    ]  # fmt: skip
+        touched, scores.touched = scores.touched, None
+        return _Made(tuple(groups), tuple(cores), touched, held)
 
 
 def _cores(
@@ -313,16 +360,18 @@ def _add_edge(graph: nx.Graph[int], first: int, second: int, weight: float, cuto
 
 def _clusters(
     graph: nx.Graph[int],
-    component: set[int],
+    component: list[int],
     scores: Callable[[int, int], float],
     threshold: float,
 ) -> list[list[int]]:
     """Complete-linkage agglomeration, strongest edges first: two clusters merge only if their
     members are pairwise similar enough, so a chain A~B~C with A≁C splits, and a copy stays with
     the code it was copied from rather than with a weaker look-alike. (The component's edges
-    are read from the adjacency directly: a networkx subgraph view costs several times more.)"""
+    are read from the adjacency directly: a networkx subgraph view costs several times more.)
+    ``component`` comes in order, and the clusters come in the order of their first members:
+    what they are depends on the order of the indices only, not on their values."""
     if len(component) == 2:
-        return [sorted(component)]
+        return [list(component)]
     owner = {node: node for node in component}
     members = {node: [node] for node in component}
     adjacency = graph.adj
@@ -454,94 +503,3 @@ def _group_id(copies: Sequence[_Copy]) -> str:
     for key in sorted((c.member.path, c.member.qualname, c.shape_digest) for c in copies):
         hasher.update(repr(key).encode())
     return hasher.hexdigest()
-
-
-def _maximal(found: list[FoundGroup]) -> list[FoundGroup]:
-    """Drop groups nested in another group, and duplicates of the same member set."""
-    groups = [item.group for item in found]
-    spans = member_spans(groups)
-    kept: list[FoundGroup] = []
-    seen: set[tuple[Member, ...]] = set()
-    for index, group in enumerate(groups):
-        if group.members in seen or _nested(index, group, spans, groups):
-            continue
-        seen.add(group.members)
-        kept.append(found[index])
-    return kept
-
-
-def member_spans(groups: Sequence[CloneGroup]) -> dict[str, list[tuple[int, int, int]]]:
-    """Every member's (start, end, group index), by path, in order (``_holders`` stops at the
-    first span starting after the lines it looks for)."""
-    spans: dict[str, list[tuple[int, int, int]]] = defaultdict(list)
-    for index, group in enumerate(groups):
-        for member in group.members:
-            spans[member.path].append((member.start_line, member.end_line, index))
-    for held in spans.values():
-        held.sort()
-    return spans
-
-
-def _nested(
-    index: int,
-    group: CloneGroup,
-    spans: dict[str, list[tuple[int, int, int]]],
-    groups: Sequence[CloneGroup],
-    exempt: int = -1,
-) -> bool:
-    """Every member lies inside a member of one other group: strictly larger, or the same
-    span found by an earlier (unit-level) group; and that group is about as similar
-    (``NESTED_MARGIN``) or each member is over half of the member holding it (then both
-    describe the same code)."""
-    blocks = any(member.unit is UnitKind.BLOCK for member in group.members)
-    floor = -1.0 if blocks else group.similarity_min - NESTED_MARGIN
-    containers: dict[int, list[int]] | None = None  # group -> its holding members' lengths
-    for member in group.members:
-        holders = _holders(member.path, member.start_line, member.end_line, spans, index, exempt)
-        if containers is None:
-            containers = {other: [length] for other, length in holders.items()}
-        else:
-            containers = {o: [*ls, holders[o]] for o, ls in containers.items() if o in holders}
-        if not containers:
-            return False
-    sizes = [member.line_count for member in group.members]
-    return any(
-        len(groups[other].members) >= 2
-        and (
-            groups[other].similarity_min >= floor
-            or all(2 * size > length for size, length in zip(sizes, lengths, strict=True))
-        )
-        for other, lengths in (containers or {}).items()
-    )
-
-
-def _holders(
-    path: str,
-    start: int,
-    end: int,
-    spans: dict[str, list[tuple[int, int, int]]],
-    index: int,
-    exempt: int,
-) -> dict[int, int]:
-    """The groups (but ``index`` and ``exempt``) with a member holding lines ``start..end``
-    of ``path``: strictly larger, or the same span in an earlier group; with the length of
-    their shortest such member."""
-    holders: dict[int, int] = {}
-    for first, last, other in spans[path]:
-        if first > start:
-            break
-        if (
-            end <= last
-            and other not in (index, exempt)
-            and (other < index or first != start or last != end)
-        ):
-            holders[other] = min(holders.get(other, last - first + 1), last - first + 1)
-    return holders
-
-
-def sort_groups(found: Sequence[FoundGroup]) -> list[FoundGroup]:
-    """Largest duplication first; ties broken by location, so output order is stable."""
-    return sorted(
-        found,
-        key=lambda f: (-f.group.lines * (len(f.group.members) - 1), f.group.members, f.group.id),
-    )

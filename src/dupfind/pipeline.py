@@ -51,9 +51,10 @@ from dupfind.executor import (
 )
 from dupfind.extract import extract, extract_commented
 from dupfind.fingerprint import shingles
-from dupfind.group import FoundGroup, build_groups, member_spans
+from dupfind.group import FoundGroup, Regrouping, build_groups
 from dupfind.history import MAX_QUERIES, History, open_history
 from dupfind.keys import Keyed, code_identity
+from dupfind.maximal import member_spans
 from dupfind.memo import Memo, content_key
 from dupfind.models import (
     CloneGroup,
@@ -329,7 +330,7 @@ def scan(
             memos = cache.with_state(scope, memos)
             with cluster as remote:
                 found = _scan(paths, config, progress, discovery, watch, history,
-                              cache, keyed, remote, memos)  # fmt: skip
+                              cache, keyed, remote, memos, resident)  # fmt: skip
             if resident is None or keyed.moved:  # the report says it was not stored
                 result = _store(cache, key, scope, found, keyed)
             else:  # nothing moved: storing leaves the result as it is
@@ -410,8 +411,10 @@ def _scan(
     keyed: Keyed | None = None,
     remote: DaskMapper | None = None,
     memos: StoredMemos | None = None,
+    resident: Resident | None = None,
 ) -> _Scanned:
-    """The scan itself, with the memos of the previous scan of its scope (cache.py)."""
+    """The scan itself, with the memos of the previous scan of its scope (cache.py), and what a
+    long-lived process's last scan grouped (``resident``: group.py)."""
     memos = memos or StoredMemos()
     analyses: list[FileAnalysis] = []
     skipped = list(discovery.skipped)
@@ -431,7 +434,14 @@ def _scan(
     with _collector_spared():
         found, leftovers = commented_out(
             find_groups(
-                analyses, config, frequency, watch, remote or serial_map, memos.scores, select
+                analyses,
+                config,
+                frequency,
+                watch,
+                remote or serial_map,
+                memos.scores,
+                select,
+                resident.regrouping if resident is not None else None,
             )
         )
     if keyed is not None:
@@ -565,6 +575,7 @@ def find_groups(
     mapper: Mapper = serial_map,
     memo: Memo[float] | None = None,
     select: Selector | None = None,
+    regrouping: Regrouping | None = None,
 ) -> list[FoundGroup]:
     """The reduce: candidates → score → group over every analysed file (candidate edges
     scored through ``mapper``, unless ``memo`` knows them; near-miss selections through
@@ -580,7 +591,7 @@ def find_groups(
     watch.lap("candidates: statement runs")
     groups = build_groups(
         analyses, units, buckets, pairs, runs, config.min_similarity, mapper, memo,
-        config.consolidate_similarity,
+        config.consolidate_similarity, regrouping,
     )  # fmt: skip
     watch.lap("score and group")
     return groups

@@ -3,10 +3,18 @@ left alone by complete linkage is paired with, and when a nested group is kept."
 
 from __future__ import annotations
 
+import textwrap
+
 import networkx as nx
 
-from dupfind.group import ORPHAN_MARGIN, _Copy, _maximal, _orphan_pairs
-from dupfind.models import CloneGroup, CloneKind, Member, UnitKind
+from dupfind import Config
+from dupfind.candidates import eligible_units
+from dupfind.group import ORPHAN_MARGIN, FoundGroup, Regrouping, _Copy, _orphan_pairs, build_groups
+from dupfind.maximal import maximal as _maximal
+from dupfind.memo import Memo
+from dupfind.models import CloneGroup, CloneKind, FileAnalysis, Member, UnitKind
+from dupfind.pipeline import analyse_source
+from tests.conftest import SUMMED, TOTAL
 
 THRESHOLD = 0.5
 
@@ -88,7 +96,7 @@ def test_a_nested_group_small_in_some_of_its_holders_is_kept() -> None:
 
 
 def test_a_group_nested_in_a_core_is_dropped_like_one_nested_in_any_group() -> None:
-    from dupfind.group import _with_cores
+    from dupfind.maximal import with_cores as _with_cores
 
     c, f = UnitKind.CLASS, UnitKind.FUNCTION
     family = _found([(1, 23, c), (1, 23, c)], 0.5)
@@ -102,7 +110,8 @@ def test_the_core_of_a_family_nested_in_a_class_group_is_kept() -> None:
     """Two classes 55% alike; their methods a 55% family of three, a detail of the classes'
     group; two of those methods exact copies: the exact pair is the finding a reviewer
     wants, as when the exact methods were a group of their own."""
-    from dupfind.group import FoundGroup, _with_cores
+    from dupfind.group import FoundGroup
+    from dupfind.maximal import with_cores as _with_cores
 
     c, f = UnitKind.CLASS, UnitKind.FUNCTION
 
@@ -125,3 +134,45 @@ def test_the_core_of_a_family_nested_in_a_class_group_is_kept() -> None:
     assert _with_cores(kept, [(family, core)]) == [classes, core]
     close = found(methods[:2], 0.8)  # not far more similar than the classes: a detail too
     assert _with_cores(kept, [(family, close)]) == [classes]
+
+
+TOTAL_LOGGED = TOTAL.replace('    print("total", result)\n', '    log("total", result, rows)\n')
+
+
+def test_a_reused_component_gives_the_same_groups_and_marks_the_scores_it_read() -> None:
+    """A component the last scan grouped is reused whole (the very group objects), and the
+    score-memo entries its clustering read beyond its edges are marked used again, as a
+    fresh grouping marks them: a memo written whole would lose them otherwise."""
+    config = Config(jobs=1, history=False)
+    texts = {"a.py": TOTAL, "b.py": SUMMED, "c.py": TOTAL_LOGGED}
+    files = [analyse_source(n, textwrap.dedent(t).encode(), config) for n, t in texts.items()]
+    analyses = [file for file in files if isinstance(file, FileAnalysis)]
+    units = eligible_units(analyses, config)
+    assert len(units) == 3
+    chain = [(0, 1), (1, 2)]  # a~c is no candidate: clustering reads it itself
+
+    def grouped(memo: Memo[float], regrouping: Regrouping | None) -> list[FoundGroup]:
+        return build_groups(analyses, units, [], chain, [], THRESHOLD, memo=memo,
+                            regrouping=regrouping)  # fmt: skip
+
+    first = Memo[float]()
+    fresh = grouped(first, None)
+    assert len(first.used) == 3 and fresh
+    regrouping = Regrouping()
+    remembered = grouped(Memo(dict(first.used)), regrouping)
+    again = Memo(dict(first.used))
+    reused = grouped(again, regrouping)
+    assert again.used == first.used
+    assert [f.group for f in reused] == [f.group for f in remembered] == [f.group for f in fresh]
+    assert all(a is b for a, b in zip(reused, remembered, strict=True))
+    one_edge = build_groups(  # another component: grouped again
+        analyses,
+        units,
+        [],
+        chain[:1],
+        [],
+        THRESHOLD,
+        memo=Memo(dict(first.used)),
+        regrouping=regrouping,
+    )
+    assert [[m.path for m in f.group.members] for f in one_edge] == [["a.py", "b.py"]]

@@ -1,0 +1,144 @@
+"""Maximal clones: which of the groups found are reported, and in what order.
+
+Maximality: a group all of whose members lie inside members of another group (a method of a
+cloned class, a run inside a cloned function) is not reported again, unless it is a group of
+units (not statement runs) more than ``NESTED_MARGIN`` more similar and under half as long: a
+method copied verbatim into an otherwise different class (98% against the classes' 51%), or
+the methods a forked class still shares unchanged, are findings of their own, not details of a
+weak class-level match. A run inside two similar functions stays a detail of theirs.
+
+Cores (group.py) are judged here too: a core is not nested in its own family, and a group
+nested in a core is dropped as it would be in any other group (``with_cores``).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from dupfind.models import CloneGroup, Member, UnitKind
+
+if TYPE_CHECKING:
+    from dupfind.group import FoundGroup
+
+NESTED_MARGIN = 0.25  # a nested unit group this much more similar than its container is kept
+
+
+def with_cores(
+    kept: list[FoundGroup], cores: list[tuple[FoundGroup, FoundGroup]]
+) -> list[FoundGroup]:
+    """The kept groups and the cores, less those nested in another of them: a core is not
+    nested in its own family (which holds the same members), and a kept group is dropped when
+    nested in a core (a method of the two exact classes a core of a wider class family
+    reports), as ``maximal`` drops those nested in any other group. A core whose family was
+    dropped, nested in a group of containers, is judged like any nested group: a method
+    copied verbatim into two otherwise different classes stays a finding even when its looser
+    family of look-alike methods is a detail of the classes' group."""
+    if not cores:
+        return kept
+    position = {id(group): index for index, group in enumerate(kept)}
+    in_cores = [core.group for _, core in cores]
+    everything = [item.group for item in kept] + in_cores
+    spans, core_spans = member_spans(everything), member_spans(in_cores)
+    # The kept groups are maximal among themselves already (``maximal``): only the cores can
+    # hold one. Index -1: a core with a kept group's very lines is no holder of it, as a later
+    # group never is.
+    outer = [item for item in kept if not _nested(-1, item.group, core_spans, in_cores)]
+    return outer + [
+        core
+        for offset, (family, core) in enumerate(cores)
+        if not _nested(len(kept) + offset, core.group, spans, everything,
+                       position.get(id(family), -1))
+    ]  # fmt: skip
+
+
+def maximal(found: list[FoundGroup]) -> list[FoundGroup]:
+    """Drop groups nested in another group, and duplicates of the same member set."""
+    groups = [item.group for item in found]
+    spans = member_spans(groups)
+    kept: list[FoundGroup] = []
+    seen: set[tuple[Member, ...]] = set()
+    for index, group in enumerate(groups):
+        if group.members in seen or _nested(index, group, spans, groups):
+            continue
+        seen.add(group.members)
+        kept.append(found[index])
+    return kept
+
+
+def member_spans(groups: Sequence[CloneGroup]) -> dict[str, list[tuple[int, int, int]]]:
+    """Every member's (start, end, group index), by path, in order (``_holders`` stops at the
+    first span starting after the lines it looks for)."""
+    spans: dict[str, list[tuple[int, int, int]]] = defaultdict(list)
+    for index, group in enumerate(groups):
+        for member in group.members:
+            spans[member.path].append((member.start_line, member.end_line, index))
+    for held in spans.values():
+        held.sort()
+    return spans
+
+
+def _nested(
+    index: int,
+    group: CloneGroup,
+    spans: dict[str, list[tuple[int, int, int]]],
+    groups: Sequence[CloneGroup],
+    exempt: int = -1,
+) -> bool:
+    """Every member lies inside a member of one other group: strictly larger, or the same
+    span found by an earlier (unit-level) group; and that group is about as similar
+    (``NESTED_MARGIN``) or each member is over half of the member holding it (then both
+    describe the same code)."""
+    blocks = any(member.unit is UnitKind.BLOCK for member in group.members)
+    floor = -1.0 if blocks else group.similarity_min - NESTED_MARGIN
+    containers: dict[int, list[int]] | None = None  # group -> its holding members' lengths
+    for member in group.members:
+        holders = _holders(member.path, member.start_line, member.end_line, spans, index, exempt)
+        if containers is None:
+            containers = {other: [length] for other, length in holders.items()}
+        else:
+            containers = {o: [*ls, holders[o]] for o, ls in containers.items() if o in holders}
+        if not containers:
+            return False
+    sizes = [member.line_count for member in group.members]
+    return any(
+        len(groups[other].members) >= 2
+        and (
+            groups[other].similarity_min >= floor
+            or all(2 * size > length for size, length in zip(sizes, lengths, strict=True))
+        )
+        for other, lengths in (containers or {}).items()
+    )
+
+
+def _holders(
+    path: str,
+    start: int,
+    end: int,
+    spans: dict[str, list[tuple[int, int, int]]],
+    index: int,
+    exempt: int,
+) -> dict[int, int]:
+    """The groups (but ``index`` and ``exempt``) with a member holding lines ``start..end``
+    of ``path``: strictly larger, or the same span in an earlier group; with the length of
+    their shortest such member."""
+    holders: dict[int, int] = {}
+    for first, last, other in spans[path]:
+        if first > start:
+            break
+        if (
+            end <= last
+            and other not in (index, exempt)
+            and (other < index or first != start or last != end)
+        ):
+            holders[other] = min(holders.get(other, last - first + 1), last - first + 1)
+    return holders
+
+
+def sort_groups(found: Sequence[FoundGroup]) -> list[FoundGroup]:
+    """Largest duplication first; ties broken by location, so output order is stable."""
+    return sorted(
+        found,
+        key=lambda f: (-f.group.lines * (len(f.group.members) - 1), f.group.members, f.group.id),
+    )
