@@ -210,3 +210,24 @@ def test_a_cleared_or_other_cache_file_drops_what_the_resident_holds(tree: Path)
 def _runs_of(cache_dir: Path) -> tuple[int, int]:
     info = AnalysisCache(cache_dir).info()
     return info.last_hits, info.last_misses
+
+
+def test_a_group_its_edit_left_alone_is_ranked_again_when_references_change(
+    make_tree: TreeWriter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A group whose members' files did not change is the same object in the next scan
+    (group.Regrouping), but the copy to keep is still chosen again: a new file calling one
+    copy makes that one the most used (classify's ``_KEYS`` are keyed by the ranking too)."""
+    root = make_tree({"pkg/a.py": LOADER, "pkg/b.py": LOADER_RENAMED})
+    monkeypatch.chdir(root)
+    config = Config(jobs=1, history=False, cache_dir=str(root / "cache"))
+    resident = Resident()
+    first = scan(["pkg"], config, resident=resident)
+    calls = "from b import read_options\n\nA = read_options(1, 2)\nB = read_options(3, 4)\n"
+    (root / "pkg" / "use.py").write_text(calls, encoding="utf-8")
+    again = scan(["pkg"], config, resident=resident)
+    assert again.groups == first.groups
+    assert again.recommendations == scan(["pkg"], replace(config, cache=False)).recommendations
+    assert [r.canonical for r in first.recommendations] != [
+        r.canonical for r in again.recommendations
+    ]

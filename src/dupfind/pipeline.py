@@ -35,7 +35,7 @@ from dupfind.candidates import (
     run_windows,
     statement_runs,
 )
-from dupfind.classify import classify
+from dupfind.classify import classify_all
 from dupfind.config import Config
 from dupfind.context import Context
 from dupfind.corpus import Corpus, Frequency, References, Selector, count, references, update
@@ -544,7 +544,7 @@ def _classify(
             f"git history was read for the first {MAX_QUERIES} members only: the "
             "change-frequency rule did not look at the others"
         )
-    return [classify(item, context) for item in found], notes
+    return classify_all(found, context), notes
 
 
 @contextmanager
