@@ -20,8 +20,9 @@ A long-lived process (``--watch``, ``dupfind mcp``) keeps what each connected co
 (``Regrouping``), keyed by the identity of its units' objects and its edges: a unit whose file
 is unchanged is the same object in the next scan (state.Resident), and a component's groups
 are a function of its units and edges alone (clustering reads indices only through their
-order, and scores only of its own members). A one-file rescan of the stdlib reclusters a few
-of its 3,800 components, not all of them.
+order, and scores only of its own members). A run's group likewise (by its members'
+analyses and statements). A one-file rescan of the stdlib groups again a few of its 3,800
+components and 2,500 runs, not all of them.
 
 Cores: a family below the consolidate threshold (a copy's original among its 55%
 look-alikes) also yields, as groups of their own, its subsets that are exact or renamed copies
@@ -59,6 +60,7 @@ EXACT_SPLIT_LIMIT = 12
 LINK_SAMPLE = EXACT_SPLIT_LIMIT
 ORPHAN_MARGIN = 0.1  # an orphan pairs with its best neighbour this far above the threshold
 Core = tuple["FoundGroup", "FoundGroup"]  # (a family, one of its cores)
+Key = tuple[object, ...]  # what a component or run is recalled by (Regrouping)
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,7 +142,7 @@ class _Scores:
         self.memo = memo
         self.cutoff_text = struct.pack("<d", cutoff)  # part of every memo key
         self.known: dict[tuple[int, int], float] = {}
-        self.touched: dict[bytes, float] | None = None  # memo entries read, when recorded
+        self.recorded: dict[tuple[int, int], bytes] | None = None  # memo keys, when recording
 
     def prefill(self, pairs: Iterable[tuple[int, int]], mapper: Mapper) -> None:
         """Score many pairs at once: those decided by their members here, the others in chunks
@@ -173,7 +175,14 @@ class _Scores:
         memo_key = self._memo_key(key)
         if (value := self.memo.get(memo_key)) is not None:
             self.known[key] = value
+        if self.recorded is not None:
+            self.recorded[key] = memo_key
         return memo_key
+
+    def touched(self, pairs: Iterable[tuple[int, int]]) -> dict[bytes, float]:
+        """The memo entries of ``pairs`` (those recorded, each scored by now)."""
+        recorded, known = self.recorded or {}, self.known
+        return {recorded[pair]: known[pair] for pair in pairs if pair in recorded}
 
     def _memo_key(self, key: tuple[int, int]) -> bytes:
         """Both copies' digests side by side, in order, and the cutoff: fixed-width parts, so
@@ -196,12 +205,9 @@ class _Scores:
         value = self.known.get(key)
         if value is None:  # most are decided without scoring: no batch for one pair
             memo_key = self._decide(key)
-            if memo_key is not None:
-                if key not in self.known:
-                    self.known[key] = score_chunk(self._chunk([key]))[0]
-                    self.memo.put(memo_key, self.known[key])
-                if self.touched is not None:
-                    self.touched[memo_key] = self.known[key]
+            if memo_key is not None and key not in self.known:
+                self.known[key] = score_chunk(self._chunk([key]))[0]
+                self.memo.put(memo_key, self.known[key])
             value = self.known[key]
         return value
 
@@ -240,9 +246,9 @@ def build_groups(
         made = grouping.recalled(regrouping, units, sorted(component))
         groups.extend(made.groups)
         cores.extend(made.cores)
+    groups.extend(_run_groups(files, runs, min_similarity, mapper, memo, regrouping))
     if regrouping is not None:
-        regrouping.last.turn()
-    groups.extend(_run_groups(files, runs, min_similarity, mapper, memo))
+        regrouping.turn()
     return sort_groups(with_cores(maximal(groups), cores))
 
 
@@ -259,10 +265,16 @@ class _Made:
 
 
 class Regrouping:
-    """What each connected component made in this process's last scan (module docstring)."""
+    """What each connected component and each statement run made in this process's last scan
+    (module docstring)."""
 
     def __init__(self) -> None:
-        self.last: LastPass[tuple[object, ...], _Made] = LastPass()
+        self.components: LastPass[Key, _Made] = LastPass()
+        self.runs: LastPass[Key, _Made] = LastPass()
+
+    def turn(self) -> None:
+        self.components.turn()
+        self.runs.turn()
 
 
 @dataclass(frozen=True, slots=True)
@@ -288,18 +300,18 @@ class _Grouping:
         held = (*(units[node].unit for node in nodes), *(self.copies[n].analysis for n in nodes))
         settings = (self.threshold, self.consolidate, len(nodes))
         key = (*settings, *map(id, held), *itertools.chain.from_iterable(edges))
-        made = regrouping.last.recall(key)
+        made = regrouping.components.recall(key)
         if made is None:
             made = self.made(nodes, held)
         else:
             self.scores.memo.used.update(made.touched)
-        return regrouping.last.keep(key, made)
+        return regrouping.components.keep(key, made)
 
     def made(self, nodes: list[int], held: tuple[object, ...] = ()) -> _Made:
         """The groups and cores of the component ``nodes`` (in order), and the memo entries
         its scores read beyond its edges."""
         scores, copies, threshold = self.scores, self.copies, self.threshold
-        scores.touched = {}
+        scores.recorded = {}
         clusters = _clusters(self.graph, nodes, scores, threshold)
         orphans = set(nodes).difference(*clusters)
         clusters.extend(_orphan_pairs(self.graph, orphans, copies, threshold))
@@ -312,7 +324,8 @@ class _Grouping:
                 if self.consolidate is not None and group.group.similarity_min < self.consolidate:
                     found = _cores(cluster, scores, self.consolidate, copies)
                     cores.extend((group, core) for core in found)
-        touched, scores.touched = scores.touched, None
+        touched = scores.touched(scores.recorded)
+        scores.recorded = None
         return _Made(tuple(groups), tuple(cores), touched, held)
 
 
@@ -443,25 +456,59 @@ def _run_groups(
     min_similarity: float,
     mapper: Mapper,
     memo: Memo[float],
+    regrouping: Regrouping | None = None,
 ) -> list[FoundGroup]:
     """Each run's members scored against its first member (all runs' pairs through one
-    ``prefill``), the members similar enough kept."""
+    ``prefill``), the members similar enough kept; what ``regrouping`` recalls of a run (the
+    same statements of the same analyses) is reused."""
+    if regrouping is None:
+        made = _scored_runs(files, runs, min_similarity, mapper, memo)
+        return [group for item in made for group in item.groups]
+    keys = [_run_key(files, run, min_similarity) for run in runs]
+    recalled = [regrouping.runs.recall(key) for key in keys]
+    todo = [run for run, item in zip(runs, recalled, strict=True) if item is None]
+    scored = iter(_scored_runs(files, todo, min_similarity, mapper, memo, record=True))
+    groups: list[FoundGroup] = []
+    for key, known in zip(keys, recalled, strict=True):
+        if known is not None:
+            memo.used.update(known.touched)
+        item = regrouping.runs.keep(key, known or next(scored))
+        groups.extend(item.groups)
+    return groups
+
+
+def _run_key(files: Sequence[FileAnalysis], run: Sequence[RunMember], threshold: float) -> Key:
+    """A run by the identity of its members' analyses and their statements' positions."""
+    places = ((id(files[m.file]), m.list_index, m.first, m.last) for m in run)
+    return (threshold, *itertools.chain.from_iterable(places))
+
+
+def _scored_runs(
+    files: Sequence[FileAnalysis],
+    runs: Sequence[Sequence[RunMember]],
+    min_similarity: float,
+    mapper: Mapper,
+    memo: Memo[float],
+    record: bool = False,
+) -> list[_Made]:
+    """What each run makes: its group (if any), and with ``record`` the memo entries its
+    scores read."""
     families = [[_run_copy(files, member) for member in run] for run in runs]
     starts = list(itertools.accumulate((len(family) for family in families), initial=0))
     scores = _Scores([copy for family in families for copy in family], min_similarity, memo)
+    scores.recorded = {} if record else None
     firsts = zip(starts, families, strict=False)  # starts has one more: the end
     scores.prefill(((s, s + i) for s, family in firsts for i in range(1, len(family))), mapper)
-    groups: list[FoundGroup] = []
+    made: list[_Made] = []
     for start, copies in zip(starts, families, strict=False):
-        similar = (i for i in range(1, len(copies)) if scores(start, start + i) >= min_similarity)
-        kept = [0, *similar]
-        if len(kept) < 2:
-            continue
+        pairs = [(start, start + i) for i in range(1, len(copies))]
+        kept = [0, *(p[1] - start for p in pairs if scores(*p) >= min_similarity)]
         pair_scores = [scores(start, start + i) for i in kept[1:]]
         group = _make_group([copies[i] for i in kept], pair_scores)
-        if group is not None:
-            groups.append(group)
-    return groups
+        held = tuple(copy.analysis for copy in copies)
+        touched = scores.touched(pairs)
+        made.append(_Made((group,) if group is not None else (), (), touched, held))
+    return made
 
 
 def _member_order(copy: _Copy) -> tuple[str, int, int, str]:

@@ -8,7 +8,7 @@ import textwrap
 import networkx as nx
 
 from dupfind import Config
-from dupfind.candidates import eligible_units
+from dupfind.candidates import eligible_units, statement_runs
 from dupfind.group import ORPHAN_MARGIN, FoundGroup, Regrouping, _Copy, _orphan_pairs, build_groups
 from dupfind.maximal import maximal as _maximal
 from dupfind.memo import Memo
@@ -176,3 +176,48 @@ def test_a_reused_component_gives_the_same_groups_and_marks_the_scores_it_read()
         regrouping=regrouping,
     )
     assert [[m.path for m in f.group.members] for f in one_edge] == [["a.py", "b.py"]]
+
+
+BLOCK = """
+def {name}({arg}):
+    {pre}
+    {total} = 0
+    for {row} in {arg}:
+        if {row}.active:
+            {total} += {row}.amount * {row}.rate
+        else:
+            {total} -= {row}.fee
+    print("{name}", {total})
+    log({total}, {arg})
+    return round({total}, 2)
+"""
+
+
+def test_a_reused_run_gives_the_same_group_and_marks_the_scores_it_read() -> None:
+    """A run of statements the last scan grouped (the same statements of the same analyses)
+    is not grouped again, and the score-memo entries it read are marked used again."""
+    config = Config(jobs=1, history=False, min_lines=4, min_tokens=20)
+    texts = {
+        "a.py": BLOCK.format(name="first", arg="rows", pre="check(rows)", total="t", row="r"),
+        "b.py": BLOCK.format(name="second", arg="items", pre="x = 1 + 2 * 3", total="acc",
+                             row="item"),
+    }  # fmt: skip
+    files = [analyse_source(n, textwrap.dedent(t).encode(), config) for n, t in texts.items()]
+    analyses = [file for file in files if isinstance(file, FileAnalysis)]
+    runs = statement_runs(analyses)
+    assert runs
+
+    def grouped(memo: Memo[float], regrouping: Regrouping | None) -> list[FoundGroup]:
+        return build_groups(analyses, [], [], [], runs, THRESHOLD, memo=memo,
+                            regrouping=regrouping)  # fmt: skip
+
+    first = Memo[float]()
+    fresh = grouped(first, None)
+    assert first.used and fresh
+    regrouping = Regrouping()
+    remembered = grouped(Memo(dict(first.used)), regrouping)
+    again = Memo(dict(first.used))
+    reused = grouped(again, regrouping)
+    assert again.used == first.used
+    assert [f.group for f in reused] == [f.group for f in remembered] == [f.group for f in fresh]
+    assert all(a is b for a, b in zip(reused, remembered, strict=True))
