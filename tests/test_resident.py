@@ -3,7 +3,9 @@ same results as fresh scans, the memos exactly as the file holds them, and nothi
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import time
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -12,8 +14,10 @@ import pytest
 
 from dupfind import Config, ScanResult, pipeline
 from dupfind import cache as cache_module
+from dupfind import keys as keys_module
 from dupfind.cache import FILENAME, AnalysisCache
-from dupfind.keys import Keyed
+from dupfind.keys import Keyed, StatKeys
+from dupfind.models import SkippedFile
 from dupfind.pipeline import flush, scan
 from dupfind.state import Resident, StoredMemos
 from tests.conftest import LOADER, LOADER_RENAMED, SUMMED, TOTAL, TreeWriter
@@ -231,3 +235,42 @@ def test_a_group_its_edit_left_alone_is_ranked_again_when_references_change(
     assert [r.canonical for r in first.recommendations] != [
         r.canonical for r in again.recommendations
     ]
+
+
+def test_a_long_lived_process_reads_again_only_the_files_whose_status_changed(
+    make_tree: TreeWriter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """keys.StatKeys: a file keeps its key while its status holds; an edit (even of the same
+    size, its modification time put back) changes the status-change time, so it is read
+    again; other settings key everything again; and a file modified within ``RACY_NS`` of
+    its reading is read every time."""
+    root = make_tree({"a.py": "A = 1\n", "b.py": "B = 2\n"})
+    monkeypatch.chdir(root)
+    reads: list[str] = []
+    real = keys_module.read_source
+
+    def counted(path: str) -> bytes | SkippedFile:
+        reads.append(path)
+        return real(path)
+
+    monkeypatch.setattr(keys_module, "read_source", counted)
+    config, files = Config(history=False), ["a.py", "b.py"]
+    racy = StatKeys()
+    Keyed.of(files, config, racy)
+    Keyed.of(files, config, racy)
+    assert reads == files * 2  # both written just now: never trusted
+    monkeypatch.setattr(keys_module, "RACY_NS", -60 * 10**9)  # as if written a minute ago
+    known, before = StatKeys(), os.stat("a.py").st_mtime_ns
+    reads.clear()
+    first = Keyed.of(files, config, known).keys
+    assert Keyed.of(files, config, known).keys == first and reads == files
+    time.sleep(0.05)  # past the file system's timestamp tick
+    Path("a.py").write_text("A = 3\n", encoding="utf-8")
+    os.utime("a.py", ns=(before, before))
+    reads.clear()
+    again = Keyed.of(files, config, known).keys
+    assert reads == ["a.py"] and again["a.py"] != first["a.py"]
+    assert again == Keyed.of(files, config).keys
+    reads.clear()
+    Keyed.of(files, replace(config, min_tokens=config.min_tokens + 1), known)
+    assert reads == files

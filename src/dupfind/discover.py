@@ -19,6 +19,7 @@ import pathspec
 
 from dupfind.config import Config
 from dupfind.errors import UsageError
+from dupfind.memo import Computed
 from dupfind.models import SkippedFile
 
 DEFAULT_EXCLUDES = (
@@ -67,6 +68,7 @@ def discover_files(paths: Sequence[str], config: Config) -> Discovery:
     """Expand ``paths`` into source files; a missing path is a usage error."""
     files: dict[str, str] = {}
     skipped: list[SkippedFile] = []
+    real_directories: Computed[str, str] = Computed(_realpath)  # a file not a link: its dir + name
     for given in paths:
         path = Path(given)
         if not path.exists() and not path.is_symlink():
@@ -77,7 +79,12 @@ def discover_files(paths: Sequence[str], config: Config) -> Discovery:
             if problem is not None:
                 skipped.append(problem)
             else:
-                files.setdefault(os.path.realpath(file), display_path(file))
+                real = (
+                    os.path.realpath(file)
+                    if file.is_symlink()
+                    else os.path.join(real_directories[os.path.dirname(file)], file.name)
+                )
+                files.setdefault(real, display_path(file))
     unique_skipped = {item.path: item for item in skipped}
     return Discovery(
         files=tuple(sorted(files.values())),
@@ -231,3 +238,7 @@ def _ancestor_ignores(root: Path) -> list[_Ignore]:
     if any(item.spec.match_file(item.prefix) for item in ignores):
         return [item for item in ignores if not item.spec.match_file(item.prefix)]
     return ignores
+
+
+def _realpath(path: str) -> str:
+    return os.path.realpath(path)

@@ -315,7 +315,7 @@ def scan(
     cache = AnalysisCache.at(config.cache_dir, resident)
     deferred = False
     try:
-        keyed = Keyed.of(discovery.files, config)
+        keyed = Keyed.of(discovery.files, config, resident.stats if resident else None)
         keys = keyed.keys
         scope = _scope_key(paths, config)
         key = _result_key(scope, config, discovery, keys, history)

@@ -15,6 +15,7 @@ from typing import TypeVar
 from dupfind.corpus import Corpus, Frequency
 from dupfind.group import Regrouping
 from dupfind.history import Remembered
+from dupfind.keys import StatKeys
 from dupfind.memo import Memo
 from dupfind.models import Classified, Compared, FileAnalysis
 
@@ -56,6 +57,7 @@ class Resident:
     analyses: dict[bytes, FileAnalysis] = field(default_factory=dict)
     memos: dict[bytes, StoredMemos] = field(default_factory=dict)
     regrouping: Regrouping = field(default_factory=Regrouping)  # what components made (group.py)
+    stats: StatKeys = field(default_factory=StatKeys)  # files' keys by their status (keys.py)
     pending: Callable[[], list[str]] | None = None  # a deferred store (pipeline.flush)
     source: tuple[str, int | None] | None = None  # the file and generation it came from
 
