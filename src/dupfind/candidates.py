@@ -31,6 +31,7 @@ from typing import Protocol
 
 from dupfind.config import Config
 from dupfind.fingerprint import DIGEST_SIZE, digest, window
+from dupfind.memo import LastPass
 from dupfind.models import CodeUnit, FileAnalysis, StatementList, UnitKind, WindowTable
 
 SELECTED = 10
@@ -261,10 +262,19 @@ def run_windows(lists: Sequence[StatementList], config: Config) -> WindowTable:
     return WindowTable(bytes(digests), indexes, firsts, lasts)
 
 
-def statement_runs(files: Sequence[FileAnalysis]) -> list[list[RunMember]]:
+# A bucket's run: each member's position in the bucket and last statement; and the analyses
+# whose identity it is recalled by (held: no other object can take their ids).
+Extended = tuple[tuple[tuple[int, int], ...], tuple[FileAnalysis, ...]]
+
+
+def statement_runs(
+    files: Sequence[FileAnalysis], extended: LastPass[tuple[int, ...], Extended] | None = None
+) -> list[list[RunMember]]:
     """Maximal runs of consecutive statements that occur (by shape) in two or more places.
     Most windows occur once (94% on the stdlib): their digests are counted as one numpy
-    array, and only the others are bucketed in Python (a fifth of the time)."""
+    array, and only the others are bucketed in Python (a fifth of the time). A long-lived
+    process passes what the last scan's buckets ``extended`` to (group.Regrouping): a bucket
+    of the same windows of the same analyses extends as it did."""
     import numpy as np  # only scans need it (as in pairs.py)
 
     digests = b"".join(a.windows.digests for a in files)
@@ -283,10 +293,33 @@ def statement_runs(files: Sequence[FileAnalysis]) -> list[list[RunMember]]:
     runs: list[list[RunMember]] = []
     for members in buckets.values():
         if len(members) > 1:
-            extended = _extend(files, _without_overlaps(members))
-            if extended is not None:
-                runs.append(extended)
+            run = _extended(files, members, extended)
+            if run:
+                runs.append(run)
     return runs
+
+
+def _extended(
+    files: Sequence[FileAnalysis],
+    members: list[RunMember],
+    extended: LastPass[tuple[int, ...], Extended] | None,
+) -> list[RunMember]:
+    """The run a bucket's ``members`` extend to (empty if none), as ``extended`` recalls it
+    (by the identity of the members' analyses and their windows) or made now."""
+    if extended is None:
+        return _extend(files, _without_overlaps(members)) or []
+    places = ((id(files[m.file]), m.list_index, m.first, m.last) for m in members)
+    key = tuple(itertools.chain.from_iterable(places))
+    known = extended.recall(key)
+    if known is None:
+        position = {id(member): index for index, member in enumerate(members)}
+        kept = _without_overlaps(members)
+        run = _extend(files, kept) or []
+        ends = tuple((position[id(k)], m.last) for k, m in zip(kept, run, strict=False))
+        known = (ends, tuple(files[m.file] for m in members))
+    extended.keep(key, known)
+    return [RunMember(m.file, m.list_index, m.first, last)
+            for m, last in ((members[index], last) for index, last in known[0])]  # fmt: skip
 
 
 def _windows(statements: StatementList, config: Config) -> Iterator[tuple[int, int]]:

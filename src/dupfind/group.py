@@ -45,7 +45,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from dupfind.candidates import RunMember, UnitRef, ordered
+from dupfind.candidates import Extended, RunMember, UnitRef, ordered
 from dupfind.executor import Mapper, serial_map
 from dupfind.fingerprint import digest
 from dupfind.maximal import maximal, sort_groups, with_cores
@@ -271,10 +271,12 @@ class Regrouping:
     def __init__(self) -> None:
         self.components: LastPass[Key, _Made] = LastPass()
         self.runs: LastPass[Key, _Made] = LastPass()
+        self.extended: LastPass[tuple[int, ...], Extended] = LastPass()  # statement_runs
 
     def turn(self) -> None:
         self.components.turn()
         self.runs.turn()
+        self.extended.turn()
 
 
 @dataclass(frozen=True, slots=True)

@@ -587,7 +587,7 @@ def find_groups(
     selections = (select or Selector(records=records))(analyses, units, frequency)
     pairs = near_miss_pairs(units, selections, config.min_similarity)
     watch.lap("candidates: near-miss index")
-    runs = statement_runs(analyses)
+    runs = statement_runs(analyses, regrouping.extended if regrouping is not None else None)
     watch.lap("candidates: statement runs")
     groups = build_groups(
         analyses, units, buckets, pairs, runs, config.min_similarity, mapper, memo,

@@ -221,3 +221,27 @@ def test_a_reused_run_gives_the_same_group_and_marks_the_scores_it_read() -> Non
     assert again.used == first.used
     assert [f.group for f in reused] == [f.group for f in remembered] == [f.group for f in fresh]
     assert all(a is b for a, b in zip(reused, remembered, strict=True))
+
+
+def test_runs_recalled_by_their_analyses_are_the_runs_made_afresh_after_files_move() -> None:
+    """statement_runs with what the last scan extended (group.Regrouping.extended): a file
+    added before the others shifts every file index, and the runs are still those made
+    afresh, in the same order."""
+    config = Config(jobs=1, history=False, min_lines=4, min_tokens=20)
+    texts = {
+        "b.py": BLOCK.format(name="first", arg="rows", pre="check(rows)", total="t", row="r"),
+        "c.py": BLOCK.format(name="second", arg="items", pre="x = 1", total="acc", row="i"),
+        "a.py": "X = 1\n",  # no run in common
+    }
+    files = [analyse_source(n, textwrap.dedent(t).encode(), config) for n, t in texts.items()]
+    analyses = [file for file in files if isinstance(file, FileAnalysis)]
+    regrouping = Regrouping()
+    before = statement_runs(analyses[:2], regrouping.extended)
+    assert before and before == statement_runs(analyses[:2])
+    regrouping.turn()
+    moved = [analyses[2], *analyses[:2]]  # a.py sorts first
+    after = statement_runs(moved, regrouping.extended)
+    last, now = regrouping.extended.previous, regrouping.extended.current
+    assert now.keys() == last.keys() and all(now[k] is last[k] for k in now)  # recalled
+    assert after == statement_runs(moved)
+    assert [[m.file - 1 for m in run] for run in after] == [[m.file for m in run] for run in before]
