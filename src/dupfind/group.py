@@ -92,6 +92,9 @@ class _Copy:
         self.exact_digest = exact_digest
         self._tokens: Tokens | None = None
 
+    def forget(self) -> None:
+        self._tokens = None
+
     @property
     def tokens(self) -> Tokens:
         if self._tokens is None:
@@ -105,6 +108,23 @@ def _unit_copy(files: Sequence[FileAnalysis], ref: UnitRef) -> _Copy:
     member = Member(analysis.path, unit.start_line, unit.end_line, unit.qualname, unit.kind)
     span = (unit.tok_start, unit.tok_end)
     return _Copy(member, analysis, span, unit.shape_digest, unit.exact_digest)
+
+
+def _copies(
+    files: Sequence[FileAnalysis], units: Sequence[UnitRef], regrouping: Regrouping | None
+) -> list[_Copy]:
+    """Each unit's copy: the last scan's of the same unit of the same analysis, if any."""
+    if regrouping is None:
+        return [_unit_copy(files, ref) for ref in units]
+    last, now = regrouping.copies.previous, regrouping.copies.current
+    copies = []
+    for ref in units:
+        copy = last.get(id(ref.unit))  # held by its analysis, held by the copy
+        if copy is None or copy.analysis is not files[ref.file]:
+            copy = _unit_copy(files, ref)
+        now[id(ref.unit)] = copy
+        copies.append(copy)
+    return copies
 
 
 def _run_copy(files: Sequence[FileAnalysis], run: RunMember) -> _Copy:
@@ -229,7 +249,7 @@ def build_groups(
     ``consolidate``, a family below it also yields its cores at or above it (``_cores``).
     ``regrouping`` reuses what the last scan's components made (module docstring)."""
     memo = memo if memo is not None else Memo()
-    copies = [_unit_copy(files, ref) for ref in units]
+    copies = _copies(files, units, regrouping)
     scores = _Scores(copies, min_similarity, memo)
     bucket_edges = (pair for bucket in buckets for pair in _bucket_pairs(bucket, copies))
     edges = list(dict.fromkeys([*bucket_edges, *near_pairs]))  # each pair once, in order
@@ -272,11 +292,13 @@ class Regrouping:
         self.components: LastPass[Key, _Made] = LastPass()
         self.runs: LastPass[Key, _Made] = LastPass()
         self.extended: LastPass[tuple[int, ...], Extended] = LastPass()  # statement_runs
+        self.copies: LastPass[int, _Copy] = LastPass()  # by unit object
 
     def turn(self) -> None:
-        self.components.turn()
-        self.runs.turn()
-        self.extended.turn()
+        for copy in self.copies.current.values():
+            copy.forget()  # scored again only if a new partner comes: not worth its memory
+        for made in (self.components, self.runs, self.extended, self.copies):
+            made.turn()
 
 
 @dataclass(frozen=True, slots=True)
