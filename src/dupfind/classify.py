@@ -42,7 +42,7 @@ from dupfind.context import Context
 from dupfind.differences import MemberTokens, differences, member_tokens
 from dupfind.domains import is_test_path
 from dupfind.group import FoundGroup
-from dupfind.memo import LastPass, content_key
+from dupfind.memo import content_key
 from dupfind.models import (
     CloneKind,
     CodeUnit,
@@ -264,17 +264,17 @@ def classify(found: FoundGroup, context: Context) -> tuple[Recommendation, bytes
 def classify_all(
     found: Sequence[FoundGroup], context: Context
 ) -> list[tuple[Recommendation, bytes | None]]:
-    """``classify`` of each group; the keys made are what the next scan of this process
-    recalls (``_KEYS``)."""
+    """``classify`` of each group. In a long-lived process (``context.recalled``), a group
+    its component left unchanged (group.Regrouping) is the same object as in the last scan,
+    and its recommendation key is not hashed again if the facts read besides it are those of
+    then (0.08 s of a one-file rescan of the stdlib)."""
+    recalled = context.recalled
+    if recalled is not None:
+        recalled.begin()
     classified = [classify(item, context) for item in found]
-    _KEYS.turn()
+    if recalled is not None:
+        recalled.turn()
     return classified
-
-
-# The last scan's recommendation keys by group object and the facts read besides it: in a
-# long-lived process (--watch), a group its component left unchanged (group.Regrouping) is the
-# same object, and its key is not hashed again (0.08 s of a one-file rescan of the stdlib).
-_KEYS: LastPass[tuple[object, ...], tuple[FoundGroup, bytes]] = LastPass()
 
 
 def _recommendation_key(found: FoundGroup, rows: list[Row], context: Context) -> bytes | None:
@@ -286,12 +286,13 @@ def _recommendation_key(found: FoundGroup, rows: list[Row], context: Context) ->
     if context.keyed is None:
         return None
     group = found.group
+    recalled = context.recalled
     files = tuple(context.keyed.keys.get(member.path) for member in group.members)
     answers = tuple(context.history.changes(member) for member in group.members)
-    facts = (id(found), *rows, *files, *answers)
-    known = _KEYS.recall(facts)
-    if known is not None and known[0] is found:  # held: no other object has its id
-        return _KEYS.keep(facts, known)[1]
+    facts = (id(found), *rows, *files, *answers)  # the group is held: no other has its id
+    known = recalled.recall(facts) if recalled is not None else None
+    if known is not None and recalled is not None:
+        return recalled.keep(facts, known)[1]
     contents = _compared_key(found, range(len(group.members)), context)
     if contents is None:
         return None
@@ -302,7 +303,10 @@ def _recommendation_key(found: FoundGroup, rows: list[Row], context: Context) ->
     for member, changes in zip(group.members, answers, strict=True):
         parts += [member.path, member.start_line, member.end_line, member.qualname,
                   repr(changes)]  # fmt: skip
-    return _KEYS.keep(facts, (found, content_key(parts)))[1]
+    key = content_key(parts)
+    if recalled is not None:
+        recalled.keep(facts, (found, key))
+    return key
 
 
 def _shown(found: FoundGroup, canonical: int) -> list[int]:

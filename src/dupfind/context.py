@@ -19,7 +19,7 @@ from dupfind.differences import line_starts
 from dupfind.domains import DomainMap
 from dupfind.history import History
 from dupfind.keys import Keyed
-from dupfind.memo import Memo
+from dupfind.memo import LastPass, Memo
 from dupfind.models import (
     Classified,
     CodeUnit,
@@ -37,6 +37,11 @@ HEAD_LINES = 20  # a hotspot marker counts in a member's first lines, up to its 
 _CLASS_LINE = re.compile(rb"^[ \t]*class\b", re.MULTILINE)
 
 
+# Recommendation keys by the group object and the facts read besides it, and the group (held,
+# so that no other object takes its id): what a long-lived process keeps (classify._key).
+KeysByGroup = LastPass[tuple[object, ...], tuple[object, bytes]]
+
+
 @dataclass
 class Context:
     """Everything classification reads besides the group itself (shared by all groups)."""
@@ -48,6 +53,7 @@ class Context:
     keyed: Keyed | None = None  # the files' content keys (cache.py), when cached
     memo: Memo[Compared] = field(default_factory=Memo)  # differences by content (memo.py)
     verdicts: Memo[Classified] = field(default_factory=Memo)  # recommendations, likewise
+    recalled: KeysByGroup | None = None  # a long-lived process's last keys (classify._key)
     _starts: dict[str, list[int]] = field(default_factory=dict)
     _sources: dict[str, bytes] = field(default_factory=dict)
     _class_units: dict[str, dict[str, list[CodeUnit]]] = field(default_factory=dict)

@@ -162,7 +162,8 @@ class _Scores:
         self.memo = memo
         self.cutoff_text = struct.pack("<d", cutoff)  # part of every memo key
         self.known: dict[tuple[int, int], float] = {}
-        self.recorded: dict[tuple[int, int], bytes] | None = None  # memo keys, when recording
+        self.memo_keys: dict[tuple[int, int], bytes] = {}  # of the pairs the memo decides
+        self.reading: set[tuple[int, int]] | None = None  # the pairs read, when recorded
 
     def prefill(self, pairs: Iterable[tuple[int, int]], mapper: Mapper) -> None:
         """Score many pairs at once: those decided by their members here, the others in chunks
@@ -195,14 +196,13 @@ class _Scores:
         memo_key = self._memo_key(key)
         if (value := self.memo.get(memo_key)) is not None:
             self.known[key] = value
-        if self.recorded is not None:
-            self.recorded[key] = memo_key
+        self.memo_keys[key] = memo_key
         return memo_key
 
     def touched(self, pairs: Iterable[tuple[int, int]]) -> dict[bytes, float]:
-        """The memo entries of ``pairs`` (those recorded, each scored by now)."""
-        recorded, known = self.recorded or {}, self.known
-        return {recorded[pair]: known[pair] for pair in pairs if pair in recorded}
+        """The memo entries of ``pairs`` (each scored by now): what reading them marked used."""
+        memo_keys, known = self.memo_keys, self.known
+        return {memo_keys[pair]: known[pair] for pair in pairs if pair in memo_keys}
 
     def _memo_key(self, key: tuple[int, int]) -> bytes:
         """Both copies' digests side by side, in order, and the cutoff: fixed-width parts, so
@@ -229,6 +229,8 @@ class _Scores:
                 self.known[key] = score_chunk(self._chunk([key]))[0]
                 self.memo.put(memo_key, self.known[key])
             value = self.known[key]
+        if self.reading is not None:
+            self.reading.add(key)
         return value
 
 
@@ -274,9 +276,10 @@ def build_groups(
 
 @dataclass(frozen=True, slots=True)
 class _Made:
-    """What one connected component made: its groups and their cores, the score-memo entries
-    it read beyond its edges (marked used again when it is reused: memo.py), and the objects
-    whose identity keys it (held, so that no other object takes their ids)."""
+    """What one connected component (or run) made: its groups and their cores, the score-memo
+    entries it read (marked used again when it is reused, as reading them marks them: a pair
+    it read may be no candidate of the later scan, whose ``prefill`` then does not: memo.py),
+    and the objects whose identity keys it (held, so that no other object takes their ids)."""
 
     groups: tuple[FoundGroup, ...]
     cores: tuple[Core, ...]
@@ -293,6 +296,10 @@ class Regrouping:
         self.runs: LastPass[Key, _Made] = LastPass()
         self.extended: LastPass[tuple[int, ...], Extended] = LastPass()  # statement_runs
         self.copies: LastPass[int, _Copy] = LastPass()  # by unit object
+
+    def begin(self) -> None:
+        for made in (self.components, self.runs, self.extended, self.copies):
+            made.begin()
 
     def turn(self) -> None:
         for copy in self.copies.current.values():
@@ -322,7 +329,7 @@ class _Grouping:
         adjacency = self.graph.adj
         edges = sorted((local[a], local[b]) for a in nodes for b in adjacency[a] if a < b)
         held = (*(units[node].unit for node in nodes), *(self.copies[n].analysis for n in nodes))
-        settings = (self.threshold, self.consolidate, len(nodes))
+        settings = (self.threshold, self.consolidate, len(nodes))  # the count: ids end there
         key = (*settings, *map(id, held), *itertools.chain.from_iterable(edges))
         made = regrouping.components.recall(key)
         if made is None:
@@ -332,10 +339,10 @@ class _Grouping:
         return regrouping.components.keep(key, made)
 
     def made(self, nodes: list[int], held: tuple[object, ...] = ()) -> _Made:
-        """The groups and cores of the component ``nodes`` (in order), and the memo entries
-        its scores read beyond its edges."""
+        """The groups and cores of the component ``nodes`` (in order), and (to be remembered:
+        ``held`` given) the memo entries its scores read."""
         scores, copies, threshold = self.scores, self.copies, self.threshold
-        scores.recorded = {}
+        scores.reading = set() if held else None
         clusters = _clusters(self.graph, nodes, scores, threshold)
         orphans = set(nodes).difference(*clusters)
         clusters.extend(_orphan_pairs(self.graph, orphans, copies, threshold))
@@ -348,8 +355,8 @@ class _Grouping:
                 if self.consolidate is not None and group.group.similarity_min < self.consolidate:
                     found = _cores(cluster, scores, self.consolidate, copies)
                     cores.extend((group, core) for core in found)
-        touched = scores.touched(scores.recorded)
-        scores.recorded = None
+        touched = scores.touched(scores.reading) if scores.reading is not None else {}
+        scores.reading = None
         return _Made(tuple(groups), tuple(cores), touched, held)
 
 
@@ -405,8 +412,8 @@ def _clusters(
     members are pairwise similar enough, so a chain A~B~C with A≁C splits, and a copy stays with
     the code it was copied from rather than with a weaker look-alike. (The component's edges
     are read from the adjacency directly: a networkx subgraph view costs several times more.)
-    ``component`` comes in order, and the clusters come in the order of their first members:
-    what they are depends on the order of the indices only, not on their values."""
+    ``component`` comes in order, so the clusters, and their order, depend on the order of the
+    indices only, not on their values (a component's units are recalled by identity)."""
     if len(component) == 2:
         return [list(component)]
     owner = {node: node for node in component}
@@ -520,7 +527,6 @@ def _scored_runs(
     families = [[_run_copy(files, member) for member in run] for run in runs]
     starts = list(itertools.accumulate((len(family) for family in families), initial=0))
     scores = _Scores([copy for family in families for copy in family], min_similarity, memo)
-    scores.recorded = {} if record else None
     firsts = zip(starts, families, strict=False)  # starts has one more: the end
     scores.prefill(((s, s + i) for s, family in firsts for i in range(1, len(family))), mapper)
     made: list[_Made] = []
@@ -530,7 +536,7 @@ def _scored_runs(
         pair_scores = [scores(start, start + i) for i in kept[1:]]
         group = _make_group([copies[i] for i in kept], pair_scores)
         held = tuple(copy.analysis for copy in copies)
-        touched = scores.touched(pairs)
+        touched = scores.touched(pairs) if record else {}
         made.append(_Made((group,) if group is not None else (), (), touched, held))
     return made
 

@@ -73,6 +73,10 @@ class LastPass(Generic[K, V]):
         self.previous: dict[K, V] = {}
         self.current: dict[K, V] = {}
 
+    def begin(self) -> None:
+        """A pass starts: what a pass that failed before its ``turn`` kept is dropped."""
+        self.current = {}
+
     def recall(self, key: K) -> V | None:
         return self.previous.get(key)
 

@@ -449,6 +449,7 @@ def _scan(
     found, suppressed = _unsuppressed(found) if config.suppress else (found, 0)
     context = Context(config, _domains(paths, config), history, counted)
     context.keyed, context.memo, context.verdicts = keyed, memos.compared, memos.verdicts
+    context.recalled = resident.recommendations if resident is not None else None
     history.remember(memos.history)
     classified, notes = _classify(found, context, watch)
     if keyed is not None:
@@ -587,6 +588,8 @@ def find_groups(
     selections = (select or Selector(records=records))(analyses, units, frequency)
     pairs = near_miss_pairs(units, selections, config.min_similarity)
     watch.lap("candidates: near-miss index")
+    if regrouping is not None:
+        regrouping.begin()
     runs = statement_runs(analyses, regrouping.extended if regrouping is not None else None)
     watch.lap("candidates: statement runs")
     groups = build_groups(

@@ -12,11 +12,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import TypeVar
 
+from dupfind.context import KeysByGroup
 from dupfind.corpus import Corpus, Frequency
 from dupfind.group import Regrouping
 from dupfind.history import Remembered
 from dupfind.keys import StatKeys
-from dupfind.memo import Memo
+from dupfind.memo import LastPass, Memo
 from dupfind.models import Classified, Compared, FileAnalysis
 
 V = TypeVar("V")
@@ -58,6 +59,7 @@ class Resident:
     memos: dict[bytes, StoredMemos] = field(default_factory=dict)
     regrouping: Regrouping = field(default_factory=Regrouping)  # what components made (group.py)
     stats: StatKeys = field(default_factory=StatKeys)  # files' keys by their status (keys.py)
+    recommendations: KeysByGroup = field(default_factory=LastPass)  # classify.classify_all
     pending: Callable[[], list[str]] | None = None  # a deferred store (pipeline.flush)
     source: tuple[str, int | None] | None = None  # the file and generation it came from
 

@@ -141,40 +141,36 @@ TOTAL_LOGGED = TOTAL.replace('    print("total", result)\n', '    log("total", r
 
 def test_a_reused_component_gives_the_same_groups_and_marks_the_scores_it_read() -> None:
     """A component the last scan grouped is reused whole (the very group objects), and the
-    score-memo entries its clustering read beyond its edges are marked used again, as a
-    fresh grouping marks them: a memo written whole would lose them otherwise."""
+    score-memo entries its clustering read are marked used again, as a fresh grouping marks
+    them, even one no longer a candidate pair (a memo written whole would lose it)."""
     config = Config(jobs=1, history=False)
     texts = {"a.py": TOTAL, "b.py": SUMMED, "c.py": TOTAL_LOGGED}
     files = [analyse_source(n, textwrap.dedent(t).encode(), config) for n, t in texts.items()]
     analyses = [file for file in files if isinstance(file, FileAnalysis)]
     units = eligible_units(analyses, config)
-    assert len(units) == 3
-    chain = [(0, 1), (1, 2)]  # a~c is no candidate: clustering reads it itself
+    assert len(units) == 3  # a~c 97%, a~b 78%, b~c 74% alike
+    threshold = 0.76  # edges a-c and a-b; b~c is read when b would join {a, c}
 
-    def grouped(memo: Memo[float], regrouping: Regrouping | None) -> list[FoundGroup]:
-        return build_groups(analyses, units, [], chain, [], THRESHOLD, memo=memo,
+    def grouped(
+        memo: Memo[float], regrouping: Regrouping | None, pairs: list[tuple[int, int]]
+    ) -> list[FoundGroup]:
+        return build_groups(analyses, units, [], pairs, [], threshold, memo=memo,
                             regrouping=regrouping)  # fmt: skip
 
+    every, later = [(0, 1), (0, 2), (1, 2)], [(0, 1), (0, 2)]  # b~c no longer a candidate
     first = Memo[float]()
-    fresh = grouped(first, None)
-    assert len(first.used) == 3 and fresh
+    fresh = grouped(first, None, every)
+    assert len(first.used) == 3 and [[m.path for m in f.group.members] for f in fresh] == [
+        ["a.py", "c.py"]
+    ]
     regrouping = Regrouping()
-    remembered = grouped(Memo(dict(first.used)), regrouping)
+    remembered = grouped(Memo(dict(first.used)), regrouping, every)
     again = Memo(dict(first.used))
-    reused = grouped(again, regrouping)
+    reused = grouped(again, regrouping, later)
     assert again.used == first.used
     assert [f.group for f in reused] == [f.group for f in remembered] == [f.group for f in fresh]
     assert all(a is b for a, b in zip(reused, remembered, strict=True))
-    one_edge = build_groups(  # another component: grouped again
-        analyses,
-        units,
-        [],
-        chain[:1],
-        [],
-        THRESHOLD,
-        memo=Memo(dict(first.used)),
-        regrouping=regrouping,
-    )
+    one_edge = grouped(Memo(dict(first.used)), regrouping, [(0, 1)])  # another component
     assert [[m.path for m in f.group.members] for f in one_edge] == [["a.py", "b.py"]]
 
 

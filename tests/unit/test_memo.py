@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dupfind.memo import Memo, content_key
+from dupfind.memo import LastPass, Memo, content_key
 
 
 def test_a_memo_keeps_only_what_this_scan_used() -> None:
@@ -20,3 +20,19 @@ def test_content_keys_separate_their_parts() -> None:
     assert one is not other and content_key([one, one]) == content_key([one, other])
     assert content_key([b"x"]) != content_key([b"x", b""])
     assert len(content_key([])) == 16
+
+
+def test_a_pass_offers_the_last_turned_one_and_a_failed_pass_is_dropped() -> None:
+    """LastPass: the next pass recalls what the last one kept; a pass that failed before its
+    ``turn`` leaves nothing once the next begins, so repeated failures hold no more."""
+    last: LastPass[str, int] = LastPass()
+    last.begin()
+    assert last.keep("a", 1) == 1
+    last.turn()
+    last.begin()
+    assert last.recall("a") == 1 and last.recall("b") is None
+    last.keep("b", 2)  # this pass fails: no turn
+    last.begin()
+    last.keep("c", 3)
+    last.turn()
+    assert last.previous == {"c": 3}
