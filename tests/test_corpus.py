@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from hypothesis import given, settings
@@ -298,3 +298,31 @@ def test_a_common_shingle_whose_count_moved_leaves_a_selection_alone() -> None:
     moved = Frequency.of(counts | {29: 151})
     assert still_selected(selection, {29}, moved, unit, 1)
     assert not still_selected(selection, {29}, Frequency.of(counts | {29: 2}), unit, 1)
+
+
+class _Shingled:
+    def __init__(self, values: list[int]) -> None:
+        self.shingles = array("I", values)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.lists(st.integers(0, 20), max_size=30), max_size=8),
+    st.sets(st.integers(0, 20), min_size=1),
+)
+def test_sensitive_positions_are_found_in_every_file_at_once(
+    files: list[list[int]], wanted: set[int]
+) -> None:
+    """corpus._positions over all files at once: each file's positions of the wanted
+    shingles, in order, as a pass over each file finds them (files with none left out)."""
+    import numpy as np
+
+    from dupfind.corpus import _positions
+
+    shingled = cast(list[FileAnalysis], [_Shingled(values) for values in files])
+    expected = {
+        index: [position for position, value in enumerate(values) if value in wanted]
+        for index, values in enumerate(files)
+        if any(value in wanted for value in values)
+    }
+    assert _positions(shingled, np.array(sorted(wanted), np.uint32)) == expected

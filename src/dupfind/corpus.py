@@ -288,7 +288,7 @@ class Selector:
         known: list[Selection | None] = [None] * len(units)
         if self.previous is None:
             return known
-        sensitive = _as_array(self.sensitive) if self.sensitive else None
+        sensitive = _positions(self.files, _as_array(self.sensitive)) if self.sensitive else {}
         for file_index, indexes in self.by_file.items():
             analysis = self.files[file_index]
             key = self.keys.get(analysis.path, b"")
@@ -298,7 +298,7 @@ class Selector:
             if list(stored[2]) != [self.copies[index] for index in indexes]:
                 continue  # an exact copy elsewhere appeared, went, or changed
             selections = list(_split(stored[0], stored[1]))
-            held = _positions(analysis.shingles, sensitive) if sensitive is not None else []
+            held = sensitive.get(file_index, [])
             kept = [
                 not held or self._holds(units[index].unit, analysis, held, selection, frequency,
                                         self.copies[index])
@@ -344,13 +344,23 @@ def _as_array(shingles: set[int]) -> NDArray[np.uint32]:
     return np.fromiter(shingles, np.uint32, len(shingles))
 
 
-def _positions(shingles: array[int], wanted: NDArray[np.uint32]) -> list[int]:
-    """Where the ``wanted`` shingles start in a file's tokens, in order. Found by numpy over
-    the file's shingles: a set's ``isdisjoint`` over every file's took 0.13 s a rescan."""
+def _positions(files: Sequence[FileAnalysis], wanted: NDArray[np.uint32]) -> dict[int, list[int]]:
+    """Where the ``wanted`` shingles start in each file's tokens, in order, by file index
+    (files with none left out). Found by numpy over every file's shingles at once: a set's
+    ``isdisjoint`` per file took 0.13 s a rescan, an ``isin`` per file 0.03 s in calls."""
     import numpy as np
 
-    found = np.isin(np.frombuffer(shingles, np.uint32), wanted)
-    positions: list[int] = np.flatnonzero(found).tolist()
+    arrays = [np.frombuffer(analysis.shingles, np.uint32) for analysis in files]
+    if not arrays:
+        return {}
+    lengths = np.fromiter(map(len, arrays), np.int64, len(arrays))
+    ends = np.cumsum(lengths)
+    found = np.flatnonzero(np.isin(np.concatenate(arrays), wanted))
+    owners = np.searchsorted(ends, found, side="right")  # the file each position is in
+    offsets = found - (ends - lengths)[owners]
+    positions: dict[int, list[int]] = {}
+    for owner, offset in zip(owners.tolist(), offsets.tolist(), strict=True):
+        positions.setdefault(owner, []).append(offset)
     return positions
 
 
