@@ -259,8 +259,9 @@ def build_groups(
     import networkx as nx  # here, not at the top: `dupfind similar` never groups and starts fast
 
     graph: nx.Graph[int] = nx.Graph()
-    for first, second in edges:
-        _add_edge(graph, first, second, scores(first, second), min_similarity)
+    known = scores.known  # every edge's score, after prefill
+    weighted = ((a, b, known[ordered(a, b)]) for a, b in edges)
+    graph.add_weighted_edges_from(edge for edge in weighted if edge[2] >= min_similarity)
     grouping = _Grouping(graph, copies, scores, min_similarity, consolidate)
     groups: list[FoundGroup] = []
     cores: list[Core] = []
@@ -395,11 +396,6 @@ def _bucket_pairs(bucket: Sequence[int], copies: Sequence[_Copy]) -> list[tuple[
         pairs.extend(itertools.pairwise(heads))
         pairs.extend((heads[0], head) for head in heads[2:])
     return pairs
-
-
-def _add_edge(graph: nx.Graph[int], first: int, second: int, weight: float, cutoff: float) -> None:
-    if weight >= cutoff:
-        graph.add_edge(first, second, weight=weight)
 
 
 def _clusters(
