@@ -242,8 +242,9 @@ def test_a_long_lived_process_reads_again_only_the_files_whose_status_changed(
 ) -> None:
     """keys.StatKeys: a file keeps its key while its status holds; an edit (even of the same
     size, its modification time put back) changes the status-change time, so it is read
-    again; other settings key everything again; and a file modified within ``RACY_NS`` of
-    its reading is read every time."""
+    again; other settings key everything again (two settings are kept); a file read with
+    other bytes than its key's is read again; only the files of the last keying are kept; and
+    a file modified within ``RACY_NS`` of its reading is read every time."""
     root = make_tree({"a.py": "A = 1\n", "b.py": "B = 2\n"})
     monkeypatch.chdir(root)
     reads: list[str] = []
@@ -259,7 +260,7 @@ def test_a_long_lived_process_reads_again_only_the_files_whose_status_changed(
     Keyed.of(files, config, racy)
     Keyed.of(files, config, racy)
     assert reads == files * 2  # both written just now: never trusted
-    monkeypatch.setattr(keys_module, "RACY_NS", -60 * 10**9)  # as if written a minute ago
+    monkeypatch.setattr(keys_module, "RACY_NS", -60 * 10**9)  # every status trusted
     known, before = StatKeys(), os.stat("a.py").st_mtime_ns
     reads.clear()
     first = Keyed.of(files, config, known).keys
@@ -272,5 +273,13 @@ def test_a_long_lived_process_reads_again_only_the_files_whose_status_changed(
     assert reads == ["a.py"] and again["a.py"] != first["a.py"]
     assert again == Keyed.of(files, config).keys
     reads.clear()
-    Keyed.of(files, replace(config, min_tokens=config.min_tokens + 1), known)
+    other = replace(config, min_tokens=config.min_tokens + 1)
+    Keyed.of(files, other, known)
     assert reads == files
+    reads.clear()
+    keyed = Keyed.of(files, config, known)  # the first settings' statuses are still kept
+    assert reads == []
+    keyed.moved.add("b.py")  # read with other bytes than its key's: its status is not trusted
+    known.forget(keyed)
+    Keyed.of(["b.py"], config, known)
+    assert reads == ["b.py"] and set(known.last(config.analysis_key())) == {"b.py"}

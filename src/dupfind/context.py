@@ -38,7 +38,8 @@ _CLASS_LINE = re.compile(rb"^[ \t]*class\b", re.MULTILINE)
 
 
 # Recommendation keys by the group object and the facts read besides it, and the group (held,
-# so that no other object takes its id): what a long-lived process keeps (classify._key).
+# so that no other object takes its id): what a long-lived process keeps
+# (classify._recommendation_key).
 KeysByGroup = LastPass[tuple[object, ...], tuple[object, bytes]]
 
 
@@ -53,7 +54,7 @@ class Context:
     keyed: Keyed | None = None  # the files' content keys (cache.py), when cached
     memo: Memo[Compared] = field(default_factory=Memo)  # differences by content (memo.py)
     verdicts: Memo[Classified] = field(default_factory=Memo)  # recommendations, likewise
-    recalled: KeysByGroup | None = None  # a long-lived process's last keys (classify._key)
+    recalled: KeysByGroup | None = None  # a long-lived process's last keys (classify.py)
     _starts: dict[str, list[int]] = field(default_factory=dict)
     _sources: dict[str, bytes] = field(default_factory=dict)
     _class_units: dict[str, dict[str, list[CodeUnit]]] = field(default_factory=dict)

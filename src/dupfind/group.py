@@ -21,8 +21,8 @@ A long-lived process (``--watch``, ``dupfind mcp``) keeps what each connected co
 is unchanged is the same object in the next scan (state.Resident), and a component's groups
 are a function of its units and edges alone (clustering reads indices only through their
 order, and scores only of its own members). A run's group likewise (by its members'
-analyses and statements). A one-file rescan of the stdlib groups again a few of its 3,800
-components and 2,500 runs, not all of them.
+analyses and statements), a bucket's extended run, and a unit's copy. A one-file rescan of
+the stdlib groups again a few of its 3,800 components and 2,500 runs, not all of them.
 
 Cores: a family below the consolidate threshold (a copy's original among its 55%
 look-alikes) also yields, as groups of their own, its subsets that are exact or renamed copies
@@ -162,7 +162,7 @@ class _Scores:
         self.memo = memo
         self.cutoff_text = struct.pack("<d", cutoff)  # part of every memo key
         self.known: dict[tuple[int, int], float] = {}
-        self.memo_keys: dict[tuple[int, int], bytes] = {}  # of the pairs the memo decides
+        self.memo_keys: dict[tuple[int, int], bytes] = {}  # pairs not decided by members
         self.reading: set[tuple[int, int]] | None = None  # the pairs read, when recorded
 
     def prefill(self, pairs: Iterable[tuple[int, int]], mapper: Mapper) -> None:
@@ -270,8 +270,6 @@ def build_groups(
         groups.extend(made.groups)
         cores.extend(made.cores)
     groups.extend(_run_groups(files, runs, min_similarity, mapper, memo, regrouping))
-    if regrouping is not None:
-        regrouping.turn()
     return sort_groups(with_cores(maximal(groups), cores))
 
 
@@ -289,8 +287,10 @@ class _Made:
 
 
 class Regrouping:
-    """What each connected component and each statement run made in this process's last scan
-    (module docstring)."""
+    """What this process's last scan made that the next one recalls by the identity of the
+    objects it was made from (module docstring): each connected component's groups, each
+    statement run's group, each bucket's extended run (candidates.statement_runs) and each
+    unit's copy. ``begin`` and ``turn`` bound a scan (pipeline.find_groups)."""
 
     def __init__(self) -> None:
         self.components: LastPass[Key, _Made] = LastPass()

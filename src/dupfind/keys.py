@@ -3,7 +3,7 @@ file's analysis (``cache_key``: that code, the per-file settings, the reported p
 file's bytes), and a scan's keyed files (``Keyed``), which classification reads again to catch
 a file edited while it was scanned. Every cached value (cache.py) is stored under such a key.
 
-A long-lived process (``--watch``) keys again only the files whose status changed
+A long-lived process (``--watch``, ``dupfind mcp``) keys again only the files whose status changed
 (``StatKeys``: modification and status-change times, size, inode, device), as git's index
 does: reading and hashing every file of the stdlib took 0.07 s of each rescan, a ``stat`` of
 each 5 ms. A file modified (or its status changed) within ``RACY_NS`` of being read is always read
@@ -62,20 +62,25 @@ class Keyed:
         """Each readable file's key (an unreadable one is reported by the map stage); those
         ``known`` by an unchanged status are not read again."""
         settings = config.analysis_key()
-        if known is not None:
-            known.settle(settings)
+        last = known.last(settings) if known is not None else {}
+        now: dict[str, tuple[Status, bytes]] = {}
+        trusted = time.time_ns() - RACY_NS  # statuses older than this can be trusted later
         keys = {}
         for path in files:
-            key = known.get(path) if known is not None else None
-            if key is None:
-                status = known.status(path) if known is not None else None
+            status = _status(path) if known is not None else None  # taken before reading
+            entry = last.get(path)
+            if entry is not None and status is not None and status == entry[0]:
+                key = entry[1]
+            else:
                 data = read_source(path)
                 if isinstance(data, SkippedFile):
                     continue
                 key = cache_key(settings, path, data)
-                if known is not None:
-                    known.note(path, status, key)
             keys[path] = key
+            if status is not None and max(status[:2]) < trusted:
+                now[path] = (status, key)
+        if known is not None:
+            known.keep(settings, now)
         return cls(keys, settings)
 
     def check(self, path: str, data: bytes | SkippedFile) -> None:
@@ -92,42 +97,35 @@ def cache_key(settings_key: str, path: str, data: bytes) -> bytes:
 
 
 RACY_NS = 2_000_000_000  # a file modified this close to its reading is read again next time
+SETTINGS_KEPT = 2  # analysis settings whose files' statuses are kept (MCP: two projects)
 Status = tuple[int, int, int, int, int]  # mtime_ns, ctime_ns, size, inode, device
 
 
 class StatKeys:
-    """Files' keys by the status they had when read, for a long-lived process's next scans
-    (module docstring)."""
+    """Files' keys by the status they had when read, per settings (the last
+    ``SETTINGS_KEPT``), for a long-lived process's next scans (module docstring)."""
 
     def __init__(self) -> None:
-        self.settings: str | None = None
-        self.known: dict[str, tuple[Status, bytes]] = {}
+        self.known: dict[str, dict[str, tuple[Status, bytes]]] = {}
 
-    def settle(self, settings: str) -> None:
-        """Keys made under other settings are not these settings' keys."""
-        if settings != self.settings:
-            self.settings, self.known = settings, {}
+    def last(self, settings: str) -> dict[str, tuple[Status, bytes]]:
+        return self.known.get(settings, {})
 
-    def get(self, path: str) -> bytes | None:
-        """``path``'s key, if its status is what it was when it was read."""
-        known = self.known.get(path)
-        if known is None:
-            return None
-        if _status(path) != known[0]:
-            del self.known[path]
-            return None
-        return known[1]
+    def keep(self, settings: str, known: dict[str, tuple[Status, bytes]]) -> None:
+        """The files of the last keying under ``settings`` (no others: what is no longer
+        scanned is forgotten)."""
+        self.known.pop(settings, None)
+        while len(self.known) >= SETTINGS_KEPT:
+            del self.known[next(iter(self.known))]
+        self.known[settings] = known
 
-    def status(self, path: str) -> Status | None:
-        """``path``'s status before it is read, unless it was modified too recently to be
-        trusted (``RACY_NS``) or cannot be read."""
-        now = time.time_ns()
-        status = _status(path)
-        return status if status is not None and max(status[:2]) < now - RACY_NS else None
-
-    def note(self, path: str, status: Status | None, key: bytes) -> None:
-        if status is not None:
-            self.known[path] = (status, key)
+    def forget(self, keyed: Keyed) -> None:
+        """Files read with other contents than their keys' (``Keyed.check``) are read again
+        next time, whatever their status says (a file system whose status does not follow
+        every write: a creation time for ctime, attributes cached by NFS)."""
+        known = self.known.get(keyed.settings, {})
+        for path in keyed.moved:
+            known.pop(path, None)
 
 
 def _status(path: str) -> Status | None:

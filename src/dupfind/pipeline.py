@@ -331,6 +331,8 @@ def scan(
             with cluster as remote:
                 found = _scan(paths, config, progress, discovery, watch, history,
                               cache, keyed, remote, memos, resident)  # fmt: skip
+            if resident is not None:
+                resident.stats.forget(keyed)
             if resident is None or keyed.moved:  # the report says it was not stored
                 result = _store(cache, key, scope, found, keyed)
             else:  # nothing moved: storing leaves the result as it is
@@ -596,6 +598,8 @@ def find_groups(
         analyses, units, buckets, pairs, runs, config.min_similarity, mapper, memo,
         config.consolidate_similarity, regrouping,
     )  # fmt: skip
+    if regrouping is not None:
+        regrouping.turn()
     watch.lap("score and group")
     return groups
 

@@ -4,6 +4,9 @@ left alone by complete linkage is paired with, and when a nested group is kept."
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Callable
+from dataclasses import replace
+from typing import cast
 
 import networkx as nx
 
@@ -136,6 +139,18 @@ def test_the_core_of_a_family_nested_in_a_class_group_is_kept() -> None:
     assert _with_cores(kept, [(family, close)]) == [classes]
 
 
+def _one_pass(
+    regrouping: Regrouping | None, build: Callable[[], list[FoundGroup]]
+) -> list[FoundGroup]:
+    """``build`` as one scan of a long-lived process (pipeline.find_groups's begin and turn)."""
+    if regrouping is not None:
+        regrouping.begin()
+    found = build()
+    if regrouping is not None:
+        regrouping.turn()
+    return found
+
+
 TOTAL_LOGGED = TOTAL.replace('    print("total", result)\n', '    log("total", result, rows)\n')
 
 
@@ -154,8 +169,9 @@ def test_a_reused_component_gives_the_same_groups_and_marks_the_scores_it_read()
     def grouped(
         memo: Memo[float], regrouping: Regrouping | None, pairs: list[tuple[int, int]]
     ) -> list[FoundGroup]:
-        return build_groups(analyses, units, [], pairs, [], threshold, memo=memo,
-                            regrouping=regrouping)  # fmt: skip
+        return _one_pass(regrouping, lambda: build_groups(
+            analyses, units, [], pairs, [], threshold, memo=memo, regrouping=regrouping
+        ))  # fmt: skip
 
     every, later = [(0, 1), (0, 2), (1, 2)], [(0, 1), (0, 2)]  # b~c no longer a candidate
     first = Memo[float]()
@@ -204,8 +220,8 @@ def test_a_reused_run_gives_the_same_group_and_marks_the_scores_it_read() -> Non
     assert runs
 
     def grouped(memo: Memo[float], regrouping: Regrouping | None) -> list[FoundGroup]:
-        return build_groups(analyses, [], [], [], runs, THRESHOLD, memo=memo,
-                            regrouping=regrouping)  # fmt: skip
+        return _one_pass(regrouping, lambda: build_groups(
+            analyses, [], [], [], runs, THRESHOLD, memo=memo, regrouping=regrouping))  # fmt: skip
 
     first = Memo[float]()
     fresh = grouped(first, None)
@@ -241,3 +257,31 @@ def test_runs_recalled_by_their_analyses_are_the_runs_made_afresh_after_files_mo
     assert now.keys() == last.keys() and all(now[k] is last[k] for k in now)  # recalled
     assert after == statement_runs(moved)
     assert [[m.file - 1 for m in run] for run in after] == [[m.file for m in run] for run in before]
+
+
+def test_a_unit_keeps_its_copy_while_its_analysis_is_the_same_object() -> None:
+    """group._copies: a unit of the same analysis object keeps its copy even when every file
+    index moved (a file sorting first was added); a file analysed again gets new copies."""
+    config = Config(jobs=1, history=False)
+    texts = {"b.py": TOTAL, "c.py": SUMMED}
+    analyses = [
+        cast(FileAnalysis, analyse_source(n, textwrap.dedent(t).encode(), config))
+        for n, t in texts.items()
+    ]
+    regrouping = Regrouping()
+
+    def copies(files: list[FileAnalysis]) -> dict[str, _Copy]:
+        units = eligible_units(files, config)
+        _one_pass(regrouping, lambda: build_groups(files, units, [], [], [], THRESHOLD,
+                                                   regrouping=regrouping))  # fmt: skip
+        return {c.member.qualname: c for c in regrouping.copies.previous.values()}
+
+    before = copies(analyses)
+    first = cast(FileAnalysis, analyse_source("a.py", b"X = 1\n", config))
+    shifted = copies([first, *analyses])
+    assert shifted["total"] is before["total"] and shifted["summed"] is before["summed"]
+    again = cast(FileAnalysis, analyse_source("b.py", textwrap.dedent(TOTAL).encode(), config))
+    renewed = copies([first, again, analyses[1]])
+    assert renewed["total"] is not before["total"] and renewed["summed"] is before["summed"]
+    moved = replace(analyses[1], path="d.py")  # the same units under another path (the cache)
+    assert copies([first, again, moved])["summed"].member.path == "d.py"
