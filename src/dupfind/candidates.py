@@ -315,7 +315,9 @@ def _extended(
         position = {id(member): index for index, member in enumerate(members)}
         kept = _without_overlaps(members)
         run = _extend(files, kept) or []
-        ends = tuple((position[id(k)], m.last) for k, m in zip(kept, run, strict=False))
+        ends = (
+            tuple((position[id(k)], m.last) for k, m in zip(kept, run, strict=True)) if run else ()
+        )
         known = (ends, tuple(files[m.file] for m in members))
     extended.keep(key, known)
     return [RunMember(m.file, m.list_index, m.first, last)

@@ -290,8 +290,7 @@ def _recommendation_key(found: FoundGroup, rows: list[Row], context: Context) ->
     files = tuple(context.keyed.keys.get(member.path) for member in group.members)
     answers = tuple(context.history.changes(member) for member in group.members)
     facts = (id(found), *rows, *files, *answers)  # the group is held: no other has its id
-    known = recalled.recall(facts) if recalled is not None else None
-    if known is not None and recalled is not None:
+    if recalled is not None and (known := recalled.recall(facts)) is not None:
         return recalled.keep(facts, known)[1]
     contents = _compared_key(found, range(len(group.members)), context)
     if contents is None:

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from dupfind import __version__
 from dupfind.config import Config
-from dupfind.memo import content_key
+from dupfind.memo import content_key, put_recent
 from dupfind.models import SkippedFile
 from dupfind.parse import read_source
 
@@ -114,10 +114,7 @@ class StatKeys:
     def keep(self, settings: str, known: dict[str, tuple[Status, bytes]]) -> None:
         """The files of the last keying under ``settings`` (no others: what is no longer
         scanned is forgotten)."""
-        self.known.pop(settings, None)
-        while len(self.known) >= SETTINGS_KEPT:
-            del self.known[next(iter(self.known))]
-        self.known[settings] = known
+        put_recent(self.known, settings, known, SETTINGS_KEPT)
 
     def forget(self, keyed: Keyed) -> None:
         """Files read with other contents than their keys' (``Keyed.check``) are read again

@@ -89,6 +89,15 @@ class LastPass(Generic[K, V]):
         self.previous, self.current = self.current, {}
 
 
+def put_recent(mapping: dict[K, V], key: K, value: V, limit: int) -> None:
+    """``value`` under ``key`` as the most recently put, the least recently put dropped past
+    ``limit`` entries (a dict keeps its insertion order)."""
+    mapping.pop(key, None)
+    while len(mapping) >= limit:
+        del mapping[next(iter(mapping))]
+    mapping[key] = value
+
+
 def content_key(parts: Iterable[bytes | str | int]) -> bytes:
     """A 16-byte digest of ``parts``, marshalled as one tuple: each part typed and length-
     prefixed (concatenations cannot collide, "1" is not 1), hashed in one call. Marshal's

@@ -315,7 +315,7 @@ def scan(
     cache = AnalysisCache.at(config.cache_dir, resident)
     deferred = False
     try:
-        keyed = Keyed.of(discovery.files, config, resident.stats if resident else None)
+        keyed = Keyed.of(discovery.files, config, resident.stats if resident is not None else None)
         keys = keyed.keys
         scope = _scope_key(paths, config)
         key = _result_key(scope, config, discovery, keys, history)
@@ -435,17 +435,9 @@ def _scan(
     watch.lap("map (read, parse, extract, fingerprint)")
     with _collector_spared():
         found, leftovers = commented_out(
-            find_groups(
-                analyses,
-                config,
-                frequency,
-                watch,
-                remote or serial_map,
-                memos.scores,
-                select,
-                resident.regrouping if resident is not None else None,
-            )
-        )
+            find_groups(analyses, config, frequency, watch, remote or serial_map, memos.scores,
+                        select, resident.regrouping if resident is not None else None)
+        )  # fmt: skip
     if keyed is not None:
         memos = replace(memos, corpus=select.corpus(frequency, counted))
     found, suppressed = _unsuppressed(found) if config.suppress else (found, 0)

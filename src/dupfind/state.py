@@ -17,7 +17,7 @@ from dupfind.corpus import Corpus, Frequency
 from dupfind.group import Regrouping
 from dupfind.history import Remembered
 from dupfind.keys import StatKeys
-from dupfind.memo import LastPass, Memo
+from dupfind.memo import LastPass, Memo, put_recent
 from dupfind.models import Classified, Compared, FileAnalysis
 
 V = TypeVar("V")
@@ -90,10 +90,7 @@ class Resident:
     def hold(self, scope: bytes, memos: StoredMemos) -> None:
         """Keep ``memos`` for ``scope``, the least recently kept scope dropped past
         ``RESIDENT_SCOPES``."""
-        self.memos.pop(scope, None)
-        while len(self.memos) >= RESIDENT_SCOPES:
-            del self.memos[next(iter(self.memos))]
-        self.memos[scope] = memos
+        put_recent(self.memos, scope, memos, RESIDENT_SCOPES)
 
 
 def _rolled(memo: Memo[V], whole: bool) -> Memo[V]:
