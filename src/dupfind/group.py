@@ -48,7 +48,7 @@ from typing import TYPE_CHECKING
 from dupfind.candidates import Extended, RunMember, UnitRef, ordered
 from dupfind.executor import Mapper, serial_map
 from dupfind.fingerprint import digest
-from dupfind.maximal import maximal, sort_groups, with_cores
+from dupfind.maximal import Nesting, maximal, sort_groups, with_cores
 from dupfind.memo import LastPass, Memo
 from dupfind.models import CloneGroup, CloneKind, FileAnalysis, Member, UnitKind
 from dupfind.score import ScoreChunk, Tokens, score_chunk, similarity
@@ -270,7 +270,8 @@ def build_groups(
         groups.extend(made.groups)
         cores.extend(made.cores)
     groups.extend(_run_groups(files, runs, min_similarity, mapper, memo, regrouping))
-    return sort_groups(with_cores(maximal(groups), cores))
+    nesting = regrouping.nesting if regrouping is not None else None
+    return sort_groups(with_cores(maximal(groups, nesting), cores))
 
 
 @dataclass(frozen=True, slots=True)
@@ -297,6 +298,7 @@ class Regrouping:
         self.runs: LastPass[Key, _Made] = LastPass()
         self.extended: LastPass[tuple[int, ...], Extended] = LastPass()  # statement_runs
         self.copies: LastPass[int, _Copy] = LastPass()  # by unit object
+        self.nesting = Nesting()  # maximal.maximal
 
     def begin(self) -> None:
         for made in (self.components, self.runs, self.extended, self.copies):

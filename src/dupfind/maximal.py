@@ -9,6 +9,13 @@ weak class-level match. A run inside two similar functions stays a detail of the
 
 Cores (group.py) are judged here too: a core is not nested in its own family, and a group
 nested in a core is dropped as it would be in any other group (``with_cores``).
+
+Whether a group is nested reads only the groups with a member in one of its paths (their spans,
+sizes and similarities, and their order where spans are equal), and whether an earlier one with
+the same members was kept (on the same paths). So a long-lived process (``Nesting``) decides
+again only the groups on a path whose groups changed: each path's groups, in span order, are
+compared by identity with the last scan's (a group a component left unchanged is the same
+object: group.Regrouping).
 """
 
 from __future__ import annotations
@@ -53,17 +60,40 @@ def with_cores(
     ]  # fmt: skip
 
 
-def maximal(found: list[FoundGroup]) -> list[FoundGroup]:
-    """Drop groups nested in another group, and duplicates of the same member set."""
+class Nesting:
+    """What a long-lived process's last scan decided (module docstring): whether each group
+    was kept, and which groups each path held, in span order (by object identity: the groups
+    are held, so no other object takes their ids)."""
+
+    def __init__(self) -> None:
+        self.kept: dict[int, tuple[FoundGroup, bool]] = {}
+        self.paths: dict[str, list[int]] = {}
+
+
+def maximal(found: list[FoundGroup], nesting: Nesting | None = None) -> list[FoundGroup]:
+    """Drop groups nested in another group, and duplicates of the same member set. With
+    ``nesting``, a group of the last scan whose paths hold the same groups as then is decided
+    as it was (module docstring)."""
     groups = [item.group for item in found]
     spans = member_spans(groups)
+    paths = {path: [id(found[index]) for _, _, index in held] for path, held in spans.items()}
+    last = nesting.kept if nesting is not None else {}
+    same = {path for path, ids in paths.items() if nesting and nesting.paths.get(path) == ids}
     kept: list[FoundGroup] = []
     seen: set[tuple[Member, ...]] = set()
+    decided: dict[int, tuple[FoundGroup, bool]] = {}
     for index, group in enumerate(groups):
-        if group.members in seen or _nested(index, group, spans, groups):
-            continue
-        seen.add(group.members)
-        kept.append(found[index])
+        known = last.get(id(found[index]))
+        if known is not None and all(member.path in same for member in group.members):
+            keep = known[1]
+        else:
+            keep = group.members not in seen and not _nested(index, group, spans, groups)
+        decided[id(found[index])] = (found[index], keep)
+        if keep:
+            seen.add(group.members)
+            kept.append(found[index])
+    if nesting is not None:
+        nesting.kept, nesting.paths = decided, paths
     return kept
 
 

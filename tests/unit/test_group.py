@@ -98,6 +98,24 @@ def test_a_nested_group_small_in_some_of_its_holders_is_kept() -> None:
     assert _maximal([outer, method]) == [outer, method]  # type: ignore[list-item]
 
 
+def test_nesting_decided_again_only_on_paths_whose_groups_changed() -> None:
+    """maximal with a Nesting (a long-lived process): the same groups are decided as before;
+    a group whose paths gained a container is decided again (dropped), and kept again once
+    the container goes; each result is what a fresh ``maximal`` gives."""
+    from dupfind.maximal import Nesting
+
+    c, f = UnitKind.CLASS, UnitKind.FUNCTION
+    method = _found([(3, 18, f), (3, 18, f)], 1.0)
+    other = _found([(40, 60, f), (40, 60, f)], 0.9)
+    nesting = Nesting()
+    assert _maximal([method, other], nesting) == [method, other]  # type: ignore[list-item]
+    assert _maximal([method, other], nesting) == [method, other]  # type: ignore[list-item]
+    outer = _found([(1, 20, c), (1, 20, c), (1, 20, c), (1, 20, c)], 0.5)  # holds method
+    found = [outer, method, other]
+    assert _maximal(found, nesting) == _maximal(found) == [outer, other]  # type: ignore[arg-type]
+    assert _maximal([method, other], nesting) == [method, other]  # type: ignore[list-item]
+
+
 def test_a_group_nested_in_a_core_is_dropped_like_one_nested_in_any_group() -> None:
     from dupfind.maximal import with_cores as _with_cores
 
