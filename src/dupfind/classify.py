@@ -285,13 +285,28 @@ def _recommendation_key(found: FoundGroup, rows: list[Row], context: Context) ->
     (``rows``: references, ages). None without the files' keys (no cache)."""
     if context.keyed is None:
         return None
-    group = found.group
+    members = found.group.members
+    answers = tuple(context.history.changes(member) for member in members)
     recalled = context.recalled
-    files = tuple(context.keyed.keys.get(member.path) for member in group.members)
-    answers = tuple(context.history.changes(member) for member in group.members)
+    if recalled is None:
+        return _hashed_key(found, rows, answers, context)
+    files = tuple(context.keyed.keys.get(member.path) for member in members)
     facts = (id(found), *rows, *files, *answers)  # the group is held: no other has its id
-    if recalled is not None and (known := recalled.recall(facts)) is not None:
-        return recalled.keep(facts, known)[1]
+    known = recalled.recall(facts)
+    if known is None:
+        key = _hashed_key(found, rows, answers, context)
+        if key is None:
+            return None
+        known = (found, key)
+    return recalled.keep(facts, known)[1]
+
+
+def _hashed_key(
+    found: FoundGroup, rows: list[Row], answers: tuple[int | None, ...], context: Context
+) -> bytes | None:
+    """``_recommendation_key`` made: its parts hashed (``answers``: the members' git
+    answers)."""
+    group = found.group
     contents = _compared_key(found, range(len(group.members)), context)
     if contents is None:
         return None
@@ -302,10 +317,7 @@ def _recommendation_key(found: FoundGroup, rows: list[Row], context: Context) ->
     for member, changes in zip(group.members, answers, strict=True):
         parts += [member.path, member.start_line, member.end_line, member.qualname,
                   repr(changes)]  # fmt: skip
-    key = content_key(parts)
-    if recalled is not None:
-        recalled.keep(facts, (found, key))
-    return key
+    return content_key(parts)
 
 
 def _shown(found: FoundGroup, canonical: int) -> list[int]:

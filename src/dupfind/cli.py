@@ -269,7 +269,8 @@ def _report_once(
         return
     outcome = gate.evaluate(result) if gate is not None else None
     shown = result if outcome is None else _only(result, outcome.shown)
-    view = build_view(shown, with_code=settings.format == "html", mode=mode)
+    kept = resident.reports if resident is not None else None
+    view = build_view(shown, with_code=settings.format == "html", mode=mode, kept=kept)
     output = given["output"]
     with _output(output if isinstance(output, Path) else None) as out:
         renderer(view, out)

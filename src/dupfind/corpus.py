@@ -11,8 +11,8 @@ carried from one scan of a scope to the next and updated by what changed, not re
    there. So a unit of an unchanged file keeps its previous selection unless one of the file's
    units gained or lost a live exact copy (a unit with copies selects above their count:
    candidates.py; the counts are stored too), or its window holds a *sensitive* shingle (one
-   whose count changed with the old or new count in that range; one C ``isdisjoint`` per file
-   first) that is in its selection or would now enter it (``candidates.still_selected``).
+   whose count changed with the old or new count in that range; found in every file by one
+   numpy pass) that is in its selection or would now enter it (``candidates.still_selected``).
    Every other unit is selected afresh.
 
 3. **References**: every identifier's occurrences, in all files and in test files (which copy

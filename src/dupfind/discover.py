@@ -68,7 +68,7 @@ def discover_files(paths: Sequence[str], config: Config) -> Discovery:
     """Expand ``paths`` into source files; a missing path is a usage error."""
     files: dict[str, str] = {}
     skipped: list[SkippedFile] = []
-    real_directories: Computed[str, str] = Computed(_realpath)
+    real_directories = Computed[str, str](os.path.realpath)
     for given in paths:
         path = Path(given)
         if not path.exists() and not path.is_symlink():
@@ -242,7 +242,3 @@ def _resolved(file: Path, real_directories: Computed[str, str]) -> str:
     if os.name == "nt" or file.is_symlink():
         return os.path.realpath(file)
     return os.path.join(real_directories[os.path.dirname(file)], file.name)
-
-
-def _realpath(path: str) -> str:
-    return os.path.realpath(path)

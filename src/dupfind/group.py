@@ -156,13 +156,17 @@ class _Scores:
     """Memoised pairwise similarity over a list of copies (and, through ``memo``, over the
     previous scan's pairs: memo.py)."""
 
-    def __init__(self, copies: Sequence[_Copy], cutoff: float, memo: Memo[float]) -> None:
+    def __init__(
+        self, copies: Sequence[_Copy], cutoff: float, memo: Memo[float], recorded: bool = False
+    ) -> None:
         self.copies = copies
         self.cutoff = cutoff
         self.memo = memo
         self.cutoff_text = struct.pack("<d", cutoff)  # part of every memo key
         self.known: dict[tuple[int, int], float] = {}
-        self.memo_keys: dict[tuple[int, int], bytes] = {}  # pairs not decided by members
+        # With ``recorded`` (to be remembered: Regrouping), the memo key of every pair not
+        # decided by its members, so that the entries a component or run read can be told.
+        self.memo_keys: dict[tuple[int, int], bytes] | None = {} if recorded else None
         self.reading: set[tuple[int, int]] | None = None  # the pairs read, when recorded
 
     def prefill(self, pairs: Iterable[tuple[int, int]], mapper: Mapper) -> None:
@@ -196,12 +200,13 @@ class _Scores:
         memo_key = self._memo_key(key)
         if (value := self.memo.get(memo_key)) is not None:
             self.known[key] = value
-        self.memo_keys[key] = memo_key
+        if self.memo_keys is not None:
+            self.memo_keys[key] = memo_key
         return memo_key
 
     def touched(self, pairs: Iterable[tuple[int, int]]) -> dict[bytes, float]:
         """The memo entries of ``pairs`` (each scored by now): what reading them marked used."""
-        memo_keys, known = self.memo_keys, self.known
+        memo_keys, known = self.memo_keys or {}, self.known
         return {memo_keys[pair]: known[pair] for pair in pairs if pair in memo_keys}
 
     def _memo_key(self, key: tuple[int, int]) -> bytes:
@@ -252,7 +257,7 @@ def build_groups(
     ``regrouping`` reuses what the last scan's components made (module docstring)."""
     memo = memo if memo is not None else Memo()
     copies = _copies(files, units, regrouping)
-    scores = _Scores(copies, min_similarity, memo)
+    scores = _Scores(copies, min_similarity, memo, recorded=regrouping is not None)
     bucket_edges = (pair for bucket in buckets for pair in _bucket_pairs(bucket, copies))
     edges = list(dict.fromkeys([*bucket_edges, *near_pairs]))  # each pair once, in order
     scores.prefill(edges, mapper)
@@ -358,7 +363,7 @@ class _Grouping:
                 if self.consolidate is not None and group.group.similarity_min < self.consolidate:
                     found = _cores(cluster, scores, self.consolidate, copies)
                     cores.extend((group, core) for core in found)
-        touched = scores.touched(scores.reading) if scores.reading is not None else {}
+        touched = scores.touched(scores.reading or ())
         scores.reading = None
         return _Made(tuple(groups), tuple(cores), touched, held)
 
@@ -524,7 +529,7 @@ def _scored_runs(
     scores read."""
     families = [[_run_copy(files, member) for member in run] for run in runs]
     starts = list(itertools.accumulate((len(family) for family in families), initial=0))
-    scores = _Scores([copy for family in families for copy in family], min_similarity, memo)
+    scores = _Scores([c for family in families for c in family], min_similarity, memo, record)
     firsts = zip(starts, families, strict=False)  # starts has one more: the end
     scores.prefill(((s, s + i) for s, family in firsts for i in range(1, len(family))), mapper)
     made: list[_Made] = []
@@ -534,7 +539,7 @@ def _scored_runs(
         pair_scores = [scores(start, start + i) for i in kept[1:]]
         group = _make_group([copies[i] for i in kept], pair_scores)
         held = tuple(copy.analysis for copy in copies)
-        touched = scores.touched(pairs) if record else {}
+        touched = scores.touched(pairs)  # none unless recorded
         made.append(_Made((group,) if group is not None else (), (), touched, held))
     return made
 

@@ -95,7 +95,9 @@ class History:
     _earlier: dict[Lines, int] = field(default_factory=dict)  # the previous scan's, still true
     _added: Known[Mapping[str, int]] = field(default_factory=lambda: Known())
     _window: Known[Mapping[str, int | None]] = field(default_factory=lambda: Known())
-    _absolute: Computed[str, str] = field(default_factory=lambda: Computed(_absolute))
+    _absolute: Computed[str, str] = field(
+        default_factory=lambda: Computed[str, str](os.path.abspath)
+    )
     _unknown: set[Lines] = field(default_factory=set)  # git could not count these this scan
     _asked: int = 0  # members counted this scan, of MAX_QUERIES
 
@@ -352,7 +354,3 @@ def _toplevel(paths: Iterable[str], enabled: bool) -> str:
     if not directory.is_dir():
         directory = directory.parent
     return (git_output(directory, "rev-parse", "--show-toplevel") or "").strip()
-
-
-def _absolute(path: str) -> str:
-    return os.path.abspath(path)

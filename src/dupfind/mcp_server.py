@@ -145,7 +145,7 @@ def _scan_answer(
     settings: Config, path: str, mode: str, max_groups: int, resident: Resident
 ) -> ScanAnswer:
     limit = whole_number(0, "max_groups", max_groups, TOOL_CALL)
-    view = build_view(run_scan([path], settings, None, resident), mode=mode)
+    view = build_view(run_scan([path], settings, None, resident), mode=mode, kept=resident.reports)
     groups = view.ordered()  # by size, or by priority for a plan
     return {
         "files_scanned": view.files_scanned,

@@ -19,6 +19,7 @@ from dupfind.history import Remembered
 from dupfind.keys import StatKeys
 from dupfind.memo import LastPass, Memo, put_recent
 from dupfind.models import Classified, Compared, FileAnalysis
+from dupfind.report.view import KeptViews
 
 V = TypeVar("V")
 RESIDENT_SCOPES = 2  # scopes whose memos a Resident keeps (each the size of a scan's memos)
@@ -60,6 +61,7 @@ class Resident:
     regrouping: Regrouping = field(default_factory=Regrouping)  # what components made (group.py)
     stats: StatKeys = field(default_factory=StatKeys)  # files' keys by their status (keys.py)
     recommendations: KeysByGroup = field(default_factory=LastPass)  # classify.classify_all
+    reports: KeptViews = field(default_factory=KeptViews)  # report/view.py, report/json.py
     pending: Callable[[], list[str]] | None = None  # a deferred store (pipeline.flush)
     source: tuple[str, int | None] | None = None  # the file and generation it came from
 

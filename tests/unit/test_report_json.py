@@ -12,11 +12,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from dupfind import Config, scan
-from dupfind.memo import LastPass
 from dupfind.models import Difference, UnitKind
 from dupfind.report import json as json_report
-from dupfind.report import view as view_module
-from dupfind.report.view import GroupView, MemberView, build_view
+from dupfind.report.view import GroupView, KeptViews, MemberView, build_view
 from tests.conftest import FIXTURES
 
 CASES = [
@@ -91,18 +89,19 @@ def test_a_group_is_written_as_the_encoder_writes_its_document(group: GroupView)
 def test_a_long_lived_process_reuses_unchanged_groups_views_and_texts(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Views are reused by content and texts by view (report/view.py, ``_written``): a second
-    report of an equal result builds and writes nothing again, a changed group afresh, and
-    both are what building and writing from nothing give."""
+    """With ``KeptViews`` (what a long-lived process keeps), views are reused by content and
+    texts by view (report/view.py, ``_written``): a second report of an equal result builds
+    and writes nothing again, a changed group afresh, and both are what building and writing
+    from nothing give. Without it (a one-off scan) nothing is reused."""
     result = scan([str(FIXTURES / "cases")], Config(jobs=1, history=False, cache=False))
     monkeypatch.setattr(json_report, "INDENTED_UP_TO", 0)
-    monkeypatch.setattr(view_module, "_KEPT", LastPass())  # as in a new process
-    monkeypatch.setattr(json_report, "_WRITTEN", LastPass())
-    first = build_view(result)
+    kept = KeptViews()
+    first = build_view(result, kept=kept)
+    assert build_view(result).groups[0] is not build_view(result).groups[0]  # nothing kept
     again = scan([str(FIXTURES / "cases")], Config(jobs=1, history=False, cache=False))
     changed = replace(again, groups=(replace(again.groups[0], similarity_mean=0.5),
                                      *again.groups[1:]))  # fmt: skip
-    second = build_view(changed)
+    second = build_view(changed, kept=kept)
     assert all(a is b for a, b in zip(first.groups[1:], second.groups[1:], strict=True))
     assert second.groups[0] is not first.groups[0] and second.groups[0].similarity_mean == 0.5
     written: list[str] = []
@@ -115,10 +114,12 @@ def test_a_long_lived_process_reuses_unchanged_groups_views_and_texts(
     json_report.render_json(second, out)
     expected = json.dumps(json_report.document(second), sort_keys=True, ensure_ascii=False)
     assert out.getvalue() == expected + "\n"
-    assert build_view(changed, with_code=True).groups[1] is not second.groups[1]  # code: afresh
+    assert build_view(changed, with_code=True, kept=kept).groups[1] is not second.groups[1]  # code
     group = changed.groups[1]
     other = UnitKind.CLASS if group.members[0].unit is not UnitKind.CLASS else UnitKind.FUNCTION
     sorts = replace(group, members=(replace(group.members[0], unit=other), *group.members[1:]))
     assert sorts == group  # a member's sort is not part of its equality: the key holds it
-    resorted = build_view(replace(changed, groups=(changed.groups[0], sorts, *changed.groups[2:])))
+    resorted = build_view(
+        replace(changed, groups=(changed.groups[0], sorts, *changed.groups[2:])), kept=kept
+    )
     assert resorted.groups[1].members[0].unit == other.value

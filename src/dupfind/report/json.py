@@ -16,6 +16,7 @@ import json
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import replace
+from functools import partial
 from json.encoder import encode_basestring as _text
 from typing import Any, TextIO
 
@@ -71,7 +72,7 @@ _FIELDS: dict[type, tuple[str, ...]] = {}
 def _plain(value: Any) -> Any:
     """``dataclasses.asdict`` without its deep copies: scalars are kept inline rather than
     visited (a view holds ~10 of them per member; visiting each cost half the JSON report's
-    time on the stdlib)."""
+    time on the stdlib). Fields marked ``reported: False`` are left out."""
     kind = type(value)
     if kind in _SCALARS:
         return value
@@ -82,7 +83,8 @@ def _plain(value: Any) -> Any:
         fields = getattr(value, "__dataclass_fields__", None)
         if fields is None:
             return value
-        names = _FIELDS.setdefault(kind, tuple(fields))
+        reported = (name for name, spec in fields.items() if spec.metadata.get("reported", True))
+        names = _FIELDS.setdefault(kind, tuple(reported))
     items = [(name, getattr(value, name)) for name in names]
     return {name: item if type(item) in _SCALARS else _plain(item) for name, item in items}
 
@@ -98,23 +100,21 @@ def render_json(view: ReportView, out: TextIO) -> None:
         write_document(document(view), len(view.groups), out)
         return
     data = _outline(view) | {"groups": list(view.groups)}
-    write_compact(data, out, {"groups": _written})
-    _WRITTEN.turn()
+    texts = view.kept.texts if view.kept is not None else None
+    write_compact(data, out, {"groups": group_json if texts is None else partial(_written, texts)})
+    if texts is not None:
+        texts.turn()
     out.write("\n")
 
 
-# The texts the last report of this process wrote, by view: a long-lived process reuses the views
-# of unchanged groups (report/view.py), so their texts too. By identity (a GroupView hashes its
-# every difference), each kept with its view so that no other object can take its id.
-_WRITTEN: LastPass[int, tuple[GroupView, str]] = LastPass()
-
-
-def _written(group: GroupView) -> str:
-    """``group_json``, or the text the last report wrote for this very view."""
-    known = _WRITTEN.recall(id(group))
-    if known is None or known[0] is not group:
+def _written(texts: LastPass[int, tuple[GroupView, str]], group: GroupView) -> str:
+    """``group_json``, or the text the last report of a long-lived process wrote for this
+    very view (``view.KeptViews``: unchanged groups' views are reused, so their texts too; by
+    identity, as a GroupView hashes its every difference)."""
+    known = texts.recall(id(group))
+    if known is None:
         known = (group, group_json(group))
-    return _WRITTEN.keep(id(group), known)[1]
+    return texts.keep(id(group), known)[1]
 
 
 def write_document(data: dict[str, Any], items: int, out: TextIO) -> None:

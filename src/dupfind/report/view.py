@@ -1,10 +1,11 @@
 """The one presentation model every renderer reads: built once, so no renderer recomputes.
 
 A long-lived process (``--watch``, ``dupfind mcp``) builds a view after every scan, and most
-groups are unchanged: the group views of the previous build are reused by content (``_KEPT``:
-a group and its recommendation that compare equal, spelled from the same directory, give the
-same view), so the renderers can reuse what they wrote for them too (report/json.py). Only the
-last build's are kept. Views with source code (HTML) are always built afresh.
+groups are unchanged: it passes ``KeptViews`` (held by state.Resident), and the group views of
+its previous build are reused by content (a group and its recommendation that compare equal,
+spelled from the same directory, give the same view), so the renderers can reuse what they
+wrote for them too (report/json.py). Only the last build's are kept. Views with source code
+(HTML) are always built afresh, and a one-off scan hashes nothing for a next build.
 
 Paths are spelled by ``discover.display_path`` (relative to the working directory), groups
 keep the pipeline's order (largest duplication first) and ``plan`` lists them by priority
@@ -18,7 +19,7 @@ from __future__ import annotations
 import os
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from dupfind.discover import display_path
@@ -141,6 +142,10 @@ class ReportView:
     directories: tuple[DirectoryView, ...]
     mode: str = "scan"  # "scan" and "check": groups by size; "plan": by priority
     suppressed: int = 0
+    # What the renderers may reuse (``KeptViews``); not part of any report.
+    kept: KeptViews | None = field(
+        default=None, compare=False, repr=False, metadata={"reported": False}
+    )
 
     def ordered(self) -> tuple[GroupView, ...]:
         """The groups in the order this report presents them."""
@@ -214,24 +219,31 @@ def _group_view(
 _Key = tuple[CloneGroup, tuple[UnitKind, ...], Recommendation, str]
 
 
-_KEPT: LastPass[_Key, GroupView] = LastPass()  # the last build's views (module docstring)
+class KeptViews:
+    """What a long-lived process's last report made (module docstring): its group views, by
+    content, and the JSON text written for each view (report/json.py), by identity (kept with
+    its view, so that no other object takes its id)."""
+
+    def __init__(self) -> None:
+        self.views: LastPass[_Key, GroupView] = LastPass()
+        self.texts: LastPass[int, tuple[GroupView, str]] = LastPass()
 
 
 def _group_views(
     result: ScanResult, advice: Sequence[Recommendation], spell: Speller, snippets: _Snippets,
-    base: Path | None,
+    base: Path | None, kept: KeptViews | None,
 ) -> tuple[GroupView, ...]:  # fmt: skip
-    """Every group's view, those of the last build reused (``_KEPT``) unless code is shown."""
+    """Every group's view, those of the last build ``kept`` reused unless code is shown."""
     pairs = zip(result.groups, advice, strict=True)
-    if snippets.enabled:
+    if kept is None or snippets.enabled:
         return tuple(_group_view(group, rec, spell, snippets) for group, rec in pairs)
     where = f"{os.getcwd()}\0{base}"
     views = []
     for group, rec in pairs:
         key = (group, tuple(member.unit for member in group.members), rec, where)
-        view = _KEPT.recall(key) or _group_view(group, rec, spell, snippets)
-        views.append(_KEPT.keep(key, view))
-    _KEPT.turn()
+        view = kept.views.recall(key) or _group_view(group, rec, spell, snippets)
+        views.append(kept.views.keep(key, view))
+    kept.views.turn()
     return tuple(views)
 
 
@@ -326,13 +338,18 @@ def _scorecard(result: ScanResult, groups: tuple[GroupView, ...]) -> Scorecard:
 
 
 def build_view(
-    result: ScanResult, base: Path | None = None, with_code: bool = False, mode: str = "scan"
+    result: ScanResult,
+    base: Path | None = None,
+    with_code: bool = False,
+    mode: str = "scan",
+    kept: KeptViews | None = None,
 ) -> ReportView:
-    """The presentation model of one scan (``mode`` "plan" orders groups by priority)."""
+    """The presentation model of one scan (``mode`` "plan" orders groups by priority); with
+    ``kept``, the views and texts of the last report reused (module docstring)."""
     stats = result.stats
     snippets, spell = _Snippets(with_code), _speller(base)
     advice = result.recommendations or (_UNCLASSIFIED,) * len(result.groups)
-    groups = _group_views(result, advice, spell, snippets, base)
+    groups = _group_views(result, advice, spell, snippets, base, kept)
     plan = tuple(
         sorted(range(len(groups)), key=lambda i: (-groups[i].priority, -groups[i].lines, i))
     )
@@ -352,6 +369,7 @@ def build_view(
         directories=_directories(result, spell),
         mode=mode,
         suppressed=result.suppressed,
+        kept=kept,
     )
 
 
