@@ -20,6 +20,7 @@ from dupfind import Config, ScanResult, pipeline, scan
 from dupfind import cache as cache_module
 from dupfind import candidates as candidates_module
 from dupfind import classify as classify_module
+from dupfind import copies as copies_module
 from dupfind import group as group_module
 from dupfind import history as history_module
 from dupfind import keys as keys_module
@@ -220,7 +221,7 @@ def test_a_rescan_scores_and_compares_only_what_changed(
 ) -> None:
     scored: list[int] = []
     compared: list[int] = []
-    real_score, real_differences = group_module.score_chunk, classify_module.differences
+    real_score, real_differences = copies_module.score_chunk, classify_module.differences
 
     def counting_score(chunk: ScoreChunk) -> list[float]:
         scored.append(len(chunk.pairs))
@@ -239,7 +240,7 @@ def test_a_rescan_scores_and_compares_only_what_changed(
         classified.append(found.group.id)
         return real_classified(found, rows, context)
 
-    monkeypatch.setattr(group_module, "score_chunk", counting_score)
+    monkeypatch.setattr(copies_module, "score_chunk", counting_score)
     monkeypatch.setattr(classify_module, "differences", counting_differences)
     monkeypatch.setattr(classify_module, "_classified", counting_classified)
     (tree / "pkg" / "other.py").write_text(NEAR_MISS_PAIR, encoding="utf-8")

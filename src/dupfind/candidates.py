@@ -27,12 +27,15 @@ from collections import Counter, defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import compress
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from dupfind.config import Config
 from dupfind.fingerprint import DIGEST_SIZE, digest, window
 from dupfind.memo import LastPass
 from dupfind.models import CodeUnit, FileAnalysis, StatementList, UnitKind, WindowTable
+
+if TYPE_CHECKING:
+    from dupfind.pairs import KeptPairs
 
 SELECTED = 10
 SELECTED_PER_TOKENS = 25  # one more selected shingle per this many tokens
@@ -164,14 +167,17 @@ def is_record(unit: CodeUnit) -> bool:
 
 
 def near_miss_pairs(
-    units: Sequence[UnitRef], selections: Sequence[Selection], min_similarity: float
+    units: Sequence[UnitRef],
+    selections: Sequence[Selection],
+    min_similarity: float,
+    kept: KeptPairs | None = None,
 ) -> list[tuple[int, int]]:
     """Candidate pairs (indexes into ``units``) for near-miss scoring, sorted: units sharing
     ``MIN_SHARED`` selected shingles in postings of at most ``POSTING_CAP`` units, plausible
     (not one inside the other; lengths that allow the threshold; a function with a function,
     a class with a class), each unit's ``MAX_PARTNERS`` partners sharing the most (pairs.py
-    computes it on arrays)."""
-    from dupfind.pairs import UnitColumns, candidate_pairs  # numpy: only scans need it
+    computes it on arrays; from the last pass that ``kept`` holds, in a long-lived process)."""
+    from dupfind.pairs import Rule, UnitColumns, candidate_pairs  # numpy: only scans need it
 
     columns = UnitColumns(
         (ref.file for ref in units),
@@ -180,10 +186,10 @@ def near_miss_pairs(
         (ref.unit.tokens for ref in units),
         (_SORTS.get(ref.unit.kind, -1) for ref in units),
     )
-    return candidate_pairs(
-        selections, columns, min_similarity,
-        cap=POSTING_CAP, min_shared=MIN_SHARED, partners=MAX_PARTNERS,
-    )  # fmt: skip
+    rule = Rule(min_similarity, POSTING_CAP, MIN_SHARED, MAX_PARTNERS)
+    if kept is not None:
+        return kept.pairs([ref.unit for ref in units], selections, columns, rule)
+    return candidate_pairs(selections, columns, rule)
 
 
 _SORTS = {UnitKind.FUNCTION: 0, UnitKind.CLASS: 1}  # pairs.UnitColumns; others pair with both

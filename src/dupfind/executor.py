@@ -3,7 +3,7 @@
 A stage that may run elsewhere maps a pure module-level function over self-contained, picklable
 items: ``pipeline.analyse_batch`` over ``FileBatch`` (up to 32 files, each path with its bytes,
 read here: workers need no shared filesystem) and ``score.score_chunk`` over ``ScoreChunk`` (up
-to ``group.SCORE_CHUNK_PAIRS`` candidate pairs with exactly the token sequences they name). Every
+to ``copies.SCORE_CHUNK_PAIRS`` candidate pairs with exactly the token sequences they name). Every
 executor runs those same functions: ``serial_map`` and ``streaming_map`` in this process,
 ``ProcessPoolMapper`` on local worker processes (the per-file stage, ``--jobs``), ``DaskMapper``
 on a Dask cluster (``--executor dask``: the per-file stage and candidate scoring). Chunks, not

@@ -21,8 +21,11 @@ A long-lived process (``--watch``, ``dupfind mcp``) keeps what each connected co
 is unchanged is the same object in the next scan (state.Resident), and a component's groups
 are a function of its units and edges alone (clustering reads indices only through their
 order, and scores only of its own members). A run's group likewise (by its members'
-analyses and statements), a bucket's extended run, and a unit's copy. A one-file rescan of
-the stdlib groups again a few of its 3,800 components and 2,500 runs, not all of them.
+analyses and statements), a bucket's extended run, a unit's copy, and each candidate edge's
+score by its two copies (so ``prefill`` neither looks up nor scores it again: 0.08 s of the
+stdlib's 60,000 edges, memo keys made and hashed). A one-file rescan of the stdlib groups
+again a few of its 3,800 components and 2,500 runs, not all of them; candidate pairs come
+from the last scan's too (pairs.KeptPairs, held here as ``near``).
 
 Cores: a family below the consolidate threshold (a copy's original among its 55%
 look-alikes) also yields, as groups of their own, its subsets that are exact or renamed copies
@@ -39,22 +42,24 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-import struct
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from dupfind.candidates import Extended, RunMember, UnitRef, ordered
+from dupfind.copies import Copy, Scored, Scores, copies_of, run_copy
 from dupfind.executor import Mapper, serial_map
 from dupfind.fingerprint import digest
 from dupfind.maximal import Nesting, maximal, sort_groups, with_cores
 from dupfind.memo import LastPass, Memo
-from dupfind.models import CloneGroup, CloneKind, FileAnalysis, Member, UnitKind
-from dupfind.score import ScoreChunk, Tokens, score_chunk, similarity
+from dupfind.models import CloneGroup, CloneKind, FileAnalysis, UnitKind
+from dupfind.score import similarity
 
 if TYPE_CHECKING:
     import networkx as nx
+
+    from dupfind.pairs import KeptPairs
 
 EXACT_SPLIT_LIMIT = 12
 LINK_SAMPLE = EXACT_SPLIT_LIMIT
@@ -70,173 +75,6 @@ class FoundGroup:
 
     group: CloneGroup
     spans: tuple[tuple[FileAnalysis, int, int], ...]
-
-
-class _Copy:
-    """One candidate member; its token sequences are built only if it is ever scored."""
-
-    __slots__ = ("_tokens", "analysis", "end", "exact_digest", "member", "shape_digest", "start")
-
-    def __init__(
-        self,
-        member: Member,
-        analysis: FileAnalysis,
-        span: tuple[int, int],
-        shape_digest: bytes,
-        exact_digest: bytes,
-    ) -> None:
-        self.member = member
-        self.analysis = analysis
-        self.start, self.end = span
-        self.shape_digest = shape_digest
-        self.exact_digest = exact_digest
-        self._tokens: Tokens | None = None
-
-    def forget(self) -> None:
-        self._tokens = None
-
-    @property
-    def tokens(self) -> Tokens:
-        if self._tokens is None:
-            a = self.analysis
-            self._tokens = Tokens.of(a.exact, a.shape, a.named, self.start, self.end)
-        return self._tokens
-
-
-def _unit_copy(files: Sequence[FileAnalysis], ref: UnitRef) -> _Copy:
-    analysis, unit = files[ref.file], ref.unit
-    member = Member(analysis.path, unit.start_line, unit.end_line, unit.qualname, unit.kind)
-    span = (unit.tok_start, unit.tok_end)
-    return _Copy(member, analysis, span, unit.shape_digest, unit.exact_digest)
-
-
-def _copies(
-    files: Sequence[FileAnalysis], units: Sequence[UnitRef], regrouping: Regrouping | None
-) -> list[_Copy]:
-    """Each unit's copy: the last scan's of the same unit of the same analysis, if any."""
-    if regrouping is None:
-        return [_unit_copy(files, ref) for ref in units]
-    last, now = regrouping.copies.previous, regrouping.copies.current
-    copies = []
-    for ref in units:
-        copy = last.get(id(ref.unit))  # held by its analysis, held by the copy
-        if copy is None or copy.analysis is not files[ref.file]:
-            copy = _unit_copy(files, ref)
-        now[id(ref.unit)] = copy
-        copies.append(copy)
-    return copies
-
-
-def _run_copy(files: Sequence[FileAnalysis], run: RunMember) -> _Copy:
-    analysis = files[run.file]
-    table = analysis.statement_lists
-    first = table.bounds[run.list_index] + run.first
-    last = table.bounds[run.list_index] + run.last
-    start, end = table.tok_starts[first], table.tok_ends[last]
-    member = Member(
-        analysis.path,
-        table.start_lines[first],
-        table.end_lines[last],
-        table.qualnames[run.list_index],
-        UnitKind.BLOCK,
-    )
-    return _Copy(
-        member,
-        analysis,
-        (start, end),
-        digest(table.shape_hashes, first, last + 1),
-        digest(analysis.exact, start, end),
-    )
-
-
-SCORE_CHUNK_PAIRS = 256  # pairs per shipped chunk (executor.py): milliseconds of work
-
-
-class _Scores:
-    """Memoised pairwise similarity over a list of copies (and, through ``memo``, over the
-    previous scan's pairs: memo.py)."""
-
-    def __init__(
-        self, copies: Sequence[_Copy], cutoff: float, memo: Memo[float], recorded: bool = False
-    ) -> None:
-        self.copies = copies
-        self.cutoff = cutoff
-        self.memo = memo
-        self.cutoff_text = struct.pack("<d", cutoff)  # part of every memo key
-        self.known: dict[tuple[int, int], float] = {}
-        # With ``recorded`` (to be remembered: Regrouping), the memo key of every pair not
-        # decided by its members, so that the entries a component or run read can be told.
-        self.memo_keys: dict[tuple[int, int], bytes] | None = {} if recorded else None
-        self.reading: set[tuple[int, int]] | None = None  # the pairs read, when recorded
-
-    def prefill(self, pairs: Iterable[tuple[int, int]], mapper: Mapper) -> None:
-        """Score many pairs at once: those decided by their members here, the others in chunks
-        of ``SCORE_CHUNK_PAIRS`` through ``mapper`` (executor.py)."""
-        todo: list[tuple[int, int]] = []
-        memo_keys: list[bytes] = []  # parallel to todo
-        known = self.known
-        for key in dict.fromkeys(ordered(*pair) for pair in pairs):
-            if key in known or (memo_key := self._decide(key)) is None or key in known:
-                continue  # known, decided by its members, or the memo had it
-            todo.append(key)
-            memo_keys.append(memo_key)
-        slices = [todo[i : i + SCORE_CHUNK_PAIRS] for i in range(0, len(todo), SCORE_CHUNK_PAIRS)]
-        chunks = (self._chunk(keys) for keys in slices)
-        values = itertools.chain.from_iterable(mapper(score_chunk, chunks))
-        for key, memo_key, value in zip(todo, memo_keys, values, strict=True):
-            self.known[key] = value
-            self.memo.put(memo_key, value)
-
-    def _decide(self, key: tuple[int, int]) -> bytes | None:
-        """Know ``key``'s score if its members decide it or the memo has it; the memo key it is
-        remembered under, if any (the score is still to be made when ``key`` is not known)."""
-        a, b = self.copies[key[0]], self.copies[key[1]]
-        if a.member.contains(b.member) or b.member.contains(a.member):
-            self.known[key] = 0.0  # a class and its own method are never copies
-            return None
-        if a.exact_digest == b.exact_digest:
-            self.known[key] = 1.0
-            return None
-        memo_key = self._memo_key(key)
-        if (value := self.memo.get(memo_key)) is not None:
-            self.known[key] = value
-        if self.memo_keys is not None:
-            self.memo_keys[key] = memo_key
-        return memo_key
-
-    def touched(self, pairs: Iterable[tuple[int, int]]) -> dict[bytes, float]:
-        """The memo entries of ``pairs`` (each scored by now): what reading them marked used."""
-        memo_keys, known = self.memo_keys or {}, self.known
-        return {memo_keys[pair]: known[pair] for pair in pairs if pair in memo_keys}
-
-    def _memo_key(self, key: tuple[int, int]) -> bytes:
-        """Both copies' digests side by side, in order, and the cutoff: fixed-width parts, so
-        the concatenation is unambiguous and needs no hashing (one per candidate pair)."""
-        a, b = self.copies[key[0]], self.copies[key[1]]
-        first, second = a.exact_digest + a.shape_digest, b.exact_digest + b.shape_digest
-        return (first + second if first <= second else second + first) + self.cutoff_text
-
-    def _chunk(self, keys: Sequence[tuple[int, int]]) -> ScoreChunk:
-        local: dict[int, int] = {}
-        for key in keys:
-            for index in key:
-                local.setdefault(index, len(local))
-        tokens = tuple(self.copies[index].tokens for index in local)
-        pairs = tuple((local[first], local[second]) for first, second in keys)
-        return ScoreChunk(tokens, pairs, self.cutoff)
-
-    def __call__(self, first: int, second: int) -> float:
-        key = ordered(first, second)
-        value = self.known.get(key)
-        if value is None:  # most are decided without scoring: no batch for one pair
-            memo_key = self._decide(key)
-            if memo_key is not None and key not in self.known:
-                self.known[key] = score_chunk(self._chunk([key]))[0]
-                self.memo.put(memo_key, self.known[key])
-            value = self.known[key]
-        if self.reading is not None:
-            self.reading.add(key)
-        return value
 
 
 def build_groups(
@@ -256,11 +94,11 @@ def build_groups(
     ``consolidate``, a family below it also yields its cores at or above it (``_cores``).
     ``regrouping`` reuses what the last scan's components made (module docstring)."""
     memo = memo if memo is not None else Memo()
-    copies = _copies(files, units, regrouping)
-    scores = _Scores(copies, min_similarity, memo, recorded=regrouping is not None)
+    copies = copies_of(files, units, regrouping.copies if regrouping is not None else None)
+    scores = Scores(copies, min_similarity, memo, recorded=regrouping is not None)
     bucket_edges = (pair for bucket in buckets for pair in _bucket_pairs(bucket, copies))
     edges = list(dict.fromkeys([*bucket_edges, *near_pairs]))  # each pair once, in order
-    scores.prefill(edges, mapper)
+    scores.prefill(edges, mapper, regrouping.scores if regrouping is not None else None)
     import networkx as nx  # here, not at the top: `dupfind similar` never groups and starts fast
 
     graph: nx.Graph[int] = nx.Graph()
@@ -295,24 +133,35 @@ class _Made:
 class Regrouping:
     """What this process's last scan made that the next one recalls by the identity of the
     objects it was made from (module docstring): each connected component's groups, each
-    statement run's group, each bucket's extended run (candidates.statement_runs) and each
-    unit's copy. ``begin`` and ``turn`` bound a scan (pipeline.find_groups)."""
+    statement run's group, each bucket's extended run (candidates.statement_runs), each
+    unit's copy and each candidate edge's score; and the near-miss pairs' last pass
+    (``near``). ``begin`` and ``turn`` bound a scan (pipeline.find_groups)."""
 
     def __init__(self) -> None:
         self.components: LastPass[Key, _Made] = LastPass()
         self.runs: LastPass[Key, _Made] = LastPass()
         self.extended: LastPass[tuple[int, ...], Extended] = LastPass()  # statement_runs
-        self.copies: LastPass[int, _Copy] = LastPass()  # by unit object
+        self.copies: LastPass[int, Copy] = LastPass()  # by unit object
+        self.scores: Scored = LastPass()  # the candidate edges' (Scores.prefill)
         self.nesting = Nesting()  # maximal.maximal
+        self.near: KeptPairs | None = None  # candidates.near_miss_pairs (made by ``pairs``)
+
+    def pairs(self) -> KeptPairs:
+        """The near-miss pairs' last pass (pairs.py imports numpy: made when first needed)."""
+        if self.near is None:
+            from dupfind.pairs import KeptPairs
+
+            self.near = KeptPairs()
+        return self.near
 
     def begin(self) -> None:
-        for made in (self.components, self.runs, self.extended, self.copies):
+        for made in (self.components, self.runs, self.extended, self.copies, self.scores):
             made.begin()
 
     def turn(self) -> None:
         for copy in self.copies.current.values():
             copy.forget()  # scored again only if a new partner comes: not worth its memory
-        for made in (self.components, self.runs, self.extended, self.copies):
+        for made in (self.components, self.runs, self.extended, self.copies, self.scores):
             made.turn()
 
 
@@ -321,8 +170,8 @@ class _Grouping:
     """What grouping a component reads: the graph, the copies and their scores, the settings."""
 
     graph: nx.Graph[int]
-    copies: Sequence[_Copy]
-    scores: _Scores
+    copies: Sequence[Copy]
+    scores: Scores
     threshold: float
     consolidate: float | None
 
@@ -372,7 +221,7 @@ def _cores(
     cluster: list[int],
     scores: Callable[[int, int], float],
     consolidate: float,
-    copies: Sequence[_Copy],
+    copies: Sequence[Copy],
 ) -> list[FoundGroup]:
     """The exact or renamed copies among a family's members (same shape), as groups of their
     own when at least ``consolidate`` similar (module docstring)."""
@@ -389,7 +238,7 @@ def _cores(
     return found
 
 
-def _bucket_pairs(bucket: Sequence[int], copies: Sequence[_Copy]) -> list[tuple[int, int]]:
+def _bucket_pairs(bucket: Sequence[int], copies: Sequence[Copy]) -> list[tuple[int, int]]:
     """Edges worth scoring in a bucket of same-shape units: exact copies to each other, and
     between the exact sub-buckets' representatives (all pairs while few, else a chain)."""
     exact: dict[bytes, list[int]] = defaultdict(list)
@@ -445,7 +294,7 @@ def _clusters(
 def _orphan_pairs(
     graph: nx.Graph[int],
     orphans: Iterable[int],
-    copies: Sequence[_Copy],
+    copies: Sequence[Copy],
     threshold: float,
 ) -> list[list[int]]:
     """Each unit that complete linkage left alone, paired with its most similar neighbour
@@ -527,9 +376,9 @@ def _scored_runs(
 ) -> list[_Made]:
     """What each run makes: its group (if any), and with ``record`` the memo entries its
     scores read."""
-    families = [[_run_copy(files, member) for member in run] for run in runs]
+    families = [[run_copy(files, member) for member in run] for run in runs]
     starts = list(itertools.accumulate((len(family) for family in families), initial=0))
-    scores = _Scores([c for family in families for c in family], min_similarity, memo, record)
+    scores = Scores([c for family in families for c in family], min_similarity, memo, record)
     firsts = zip(starts, families, strict=False)  # starts has one more: the end
     scores.prefill(((s, s + i) for s, family in firsts for i in range(1, len(family))), mapper)
     made: list[_Made] = []
@@ -544,13 +393,13 @@ def _scored_runs(
     return made
 
 
-def _member_order(copy: _Copy) -> tuple[str, int, int, str]:
+def _member_order(copy: Copy) -> tuple[str, int, int, str]:
     """``Member``'s order as a key: comparing the dataclasses costs a tuple per comparison."""
     member = copy.member
     return member.path, member.start_line, member.end_line, member.qualname
 
 
-def _make_group(copies: Sequence[_Copy], pair_scores: Sequence[float]) -> FoundGroup | None:
+def _make_group(copies: Sequence[Copy], pair_scores: Sequence[float]) -> FoundGroup | None:
     if len(copies) < 2 or not pair_scores:
         return None
     kind = CloneKind.of({c.exact_digest for c in copies}, {c.shape_digest for c in copies})
@@ -572,13 +421,13 @@ def subgroup(found: FoundGroup, keep: Sequence[int]) -> FoundGroup | None:
     for index in keep:
         member, (analysis, start, end) = found.group.members[index], found.spans[index]
         shape, exact = digest(analysis.shape, start, end), digest(analysis.exact, start, end)
-        copies.append(_Copy(member, analysis, (start, end), shape, exact))
+        copies.append(Copy(member, analysis, (start, end), shape, exact))
     tokens = [copy.tokens for copy in copies[:EXACT_SPLIT_LIMIT]]
     scores = [similarity(a, b) for a, b in itertools.combinations(tokens, 2)]
     return _make_group(copies, scores)
 
 
-def _group_id(copies: Sequence[_Copy]) -> str:
+def _group_id(copies: Sequence[Copy]) -> str:
     hasher = hashlib.blake2b(digest_size=8)
     for key in sorted((c.member.path, c.member.qualname, c.shape_digest) for c in copies):
         hasher.update(repr(key).encode())

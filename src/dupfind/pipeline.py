@@ -580,7 +580,8 @@ def find_groups(
     records = not config.ignore_records
     buckets = exact_buckets(units, records)
     selections = (select or Selector(records=records))(analyses, units, frequency)
-    pairs = near_miss_pairs(units, selections, config.min_similarity)
+    near = regrouping.pairs() if regrouping is not None else None
+    pairs = near_miss_pairs(units, selections, config.min_similarity, near)
     watch.lap("candidates: near-miss index")
     if regrouping is not None:
         regrouping.begin()

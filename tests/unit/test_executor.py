@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-import dupfind.group
+import dupfind.copies
 from dupfind.config import Config
 from dupfind.corpus import Frequency, count
 from dupfind.executor import DaskMapper, ProcessPoolMapper, ordered_window, serial_map
@@ -161,7 +161,7 @@ def test_score_chunks_are_self_contained_and_score_as_serial(
     config = Config(jobs=1)
     analyses, frequency = _analyses(FIXTURES / "cases" / case, config)
     expected = find_groups(analyses, config, frequency)
-    monkeypatch.setattr(dupfind.group, "SCORE_CHUNK_PAIRS", 2)
+    monkeypatch.setattr(dupfind.copies, "SCORE_CHUNK_PAIRS", 2)
     recording = _Recording()
     found = find_groups(analyses, config, frequency, None, recording)
     assert [item.group for item in found] == [item.group for item in expected]

@@ -4,7 +4,7 @@ left alone by complete linkage is paired with, and when a nested group is kept."
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from typing import cast
 
@@ -12,21 +12,24 @@ import networkx as nx
 
 from dupfind import Config
 from dupfind.candidates import eligible_units, statement_runs
-from dupfind.group import ORPHAN_MARGIN, FoundGroup, Regrouping, _Copy, _orphan_pairs, build_groups
+from dupfind.copies import Copy
+from dupfind.executor import serial_map
+from dupfind.group import ORPHAN_MARGIN, FoundGroup, Regrouping, _orphan_pairs, build_groups
 from dupfind.maximal import maximal as _maximal
 from dupfind.memo import Memo
 from dupfind.models import CloneGroup, CloneKind, FileAnalysis, Member, UnitKind
 from dupfind.pipeline import analyse_source
+from dupfind.score import ScoreChunk
 from tests.conftest import SUMMED, TOTAL
 
 THRESHOLD = 0.5
 
 
-def _copies(*kinds: UnitKind) -> list[_Copy]:
+def _copies(*kinds: UnitKind) -> list[Copy]:
     members = [
         Member("m.py", 10 * i + 1, 10 * i + 8, f"u{i}", kind) for i, kind in enumerate(kinds)
     ]
-    return [_Copy(member, None, (0, 0), b"s%d" % i, b"e%d" % i) for i, member in enumerate(members)]  # type: ignore[arg-type]
+    return [Copy(member, None, (0, 0), b"s%d" % i, b"e%d" % i) for i, member in enumerate(members)]  # type: ignore[arg-type]
 
 
 def _graph(*edges: tuple[int, int, float]) -> nx.Graph[int]:
@@ -278,7 +281,7 @@ def test_runs_recalled_by_their_analyses_are_the_runs_made_afresh_after_files_mo
 
 
 def test_a_unit_keeps_its_copy_while_its_analysis_is_the_same_object() -> None:
-    """group._copies: a unit of the same analysis object keeps its copy even when every file
+    """copies.copies_of: a unit of the same analysis object keeps its copy even when every file
     index moved (a file sorting first was added); a file analysed again gets new copies."""
     config = Config(jobs=1, history=False)
     texts = {"b.py": TOTAL, "c.py": SUMMED}
@@ -288,7 +291,7 @@ def test_a_unit_keeps_its_copy_while_its_analysis_is_the_same_object() -> None:
     ]
     regrouping = Regrouping()
 
-    def copies(files: list[FileAnalysis]) -> dict[str, _Copy]:
+    def copies(files: list[FileAnalysis]) -> dict[str, Copy]:
         units = eligible_units(files, config)
         _one_pass(regrouping, lambda: build_groups(files, units, [], [], [], THRESHOLD,
                                                    regrouping=regrouping))  # fmt: skip
@@ -303,3 +306,47 @@ def test_a_unit_keeps_its_copy_while_its_analysis_is_the_same_object() -> None:
     assert renewed["total"] is not before["total"] and renewed["summed"] is before["summed"]
     moved = replace(analyses[1], path="d.py")  # the same units under another path (the cache)
     assert copies([first, again, moved])["summed"].member.path == "d.py"
+
+
+def test_edge_scores_are_recalled_by_their_copies() -> None:
+    """A long-lived process's next scan takes each candidate edge's score from the last scan
+    while both copies are the same objects: nothing is scored again, even with an empty memo,
+    and the memo entries marked used are a fresh scan's. A file analysed again (new copies)
+    has its edges scored again."""
+    config = Config(jobs=1, history=False)
+    texts = {"a.py": TOTAL, "b.py": SUMMED, "c.py": TOTAL_LOGGED}
+
+    def analysed(name: str) -> FileAnalysis:
+        return cast(FileAnalysis, analyse_source(name, textwrap.dedent(texts[name]).encode(),
+                                                 config))  # fmt: skip
+
+    scored: list[int] = []
+
+    def counting(function: Callable[[ScoreChunk], list[float]], chunks: Iterable[ScoreChunk]
+                 ) -> list[list[float]]:  # fmt: skip
+        made = list(chunks)
+        scored.extend(len(chunk.pairs) for chunk in made)
+        return serial_map(function, made)
+
+    def grouped(
+        memo: Memo[float], regrouping: Regrouping | None, files: list[FileAnalysis]
+    ) -> list[FoundGroup]:
+        units = eligible_units(files, config)
+        return _one_pass(regrouping, lambda: build_groups(
+            files, units, [], [(0, 1), (0, 2), (1, 2)], [], 0.5, counting, memo,
+            regrouping=regrouping,
+        ))  # fmt: skip
+
+    analyses = [analysed(name) for name in texts]
+    fresh = Memo[float]()
+    groups = grouped(fresh, None, analyses)
+    assert sum(scored) == 3 and len(fresh.used) == 3
+    regrouping = Regrouping()
+    grouped(Memo(), regrouping, analyses)
+    scored.clear()
+    again = Memo[float]()  # knows nothing: only the recalled scores spare the scoring
+    assert [f.group for f in grouped(again, regrouping, analyses)] == [f.group for f in groups]
+    assert scored == [] and again.used == fresh.used
+    changed = [analyses[0], analysed("b.py"), analyses[2]]
+    grouped(Memo(), regrouping, changed)
+    assert sum(scored) == 2  # b's two edges
