@@ -159,6 +159,7 @@ class AnalysisCache:
         self.notes: list[str] = []
         self.resident = resident
         self.generation: int | None = None  # read when opened (``_generation``)
+        self.held: list[tuple[str, Sequence[tuple[object, ...]]]] | None = None  # ``hold``
         self.connection = self._open()
         if resident is not None:  # what it holds came from this file, as it is now
             resident.adopt((str(self.path), self.generation))
@@ -269,11 +270,27 @@ class AnalysisCache:
             ("DELETE FROM runs WHERE id <= (SELECT max(id) FROM runs) - ?", [(KEPT_RUNS,)]),
         )
 
+    def hold(self) -> None:
+        """Queue what is written from now until ``release`` (or ``close``): a long-lived
+        process writes a scan's fresh analyses after it reported (pipeline.flush), with the
+        rest it stores, not while the report waits (0.03 s of a one-file stdlib rescan)."""
+        self.held = []
+
+    def release(self) -> None:
+        """Write what ``hold`` queued, in one transaction, and stop holding."""
+        held, self.held = self.held, None
+        if held:
+            self.write(*held)
+
     def write(self, *statements: tuple[str, Sequence[tuple[object, ...]]]) -> bool:
         """Run each statement over its rows, all in one transaction (a failure is a note): the
-        one way anything writes to the cache (sketch.py too). Whether it was written."""
+        one way anything writes to the cache (sketch.py too). Whether it was written (queued,
+        while writes are held: ``hold``)."""
         if self.connection is None:
             return False
+        if self.held is not None:
+            self.held.extend(statements)
+            return True
         try:
             with self.connection:
                 self.connection.execute("BEGIN IMMEDIATE")
@@ -501,6 +518,7 @@ class AnalysisCache:
         return count
 
     def close(self) -> None:
+        self.release()
         if self.connection is not None:
             self.connection.close()
 

@@ -124,47 +124,58 @@ class Scores:
     def prefill(
         self, pairs: Iterable[tuple[int, int]], mapper: Mapper, recalled: Scored | None = None
     ) -> None:
-        """Score many pairs at once: those decided by their members here, the others in chunks
-        of ``SCORE_CHUNK_PAIRS`` through ``mapper`` (executor.py). ``recalled``: each pair of
-        copies' score and memo key as the last scan of this process found them (by the copies'
-        identity: an unchanged unit's copy is the same object), found and kept again."""
+        """Score many pairs (each ``first < second``) at once: those decided by their members
+        here, the others in chunks of ``SCORE_CHUNK_PAIRS`` through ``mapper`` (executor.py).
+        ``recalled``: each pair of copies' score and memo key as the last scan of this process
+        found them (by the copies' identity: an unchanged unit's copy is the same object),
+        found and kept again."""
+        known = self.known
+        keys = [key for key in dict.fromkeys(pairs) if key not in known]
+        if recalled is not None:
+            keys = self._recalled(keys, recalled)
         todo: list[tuple[int, int]] = []
         memo_keys: list[bytes] = []  # parallel to todo
-        known, copies, recall = self.known, self.copies, self._recall
-        for key in dict.fromkeys(ordered(*pair) for pair in pairs):
-            if key in known or (recalled is not None and recall(recalled, key)):
-                continue
+        for key in keys:
             memo_key = self._decide(key)
             if recalled is not None and key in known:
-                both = (copies[key[0]], copies[key[1]], self.cutoff)
-                recalled.keep(both, (known[key], memo_key))
+                recalled.keep(self._both(key), (known[key], memo_key))
             if key in known or memo_key is None:
-                continue  # known, decided by its members, or the memo had it
+                continue  # decided by its members, or the memo had it
             todo.append(key)
             memo_keys.append(memo_key)
         slices = [todo[i : i + SCORE_CHUNK_PAIRS] for i in range(0, len(todo), SCORE_CHUNK_PAIRS)]
         chunks = (self._chunk(keys) for keys in slices)
         values = itertools.chain.from_iterable(mapper(score_chunk, chunks))
         for key, memo_key, value in zip(todo, memo_keys, values, strict=True):
-            self.known[key] = value
+            known[key] = value
             self.memo.put(memo_key, value)
             if recalled is not None:
-                recalled.keep((copies[key[0]], copies[key[1]], self.cutoff), (value, memo_key))
+                recalled.keep(self._both(key), (value, memo_key))
 
-    def _recall(self, recalled: Scored, key: tuple[int, int]) -> bool:
-        """Whether ``recalled`` knew ``key``'s score; if so it is known (and its memo entry
-        marked used, as looking it up or scoring it would: memo.py) and kept for the next."""
-        both = (self.copies[key[0]], self.copies[key[1]], self.cutoff)
-        found = recalled.recall(both)
-        if found is None:
-            return False
-        value, memo_key = recalled.keep(both, found)
-        self.known[key] = value
-        if memo_key is not None:
-            self.memo.used[memo_key] = value
-            if self.memo_keys is not None:
-                self.memo_keys[key] = memo_key
-        return True
+    def _both(self, key: tuple[int, int]) -> tuple[Copy, Copy, float]:
+        return self.copies[key[0]], self.copies[key[1]], self.cutoff
+
+    def _recalled(self, keys: list[tuple[int, int]], recalled: Scored) -> list[tuple[int, int]]:
+        """The ``keys`` that ``recalled`` did not know; those it knew are known (their memo
+        entries marked used, as looking them up or scoring them would: memo.py) and kept for
+        the next scan. (One loop over the dictionaries: it runs once per candidate edge.)"""
+        known, copies, cutoff, used = self.known, self.copies, self.cutoff, self.memo.used
+        last, now, memo_keys = recalled.previous, recalled.current, self.memo_keys
+        unknown = []
+        for key in keys:
+            both = (copies[key[0]], copies[key[1]], cutoff)
+            found = last.get(both)
+            if found is None:
+                unknown.append(key)
+                continue
+            now[both] = found
+            value, memo_key = found
+            known[key] = value
+            if memo_key is not None:
+                used[memo_key] = value
+                if memo_keys is not None:
+                    memo_keys[key] = memo_key
+        return unknown
 
     def _decide(self, key: tuple[int, int]) -> bytes | None:
         """Know ``key``'s score if its members decide it or the memo has it; the memo key it is

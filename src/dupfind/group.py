@@ -103,8 +103,9 @@ def build_groups(
 
     graph: nx.Graph[int] = nx.Graph()
     known = scores.known  # every edge's score, after prefill
-    weighted = ((a, b, known[ordered(a, b)]) for a, b in edges)
-    graph.add_weighted_edges_from(edge for edge in weighted if edge[2] >= min_similarity)
+    weights = map(known.__getitem__, edges)  # (each edge is ordered: first < second)
+    weighted = zip(edges, weights, strict=True)
+    graph.add_weighted_edges_from((a, b, w) for (a, b), w in weighted if w >= min_similarity)
     grouping = _Grouping(graph, copies, scores, min_similarity, consolidate)
     groups: list[FoundGroup] = []
     cores: list[Core] = []

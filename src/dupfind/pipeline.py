@@ -313,6 +313,8 @@ def scan(
             return _scan(paths, config, progress, discovery, watch, history, remote=remote).result
     flushed = flush(resident) if resident is not None else []  # before anything reads the file
     cache = AnalysisCache.at(config.cache_dir, resident)
+    if resident is not None and defer:
+        cache.hold()  # written after the report (``_later``), or when the cache closes
     deferred = False
     try:
         keyed = Keyed.of(discovery.files, config, resident.stats if resident is not None else None)
@@ -334,6 +336,7 @@ def scan(
             if resident is not None:
                 resident.stats.forget(keyed)
             if resident is None or keyed.moved:  # the report says it was not stored
+                cache.release()
                 result = _store(cache, key, scope, found, keyed)
             else:  # nothing moved: storing leaves the result as it is
                 result, store = found.result, partial(_store, cache, key, scope, found, keyed)
@@ -368,6 +371,7 @@ def _later(cache: AnalysisCache, action: Callable[[], object]) -> list[str]:
     """A deferred ``action`` run, then ``cache`` closed; the notes it made meanwhile."""
     before = len(cache.notes)
     try:
+        cache.release()
         action()
     finally:
         cache.close()
