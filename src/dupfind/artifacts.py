@@ -34,6 +34,7 @@ from dupfind.models import (
     Location,
     Member,
     UnitKind,
+    union_length,
 )
 from dupfind.score import Tokens, similarity
 
@@ -114,20 +115,18 @@ def near_identical_siblings(
     ``floor`` similar, as one leftover per family of such files (fifty generated codec
     modules are one finding, not 1,225 pairs)."""
     lines = {a.path: a.lines for a in analyses}
-    shared: dict[tuple[str, str], dict[str, set[int]]] = defaultdict(lambda: defaultdict(set))
+    shared: dict[tuple[str, str], tuple[list[Span], list[Span]]] = defaultdict(lambda: ([], []))
     for group in groups:
         if group.similarity_min < floor:
             continue
-        spans: dict[str, set[int]] = defaultdict(set)
-        for member in group.members:
-            spans[member.path].update(range(member.start_line, member.end_line + 1))
-        for first, second in combinations(sorted(spans), 2):
-            if os.path.dirname(first) == os.path.dirname(second):
-                shared[first, second][first] |= spans[first]
-                shared[first, second][second] |= spans[second]
+        for directory in _by_directory(group.members):
+            for first, second in combinations(sorted(directory), 2):
+                covered = shared[first, second]
+                covered[0].extend(directory[first])
+                covered[1].extend(directory[second])
     pairs: dict[tuple[str, str], float] = {}
-    for (a, b), covered in sorted(shared.items()):
-        share = min(len(covered[a]) / max(1, lines[a]), len(covered[b]) / max(1, lines[b]))
+    for (a, b), (in_a, in_b) in sorted(shared.items()):
+        share = min(union_length(in_a) / max(1, lines[a]), union_length(in_b) / max(1, lines[b]))
         if share >= SIBLING_SHARE and frozenset((a, b)) not in skip:
             pairs[a, b] = share
     families = _families(pairs)
@@ -136,6 +135,19 @@ def near_identical_siblings(
     for (a, _), share in pairs.items():
         shares[family_of[a]] = min(shares[family_of[a]], share)
     return [_siblings(f, share, lines) for f, share in zip(families, shares, strict=True)]
+
+
+Span = tuple[int, int]  # first and last line
+
+
+def _by_directory(members: Iterable[Member]) -> list[dict[str, list[Span]]]:
+    """The members' line spans by path, for each directory holding two or more of the paths
+    (siblings are files of one directory)."""
+    by_directory: dict[str, dict[str, list[Span]]] = defaultdict(lambda: defaultdict(list))
+    for member in members:
+        spans = by_directory[os.path.dirname(member.path)][member.path]
+        spans.append((member.start_line, member.end_line))
+    return [paths for paths in by_directory.values() if len(paths) > 1]
 
 
 def _families(pairs: dict[tuple[str, str], float]) -> list[list[str]]:

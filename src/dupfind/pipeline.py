@@ -506,7 +506,8 @@ def _unsuppressed(found: Sequence[FoundGroup]) -> tuple[list[FoundGroup], int]:
         item
         for item in found
         if not any(
-            is_suppressed(analysis.suppressed, member.start_line, member.end_line)
+            analysis.suppressed  # (most files have no marker: no call)
+            and is_suppressed(analysis.suppressed, member.start_line, member.end_line)
             for member, (analysis, _, _) in zip(item.group.members, item.spans, strict=True)
         )
     ]
