@@ -240,6 +240,32 @@ def test_a_group_its_edit_left_alone_is_ranked_again_when_references_change(
     ]
 
 
+def test_an_unchanged_recommendation_is_the_last_scans_object(
+    make_tree: TreeWriter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A group an edit elsewhere left alone gets the very recommendation object of the last
+    scan (context.Recalled.joined), equal to a fresh scan's; one whose members changed gets
+    a new one."""
+    root = make_tree({"pkg/a.py": LOADER, "pkg/b.py": LOADER_RENAMED, "pkg/near.py": TOTAL,
+                      "pkg/far.py": SUMMED})  # fmt: skip
+    monkeypatch.chdir(root)
+    config = Config(jobs=1, history=False, cache_dir=str(root / "cache"), min_similarity=0.5)
+    resident = Resident()
+    scan(["pkg"], config, resident=resident)
+    (root / "pkg" / "far.py").write_text(SUMMED + "\nX = 1\n", encoding="utf-8")
+    first = scan(["pkg"], config, resident=resident)  # unchanged ones made from the memo
+    assert len(first.recommendations) == 2
+    (root / "pkg" / "far.py").write_text(SUMMED + "\nX = 2\n", encoding="utf-8")
+    again = scan(["pkg"], config, resident=resident)
+    fresh = scan(["pkg"], replace(config, cache=False))
+    assert again.recommendations == fresh.recommendations
+    loader = [i for i, g in enumerate(again.groups) if g.members[0].path == "pkg/a.py"]
+    assert len(loader) == 1
+    for index, (before, after) in enumerate(zip(first.recommendations, again.recommendations,
+                                                strict=True)):  # fmt: skip
+        assert (before is after) == (index in loader)
+
+
 def test_a_long_lived_process_reads_again_only_the_files_whose_status_changed(
     make_tree: TreeWriter, monkeypatch: pytest.MonkeyPatch
 ) -> None:

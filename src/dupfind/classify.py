@@ -38,12 +38,13 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from dupfind.config import Config
-from dupfind.context import Context
+from dupfind.context import Context, Recalled
 from dupfind.differences import MemberTokens, differences, member_tokens
 from dupfind.domains import is_test_path
 from dupfind.group import FoundGroup
 from dupfind.memo import content_key
 from dupfind.models import (
+    Classified,
     CloneKind,
     CodeUnit,
     Compared,
@@ -253,12 +254,25 @@ def classify(found: FoundGroup, context: Context) -> tuple[Recommendation, bytes
     if known is not None:
         compared = context.memo.get(known[1])
         if compared is not None:
-            return replace(known[0], differences=compared[0], signature=compared[1]), known[1]
+            return _joined(known, compared, context.recalled), known[1]
     recommendation, compared_key = _classified(found, rows, context)
     if key is not None and compared_key is not None:
         bare = replace(recommendation, differences=(), signature="")
         context.verdicts.put(key, (bare, compared_key))
     return recommendation, compared_key
+
+
+def _joined(known: Classified, compared: Compared, recalled: Recalled | None) -> Recommendation:
+    """The remembered recommendation ``known`` with its differences and signature; the last
+    scan's object when both memo entries are the ones it was made from (``Recalled``)."""
+    last = recalled.joined.recall(id(known)) if recalled is not None else None
+    if last is not None and last[0] is known and last[1] is compared:
+        recommendation = last[2]
+    else:
+        recommendation = replace(known[0], differences=compared[0], signature=compared[1])
+    if recalled is not None:
+        recalled.joined.keep(id(known), (known, compared, recommendation))
+    return recommendation
 
 
 def classify_all(
@@ -292,13 +306,13 @@ def _recommendation_key(found: FoundGroup, rows: list[Row], context: Context) ->
         return _hashed_key(found, rows, answers, context)
     files = tuple(context.keyed.keys.get(member.path) for member in members)
     facts = (id(found), *rows, *files, *answers)  # the group is held: no other has its id
-    known = recalled.recall(facts)
+    known = recalled.keys.recall(facts)
     if known is None:
         key = _hashed_key(found, rows, answers, context)
         if key is None:
             return None
         known = (found, key)
-    return recalled.keep(facts, known)[1]
+    return recalled.keys.keep(facts, known)[1]
 
 
 def _hashed_key(

@@ -12,12 +12,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import TypeVar
 
-from dupfind.context import KeysByGroup
+from dupfind.context import Recalled
 from dupfind.corpus import Corpus, Frequency
 from dupfind.group import Regrouping
 from dupfind.history import Remembered
 from dupfind.keys import StatKeys
-from dupfind.memo import LastPass, Memo, put_recent
+from dupfind.memo import Memo, put_recent
 from dupfind.models import Classified, Compared, FileAnalysis
 from dupfind.report.view import KeptViews
 
@@ -60,7 +60,7 @@ class Resident:
     memos: dict[bytes, StoredMemos] = field(default_factory=dict)
     regrouping: Regrouping = field(default_factory=Regrouping)  # what components made (group.py)
     stats: StatKeys = field(default_factory=StatKeys)  # files' keys by their status (keys.py)
-    recommendations: KeysByGroup = field(default_factory=LastPass)  # classify.classify_all
+    recommendations: Recalled = field(default_factory=Recalled)  # classify.classify_all
     reports: KeptViews = field(default_factory=KeptViews)  # report/view.py, report/json.py
     pending: Callable[[], list[str]] | None = None  # a deferred store (pipeline.flush)
     source: tuple[str, int | None] | None = None  # the file and generation it came from

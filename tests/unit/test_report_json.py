@@ -89,10 +89,11 @@ def test_a_group_is_written_as_the_encoder_writes_its_document(group: GroupView)
 def test_a_long_lived_process_reuses_unchanged_groups_views_and_texts(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """With ``KeptViews`` (what a long-lived process keeps), views are reused by content and
-    texts by view (report/view.py, ``_written``): a second report of an equal result builds
-    and writes nothing again, a changed group afresh, and both are what building and writing
-    from nothing give. Without it (a one-off scan) nothing is reused."""
+    """With ``KeptViews`` (what a long-lived process keeps), views are reused by the group's
+    and recommendation's identity, else by content, and texts by view (report/view.py,
+    ``_written``): a second report of an equal result builds and writes nothing again, a
+    changed group afresh, and both are what building and writing from nothing give. Without
+    it (a one-off scan) nothing is reused."""
     result = scan([str(FIXTURES / "cases")], Config(jobs=1, history=False, cache=False))
     monkeypatch.setattr(json_report, "INDENTED_UP_TO", 0)
     kept = KeptViews()
@@ -104,6 +105,9 @@ def test_a_long_lived_process_reuses_unchanged_groups_views_and_texts(
     second = build_view(changed, kept=kept)
     assert all(a is b for a, b in zip(first.groups[1:], second.groups[1:], strict=True))
     assert second.groups[0] is not first.groups[0] and second.groups[0].similarity_mean == 0.5
+    third = build_view(changed, kept=kept)  # the very objects: recalled by their identity
+    assert all(a is b for a, b in zip(second.groups, third.groups, strict=True))
+    assert not kept.views.previous  # (no group hashed by content)
     written: list[str] = []
     real = json_report.group_json
     monkeypatch.setattr(json_report, "group_json", lambda g: written.append(g.id) or real(g))

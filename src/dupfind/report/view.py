@@ -227,6 +227,10 @@ class KeptViews:
     def __init__(self) -> None:
         self.views: LastPass[_Key, GroupView] = LastPass()
         self.texts: LastPass[int, tuple[GroupView, str]] = LastPass()
+        # First by the group and recommendation objects (kept with the view): an unchanged
+        # group is the same object in the next scan and so, mostly, is its recommendation,
+        # and hashing both by content was most of a rebuild's time.
+        self.same: LastPass[int, tuple[CloneGroup, Recommendation, str, GroupView]] = LastPass()
 
 
 def _group_views(
@@ -240,10 +244,16 @@ def _group_views(
     where = f"{os.getcwd()}\0{base}"
     views = []
     for group, rec in pairs:
-        key = (group, tuple(member.unit for member in group.members), rec, where)
-        view = kept.views.recall(key) or _group_view(group, rec, spell, snippets)
-        views.append(kept.views.keep(key, view))
+        same = kept.same.recall(id(group))
+        if same is not None and same[0] is group and same[1] is rec and same[2] == where:
+            view = same[3]
+        else:
+            key = (group, tuple(member.unit for member in group.members), rec, where)
+            view = kept.views.recall(key) or _group_view(group, rec, spell, snippets)
+            kept.views.keep(key, view)
+        views.append(kept.same.keep(id(group), (group, rec, where, view))[3])
     kept.views.turn()
+    kept.same.turn()
     return tuple(views)
 
 
