@@ -55,13 +55,10 @@ class _Ignore:
     spec: pathspec.PathSpec[pathspec.Pattern]
     prefix: str = ""  # for a .gitignore above the scanned root: the root's path below it
 
-    def verdict(self, path: Path, is_dir: bool) -> bool | None:
-        """True (ignored), False (re-included by a ``!`` pattern) or None (no pattern)."""
-        try:
-            relative = self.prefix + path.relative_to(self.base).as_posix()
-        except ValueError:
-            return None
-        return self.spec.check_file(relative + "/" if is_dir else relative).include
+    def verdict(self, relative: str, is_dir: bool) -> bool | None:
+        """True (ignored), False (re-included by a ``!`` pattern) or None (no pattern), for a
+        path ``relative`` to ``base``."""
+        return self.spec.check_file(self.prefix + relative + ("/" if is_dir else "")).include
 
 
 def discover_files(paths: Sequence[str], config: Config) -> Discovery:
@@ -73,13 +70,13 @@ def discover_files(paths: Sequence[str], config: Config) -> Discovery:
         path = Path(given)
         if not path.exists() and not path.is_symlink():
             raise UsageError(f"{given}: no such file or directory. Check the path and try again.")
-        found = _walk(path, config, skipped) if path.is_dir() else iter([path])
-        for file in found:
+        found = _walk(path, config, skipped) if path.is_dir() else iter([(str(path), None)])
+        for file, link in found:
             problem = _size_problem(file, config)
             if problem is not None:
                 skipped.append(problem)
             else:
-                files.setdefault(_resolved(file, real_directories), display_path(file))
+                files.setdefault(_resolved(file, link, real_directories), display_path(file))
     unique_skipped = {item.path: item for item in skipped}
     return Discovery(
         files=tuple(sorted(files.values())),
@@ -109,9 +106,9 @@ def _display(path: str, base: str, cwd: str) -> str:
     return Path(relative).as_posix()
 
 
-def _size_problem(path: Path, config: Config) -> SkippedFile | None:
+def _size_problem(path: str, config: Config) -> SkippedFile | None:
     try:
-        size = path.stat().st_size
+        size = os.stat(path).st_size
     except OSError as exc:
         return SkippedFile(display_path(path), f"cannot read file: {exc.strerror}")
     if size > config.max_file_size:
@@ -131,7 +128,9 @@ def _size(count: int) -> str:
     return f"{count} bytes"
 
 
-def _walk(root: Path, config: Config, skipped: list[SkippedFile]) -> Iterator[Path]:
+def _walk(root: Path, config: Config, skipped: list[SkippedFile]) -> Iterator[tuple[str, bool]]:
+    """The source files under ``root`` not excluded, each with whether it is a symbolic link
+    (only when following them: the others are skipped here)."""
     excludes = pathspec.GitIgnoreSpec.from_lines(config.exclude)
     inherited: dict[Path, list[_Ignore]] = {
         root: _ancestor_ignores(root) if config.gitignore else []
@@ -147,24 +146,20 @@ def _walk(root: Path, config: Config, skipped: list[SkippedFile]) -> Iterator[Pa
         local = _load_ignore(directory) if config.gitignore else None
         if local is not None:
             scoped = [*scoped, local]
-        dirnames[:] = sorted(
-            name
-            for name in dirnames
-            if not _excluded(directory / name, True, root, excludes, scoped, config)
-        )
+        rules = _Rules(directory, root, excludes, scoped, config)
+        dirnames[:] = sorted(name for name in dirnames if not rules.excluded(name, True))
         inherited.update((directory / name, scoped) for name in dirnames)
         for name in sorted(filenames):
-            file = directory / name
-            if not name.endswith(suffixes) or _excluded(
-                file, False, root, excludes, scoped, config
-            ):
+            if not name.endswith(suffixes) or rules.excluded(name, False):
                 continue
-            if file.is_symlink() and not config.follow_symlinks:
+            file = os.path.join(dirpath, name)
+            link = os.path.islink(file)
+            if link and not config.follow_symlinks:
                 skipped.append(
                     SkippedFile(display_path(file), "symbolic link (use --follow-symlinks)")
                 )
                 continue
-            yield file
+            yield file, link
 
 
 def _first_visit(directory: Path, seen: set[str]) -> bool:
@@ -175,27 +170,50 @@ def _first_visit(directory: Path, seen: set[str]) -> bool:
     return True
 
 
-def _excluded(
-    path: Path,
-    is_dir: bool,
-    root: Path,
-    excludes: pathspec.PathSpec[pathspec.Pattern],
-    ignores: Sequence[_Ignore],
-    config: Config,
-) -> bool:
-    if is_dir and (path.name in DEFAULT_EXCLUDES or path.name.endswith(".egg-info")):
-        return True
-    if is_dir and path.is_symlink() and not config.follow_symlinks:
-        return True
-    relative = path.relative_to(root).as_posix()
-    if excludes.match_file(relative + "/" if is_dir else relative):
-        return True
-    ignored = False
-    for ignore in ignores:  # outermost first: the deepest .gitignore with a verdict wins
-        verdict = ignore.verdict(path, is_dir)
-        if verdict is not None:
-            ignored = verdict
-    return ignored
+class _Rules:
+    """What excludes a name in one directory: the default excludes, ``exclude`` globs (by the
+    path below ``root``) and the .gitignore files in scope (by the path below each one's
+    directory), each prefix worked out once per directory, not per name."""
+
+    def __init__(
+        self,
+        directory: Path,
+        root: Path,
+        excludes: pathspec.PathSpec[pathspec.Pattern],
+        ignores: Sequence[_Ignore],
+        config: Config,
+    ) -> None:
+        self.directory = directory
+        self.excludes = excludes
+        self.config = config
+        self.below_root = _prefix(directory, root) or ""
+        # outermost first: the deepest .gitignore with a verdict wins
+        self.ignores = [(ignore, _prefix(directory, ignore.base)) for ignore in ignores]
+
+    def excluded(self, name: str, is_dir: bool) -> bool:
+        if is_dir and (name in DEFAULT_EXCLUDES or name.endswith(".egg-info")):
+            return True
+        if is_dir and not self.config.follow_symlinks and (self.directory / name).is_symlink():
+            return True
+        relative = self.below_root + name
+        if self.excludes.match_file(relative + "/" if is_dir else relative):
+            return True
+        ignored = False
+        for ignore, below in self.ignores:
+            verdict = ignore.verdict(below + name, is_dir) if below is not None else None
+            if verdict is not None:
+                ignored = verdict
+        return ignored
+
+
+def _prefix(directory: Path, base: Path) -> str | None:
+    """``directory``'s path below ``base`` as a prefix for its names ("" for ``base``
+    itself), None when it is not below ``base``."""
+    try:
+        relative = directory.relative_to(base).as_posix()
+    except ValueError:
+        return None
+    return "" if relative == "." else relative + "/"
 
 
 def _load_ignore(directory: Path) -> _Ignore | None:
@@ -235,10 +253,12 @@ def _ancestor_ignores(root: Path) -> list[_Ignore]:
     return ignores
 
 
-def _resolved(file: Path, real_directories: Computed[str, str]) -> str:
+def _resolved(file: str, link: bool | None, real_directories: Computed[str, str]) -> str:
     """``file``'s real path (one file named twice is scanned once). On POSIX a file that is
-    not a link resolves as its directory plus its name, each directory once (the real path of
-    every file was a quarter of discovery); Windows' also corrects the name's case."""
-    if os.name == "nt" or file.is_symlink():
+    not a link (``link``: None when not known yet) resolves as its directory plus its name,
+    each directory once (the real path of every file was a quarter of discovery); Windows'
+    also corrects the name's case."""
+    if os.name == "nt" or (link if link is not None else os.path.islink(file)):
         return os.path.realpath(file)
-    return os.path.join(real_directories[os.path.dirname(file)], file.name)
+    directory, name = os.path.split(file)
+    return os.path.join(real_directories[directory], name)
