@@ -168,7 +168,14 @@ def _holders(
 
 def sort_groups(found: Sequence[FoundGroup]) -> list[FoundGroup]:
     """Largest duplication first; ties broken by location, so output order is stable."""
-    return sorted(
-        found,
-        key=lambda f: (-f.group.lines * (len(f.group.members) - 1), f.group.members, f.group.id),
-    )
+    return sorted(found, key=_order)
+
+
+def _order(found: FoundGroup) -> tuple[int, tuple[tuple[str, int, int, str], ...], str]:
+    """``sort_groups``' key: the members as the tuples their order compares (``Member`` is
+    ordered by path, lines and name), which compare in C, not through dataclass methods
+    (ties on the duplicated lines are many); the lines are measured in the same pass."""
+    group = found.group
+    members = [(m.path, m.start_line, m.end_line, m.qualname) for m in group.members]
+    lines = max([end - start for _, start, end, _ in members]) + 1  # group.lines, inline
+    return -lines * (len(members) - 1), tuple(members), group.id

@@ -9,6 +9,8 @@ from dataclasses import replace
 from typing import cast
 
 import networkx as nx
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dupfind import Config
 from dupfind.candidates import eligible_units, statement_runs
@@ -16,6 +18,7 @@ from dupfind.copies import Copy
 from dupfind.executor import serial_map
 from dupfind.group import ORPHAN_MARGIN, FoundGroup, Regrouping, _orphan_pairs, build_groups
 from dupfind.maximal import maximal as _maximal
+from dupfind.maximal import sort_groups
 from dupfind.memo import Memo
 from dupfind.models import CloneGroup, CloneKind, FileAnalysis, Member, UnitKind
 from dupfind.pipeline import analyse_source
@@ -350,3 +353,30 @@ def test_edge_scores_are_recalled_by_their_copies() -> None:
     changed = [analyses[0], analysed("b.py"), analyses[2]]
     grouped(Memo(), regrouping, changed)
     assert sum(scored) == 2  # b's two edges
+
+
+member_rows = st.tuples(
+    st.sampled_from(["a.py", "b.py"]), st.integers(1, 3), st.integers(3, 5),
+    st.sampled_from(["f", "g"]), st.sampled_from([UnitKind.FUNCTION, UnitKind.CLASS]),
+)  # fmt: skip
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.lists(member_rows, min_size=2, max_size=3), st.text("xy", max_size=2)),
+                max_size=12))  # fmt: skip
+def test_groups_sort_by_lines_then_members_then_id(
+    rows: list[tuple[list[tuple[str, int, int, str, UnitKind]], str]],
+) -> None:
+    """sort_groups orders as the dataclasses would: by duplicated lines, then members (by
+    path, lines and name; their sort is no part of it), then id; ties are common."""
+    found = [
+        FoundGroup(CloneGroup(id=gid, kind=CloneKind.NEAR_MISS, similarity_min=0.6,
+                              similarity_mean=0.6,
+                              members=tuple(Member(*member) for member in members)), ())
+        for members, gid in rows
+    ]  # fmt: skip
+    expected = sorted(
+        found, key=lambda f: (-f.group.lines * (len(f.group.members) - 1), f.group.members,
+                              f.group.id)
+    )  # fmt: skip
+    assert [id(f) for f in sort_groups(found)] == [id(f) for f in expected]
