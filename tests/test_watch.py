@@ -4,6 +4,7 @@ operating system's notifications, reports rewritten, Ctrl-C to stop."""
 from __future__ import annotations
 
 import contextlib
+import gc
 import json
 import os
 import pty
@@ -385,3 +386,30 @@ def test_baseline_commands_do_not_watch(make_tree: TreeWriter) -> None:
     result = CliRunner().invoke(app, ["baseline", "write", "--watch"])
     assert result.exit_code == 2
     assert "No such option" in result.output
+
+
+def test_a_rescan_runs_with_the_collector_paused_until_its_report_is_out(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The cyclic collector runs while the process waits, not in a rescan or its report: the
+    first scan runs as any scan does, each rescan with it paused, the store after with it on."""
+    from dupfind import cli
+
+    seen: list[tuple[str, bool]] = []
+    monkeypatch.setattr(cli, "_report_once", lambda *_: seen.append(("report", gc.isenabled())))
+    monkeypatch.setattr(cli, "flush", lambda _: seen.append(("store", gc.isenabled())) or [])
+
+    class TwoChanges:
+        def __init__(self) -> None:
+            self.batches = [["a.py"], ["b.py"]]
+
+        def next(self) -> list[str]:
+            if not self.batches:
+                raise KeyboardInterrupt
+            return self.batches.pop(0)
+
+    with pytest.raises(KeyboardInterrupt):
+        cli._watching("scan", ["."], {"output": "out.json"}, {}, TwoChanges())  # type: ignore[arg-type]
+    assert gc.isenabled()
+    rescan = [("report", False), ("store", True)]
+    assert seen == [("report", True), ("store", True), *rescan, *rescan]

@@ -223,6 +223,11 @@ def _watching(
         done = f"reported in {reported:.2f} s; " if reported is not None else ""
         where = " ".join(targets)
         typer.echo(f"dupfind: {done}watching {where} for changes (Ctrl-C to stop)", err=True)
+        # A rescan and its report run with the cyclic collector paused; it collects now, while
+        # the process waits, as it stores (``flush``): young collections walking a rescan's new
+        # objects took 0.03-0.08 s of a one-file stdlib rescan. A rescan's cyclic garbage is
+        # small, and lives one rescan longer at most.
+        gc.enable()
         for note in flush(resident):  # the report is out: store while waiting for an edit
             typer.echo(f"dupfind: {note}", err=True)
         changed = watcher.next()
@@ -233,6 +238,7 @@ def _watching(
         more = f" and {len(changed) - 1} more" if len(changed) > 1 else ""
         shown = display_path(changed[0])
         typer.echo(f"dupfind: {shown}{more} changed; scanning again", err=True)
+        gc.disable()  # until its report is out (above: ``gc.enable``)
         try:
             _report_once(mode, targets, given, options, resident)
             reported = time.perf_counter() - started
