@@ -152,12 +152,16 @@ def test_a_deferred_store_waits_for_flush_or_the_next_scan(tree: Path) -> None:
     first = scan(["pkg"], config, resident=resident, defer=True)
     assert resident.pending is not None
     other = AnalysisCache(tree / "cache")  # another process
-    assert other.load_memos(scope).base is None  # nothing stored yet, analyses neither
-    assert (other.info().entries, other.info().last_misses) == (0, 0)
+    assert other.load_memos(scope).base is None  # nothing stored yet but the analyses
+    assert (other.info().entries, other.info().last_misses) == (13, 13)
     (tree / "pkg" / "m0.py").write_text(LOADER_RENAMED + "\nX = 1\n", encoding="utf-8")
     scan(["pkg"], config, resident=resident, defer=True)  # stores the first one's, first
     assert AnalysisCache(tree / "cache").load_memos(scope).base is not None
-    assert AnalysisCache(tree / "cache").info().entries == 13  # the second's analysis: not yet
+    info = AnalysisCache(tree / "cache").info()  # a rescan's analysis waits for its store
+    assert (info.entries, info.last_misses) == (13, 13)
+    assert flush(resident) == []
+    info = AnalysisCache(tree / "cache").info()
+    assert (info.entries, info.last_hits, info.last_misses) == (14, 12, 1)
     (tree / "pkg" / "m0.py").write_text(LOADER_RENAMED, encoding="utf-8")
     again = scan(["pkg"], config, resident=resident, defer=True)
     assert [stage for stage, _ in again.timings][-1] == REUSED

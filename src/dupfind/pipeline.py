@@ -313,8 +313,8 @@ def scan(
             return _scan(paths, config, progress, discovery, watch, history, remote=remote).result
     flushed = flush(resident) if resident is not None else []  # before anything reads the file
     cache = AnalysisCache.at(config.cache_dir, resident)
-    if resident is not None and defer:
-        cache.hold()  # written after the report (``_later``), or when the cache closes
+    if resident is not None and defer and resident.analyses:  # a rescan (the first writes
+        cache.hold()  # its analyses as it goes): written after its report, or on closing
     deferred = False
     try:
         keyed = Keyed.of(discovery.files, config, resident.stats if resident is not None else None)
