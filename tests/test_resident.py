@@ -169,6 +169,21 @@ def test_a_deferred_store_waits_for_flush_or_the_next_scan(tree: Path) -> None:
     assert flush(resident) == [] and flush(resident) == []  # nothing left: nothing done
 
 
+def test_a_rescan_with_many_fresh_analyses_writes_them_as_they_come(
+    tree: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past ``HOLD_FRESH_UP_TO`` fresh analyses (a branch switch), a rescan writes them before
+    its store, rather than keep them in memory through its report."""
+    config = Config(jobs=1, history=False, cache_dir=str(tree / "cache"))
+    resident = Resident()
+    scan(["pkg"], config, resident=resident, defer=True)
+    monkeypatch.setattr(pipeline, "HOLD_FRESH_UP_TO", 0)
+    (tree / "pkg" / "m0.py").write_text(LOADER_RENAMED + "\nX = 2\n", encoding="utf-8")
+    scan(["pkg"], config, resident=resident, defer=True)
+    assert resident.pending is not None and AnalysisCache(tree / "cache").info().entries == 14
+    assert flush(resident) == []
+
+
 @pytest.mark.parametrize("defer", [False, True])
 def test_a_reused_result_loads_what_the_next_rescan_reads(tree: Path, defer: bool) -> None:
     """A long-lived process whose first scan reuses a stored result (a warm cache) reads the

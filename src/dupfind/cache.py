@@ -274,7 +274,8 @@ class AnalysisCache:
         """Queue what is written from now until ``release`` (or ``close``): a long-lived
         process writes a rescan's fresh analyses after it reported (pipeline.flush), with the
         rest it stores, not while the report waits (0.03 s of a one-file stdlib rescan). Not
-        its first scan's: the next would wait for all of them (0.5 s on the stdlib)."""
+        its first scan's: the next would wait for all of them (0.5 s on the stdlib); nor
+        many (``pipeline.HOLD_FRESH_UP_TO``), which would stay in memory to the store."""
         self.held = []
 
     def release(self) -> None:

@@ -245,6 +245,10 @@ def _watching(
         except DupfindError as exc:  # a bad edit to the configuration: say so, keep watching
             typer.echo(f"dupfind: error: {exc}", err=True)
             reported = None
+        except BaseException:  # Ctrl-C or a failure ends the command: what the rescan left to
+            gc.enable()  # store (its fresh analyses too: pipeline.scan's ``hold``) is stored
+            flush(resident)
+            raise
 
 
 def _report_once(

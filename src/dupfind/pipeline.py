@@ -75,6 +75,7 @@ from dupfind.suppress import hotspot_lines, is_suppressed, suppressed_ranges
 Progress = Callable[[int, int], None]
 X = TypeVar("X")
 POOL_MIN_FILES = 24
+HOLD_FRESH_UP_TO = 64  # fresh analyses a rescan holds until its store (AnalysisCache.hold)
 GC_YOUNG_THRESHOLD = 50_000  # allocations between young-generation collections (default 700)
 
 
@@ -235,6 +236,8 @@ def cached_map(
     keys = keyed.keys
     cached = cache.lookup([keys[path] for path in files if path in keys])
     todo = [path for path in files if keys.get(path) not in cached]
+    if len(todo) > HOLD_FRESH_UP_TO:  # (a branch switch): written as they come, not held
+        cache.release()
     fresh = _Fresh(keyed)
     for path, result in zip(todo, _map_files(todo, config, progress, remote, keyed), strict=True):
         fresh.add(path, result)
