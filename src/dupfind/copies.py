@@ -50,8 +50,9 @@ class Copy:
         return self._tokens
 
 
-# Each pair of copies' score and memo key (None: decided by its members), under the cutoff.
-Scored = LastPass[tuple[Copy, Copy, float], tuple[float, bytes | None]]
+# Each pair of copies' score and memo key (None: decided by its members), and the cutoff it
+# was found under (in the value, compared on a hit: a float in the key cost a third more).
+Scored = LastPass[tuple[Copy, Copy], tuple[float, bytes | None, float]]
 
 
 def unit_copy(files: Sequence[FileAnalysis], ref: UnitRef) -> Copy:
@@ -138,7 +139,7 @@ class Scores:
         for key in keys:
             memo_key = self._decide(key)
             if recalled is not None and key in known:
-                recalled.keep(self._both(key), (known[key], memo_key))
+                recalled.keep(self._both(key), (known[key], memo_key, self.cutoff))
             if key in known or memo_key is None:
                 continue  # decided by its members, or the memo had it
             todo.append(key)
@@ -150,10 +151,10 @@ class Scores:
             known[key] = value
             self.memo.put(memo_key, value)
             if recalled is not None:
-                recalled.keep(self._both(key), (value, memo_key))
+                recalled.keep(self._both(key), (value, memo_key, self.cutoff))
 
-    def _both(self, key: tuple[int, int]) -> tuple[Copy, Copy, float]:
-        return self.copies[key[0]], self.copies[key[1]], self.cutoff
+    def _both(self, key: tuple[int, int]) -> tuple[Copy, Copy]:
+        return self.copies[key[0]], self.copies[key[1]]
 
     def _recalled(self, keys: list[tuple[int, int]], recalled: Scored) -> list[tuple[int, int]]:
         """The ``keys`` that ``recalled`` did not know; those it knew are known (their memo
@@ -163,13 +164,13 @@ class Scores:
         last, now, memo_keys = recalled.previous, recalled.current, self.memo_keys
         unknown = []
         for key in keys:
-            both = (copies[key[0]], copies[key[1]], cutoff)
+            both = (copies[key[0]], copies[key[1]])
             found = last.get(both)
-            if found is None:
+            if found is None or found[2] != cutoff:
                 unknown.append(key)
                 continue
             now[both] = found
-            value, memo_key = found
+            value, memo_key, _ = found
             known[key] = value
             if memo_key is not None:
                 used[memo_key] = value
