@@ -4,8 +4,11 @@ paired with one of its members)."""
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dupfind import Config, scan
+from dupfind.models import union_length
 from dupfind.report.view import GroupView, MemberView, _total_saved, build_view
 from tests.conftest import FIXTURES
 
@@ -52,3 +55,60 @@ def test_a_copy_partly_removed_by_an_earlier_group_counts_its_other_lines() -> N
     first = _group([_member("k.py", 1, 10), _member("x.py", 1, 10)], 0, 10)
     second = _group([_member("k2.py", 1, 10), _member("x.py", 6, 15)], 0, 10)
     assert _total_saved([first, second]) == 10 + 5  # x.py lines 11-15
+
+
+def _scanned_total(groups: list[GroupView]) -> int:
+    """``_total_saved`` as first written: every removed span of a path scanned per member."""
+    removed: dict[str, list[tuple[int, int]]] = {}
+    kept: dict[str, list[tuple[int, int]]] = {}
+    total = 0
+    for group in sorted(groups, key=lambda g: -g.priority):
+        gone = [removed.setdefault(m.path, []) for m in group.members]
+        alive = [
+            i
+            for i, m in enumerate(group.members)
+            if not any(a <= m.start_line and m.end_line <= b for a, b in gone[i])
+        ]
+        if len(alive) < 2:
+            continue
+        chosen = group.canonical if group.canonical in alive else alive[0]
+        others = [(i, m) for i, m in enumerate(group.members) if i != chosen]
+        lines = sum(m.lines for _, m in others)
+        fresh = 0
+        for i, m in others:
+            if i in alive:
+                start, end = m.start_line, m.end_line
+                taken = [
+                    (max(a, start), min(b, end)) for a, b in gone[i] if a <= end and start <= b
+                ]
+                taken += [(a, b) for a, b in kept.get(m.path, []) if start <= a and b <= end]
+                fresh += m.lines - union_length(taken)
+        total += group.lines_saved * fresh // lines if lines else 0
+        for _, m in others:
+            removed.setdefault(m.path, []).append((m.start_line, m.end_line))
+        keep = group.members[chosen]
+        kept.setdefault(keep.path, []).append((keep.start_line, keep.end_line))
+    return total
+
+
+spans = st.tuples(st.sampled_from(["a.py", "b.py"]), st.integers(1, 30), st.integers(0, 12))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.lists(spans, min_size=2, max_size=4), st.integers(0, 3), st.integers(0, 40)),
+        max_size=10,
+    )
+)
+def test_lines_saved_as_when_every_removed_span_was_scanned(
+    rows: list[tuple[list[tuple[str, int, int]], int, int]],
+) -> None:
+    """The removed spans kept as those no other holds (binary searches) count what scanning
+    every removed span counted: nested, overlapping, equal and touching spans alike."""
+    groups = [
+        _group([_member(path, start, start + length) for path, start, length in members],
+               canonical % len(members), saved)
+        for members, canonical, saved in rows
+    ]  # fmt: skip
+    assert _total_saved(groups) == _scanned_total(groups)

@@ -17,6 +17,7 @@ snippets are read only when a renderer shows code (``with_code``: HTML).
 from __future__ import annotations
 
 import os
+from bisect import bisect_left, bisect_right, insort
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -300,36 +301,63 @@ def _total_saved(groups: Sequence[GroupView]) -> int:
     member of a family), so, in priority order: a group whose kept copy an earlier group
     already removes saves nothing more, and of each copy it removes only the lines that no
     earlier group removes or keeps count."""
-    removed: dict[str, list[tuple[int, int]]] = defaultdict(list)
-    kept: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    removed: dict[str, _Removed] = defaultdict(_Removed)
+    kept: dict[str, list[tuple[int, int]]] = defaultdict(list)  # each sorted
     total = 0
     for group in sorted(groups, key=lambda g: -g.priority):
-        alive = [i for i, m in enumerate(group.members) if not _inside(m, removed[m.path])]
-        if len(alive) < 2:
+        members = group.members
+        alive = [not removed[m.path].holds(m.start_line, m.end_line) for m in members]
+        if sum(alive) < 2:
             continue  # earlier groups already remove all copies but one
-        chosen = group.canonical if group.canonical in alive else alive[0]
-        keep = group.members[chosen]
-        others = [(i, m) for i, m in enumerate(group.members) if i != chosen]
+        chosen = group.canonical if alive[group.canonical] else alive.index(True)
+        others = [(i, m) for i, m in enumerate(members) if i != chosen]
         lines = sum(m.lines for _, m in others)
-        fresh = sum(_fresh(m, removed[m.path], kept[m.path]) for i, m in others if i in alive)
+        fresh = sum(_fresh(m, removed[m.path], kept[m.path]) for i, m in others if alive[i])
         total += group.lines_saved * fresh // lines if lines else 0
         for _, member in others:
-            removed[member.path].append((member.start_line, member.end_line))
-        kept[keep.path].append((keep.start_line, keep.end_line))
+            removed[member.path].add(member.start_line, member.end_line)
+        insort(kept[members[chosen].path], (members[chosen].start_line, members[chosen].end_line))
     return total
 
 
-def _fresh(member: MemberView, removed: list[tuple[int, int]], kept: list[tuple[int, int]]) -> int:
+class _Removed:
+    """The line spans earlier groups remove from one path, as those no other of them holds:
+    sorted by first line, their last lines then increase too, so whether a span is inside
+    one, and which overlap a span, are binary searches (a list scanned per member took 0.07 s
+    of the stdlib's report, on test files with 200 groups)."""
+
+    def __init__(self) -> None:
+        self.starts: list[int] = []
+        self.ends: list[int] = []
+
+    def holds(self, start: int, end: int) -> bool:
+        """Whether a removed span holds lines ``start..end`` (the last starting at or before
+        ``start`` ends furthest)."""
+        index = bisect_right(self.starts, start) - 1
+        return index >= 0 and self.ends[index] >= end
+
+    def add(self, start: int, end: int) -> None:
+        if self.holds(start, end):
+            return
+        first = last = bisect_left(self.starts, start)
+        while last < len(self.ends) and self.ends[last] <= end:
+            last += 1  # (those it holds: they start at or after it and end before it)
+        self.starts[first:last], self.ends[first:last] = [start], [end]
+
+    def overlapping(self, start: int, end: int) -> list[tuple[int, int]]:
+        """The removed lines among ``start..end``, as spans (their union is all of them)."""
+        low, high = bisect_left(self.ends, start), bisect_right(self.starts, end)
+        spans = zip(self.starts[low:high], self.ends[low:high], strict=True)
+        return [(max(first, start), min(last, end)) for first, last in spans]
+
+
+def _fresh(member: MemberView, removed: _Removed, kept: list[tuple[int, int]]) -> int:
     """The lines of ``member`` (not inside a removed copy) that no earlier group removes, nor
     keeps as a copy inside it."""
     start, end = member.start_line, member.end_line
-    taken = [(max(a, start), min(b, end)) for a, b in removed if a <= end and start <= b]
-    taken += [(a, b) for a, b in kept if start <= a and b <= end]
+    inside = kept[bisect_left(kept, (start,)) : bisect_left(kept, (end + 1,))]
+    taken = removed.overlapping(start, end) + [(a, b) for a, b in inside if b <= end]
     return member.lines - union_length(taken)
-
-
-def _inside(member: MemberView, spans: list[tuple[int, int]]) -> bool:
-    return any(start <= member.start_line and member.end_line <= end for start, end in spans)
 
 
 def _scorecard(result: ScanResult, groups: tuple[GroupView, ...]) -> Scorecard:
