@@ -137,8 +137,9 @@ class KeptPairs:
     ) -> list[tuple[int, int]]:
         """``candidate_pairs`` of ``selections`` (those of ``units``, by identity)."""
         last, self.last = self.last, None  # (a pass that fails keeps nothing)
-        change = _Change.between(last, units, selections) if last is not None else None
-        if last is None or change is None or last.rule != rule:
+        same_rule = last is not None and last.rule == rule
+        change = _Change.between(last, units, selections) if last and same_rule else None
+        if last is None or change is None:
             made = _whole(units, selections, columns, rule)
             self.wholes += 1
         else:
