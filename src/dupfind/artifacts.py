@@ -200,15 +200,26 @@ def commented_out(found: Iterable[FoundGroup]) -> tuple[list[FoundGroup], list[L
         rest = subgroup(item, alive) if len(alive) > 1 else None
         if rest is not None:
             rests.append(rest)
-    return live + [rest for rest in rests if not _covered(rest.group, live)], leftovers
+    if not rests:
+        return live, leftovers
+    by_path: dict[str, list[tuple[Member, CloneGroup]]] = defaultdict(list)
+    for item in live:
+        for member in item.group.members:
+            by_path[member.path].append((member, item.group))
+    return live + [rest for rest in rests if not _covered(rest.group, by_path)], leftovers
 
 
-def _covered(group: CloneGroup, others: Sequence[FoundGroup]) -> bool:
+def _covered(group: CloneGroup, by_path: dict[str, list[tuple[Member, CloneGroup]]]) -> bool:
     """Whether another group has the same members, or members holding all of ``group``'s
-    (a live part of a group with commented code may repeat a core, or sit in a class)."""
+    (a live part of a group with commented code may repeat a core, or sit in a class). The
+    others are found by their members on the first member's path (``by_path``): one that
+    holds them all holds that one."""
+    first = group.members[0]
+    held_here = by_path.get(first.path, ())
+    others = {id(other): other for held, other in held_here if held.contains(first)}
     return any(
-        all(any(h.contains(m) for h in other.group.members) for m in group.members)
-        for other in others
+        all(any(h.contains(m) for h in other.members) for m in group.members)
+        for other in others.values()
     )
 
 

@@ -3,12 +3,16 @@ near-identical, and which comments duplicate live code."""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dupfind import Config, scan
-from dupfind.models import LeftoverKind, ScanResult
+from dupfind.artifacts import _covered
+from dupfind.models import CloneGroup, CloneKind, LeftoverKind, Member, ScanResult, UnitKind
 from tests.conftest import LOADER, LOADER_RENAMED, SUMMED, TOTAL, TreeWriter
 
 UNRELATED = "def area(width, height):\n    return width * height\n"
@@ -237,3 +241,29 @@ def test_siblings_covered_by_a_loose_look_alike_are_not_near_identical(
     (group,) = result.groups
     assert 0.5 <= group.similarity_min < 0.8
     assert result.leftovers == ()
+
+
+live_members = st.builds(
+    lambda path, start, length: Member(path, start, start + length, "q", UnitKind.FUNCTION),
+    st.sampled_from(["a.py", "b.py"]), st.integers(1, 20), st.integers(0, 10),
+)  # fmt: skip
+some_groups = st.lists(live_members, min_size=1, max_size=3).map(
+    lambda members: CloneGroup("g", CloneKind.NEAR_MISS, 0.6, 0.6, tuple(members))
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(group=some_groups, others=st.lists(some_groups, max_size=6))
+def test_a_group_is_covered_when_another_holds_all_its_members(
+    group: CloneGroup, others: list[CloneGroup]
+) -> None:
+    """``_covered`` looks only at the groups holding the first member (by path), and finds
+    what looking at every group for one holding all the members finds."""
+    by_path: dict[str, list[tuple[Member, CloneGroup]]] = defaultdict(list)
+    for other in others:
+        for member in other.members:
+            by_path[member.path].append((member, other))
+    every = any(
+        all(any(h.contains(m) for h in other.members) for m in group.members) for other in others
+    )
+    assert _covered(group, by_path) == every
