@@ -17,7 +17,7 @@ import itertools
 import os
 import pickle
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager as ContextManager
 from contextlib import contextmanager, nullcontext
@@ -54,7 +54,6 @@ from dupfind.fingerprint import shingles
 from dupfind.group import FoundGroup, Regrouping, build_groups
 from dupfind.history import MAX_QUERIES, History, open_history
 from dupfind.keys import Keyed, code_identity
-from dupfind.maximal import member_spans
 from dupfind.memo import Memo, content_key
 from dupfind.models import (
     CloneGroup,
@@ -607,7 +606,8 @@ def find_groups(
 
 def duplicated_lines(groups: Sequence[CloneGroup]) -> int:
     """Lines covered by any member of any group (each line counted once)."""
-    return sum(
-        union_length([(start, end) for start, end, _ in held])
-        for held in member_spans(groups).values()
-    )
+    spans: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    for group in groups:
+        for member in group.members:
+            spans[member.path].append((member.start_line, member.end_line))
+    return sum(map(union_length, spans.values()))
