@@ -315,7 +315,7 @@ def test_edge_scores_are_recalled_by_their_copies() -> None:
     """A long-lived process's next scan takes each candidate edge's score from the last scan
     while both copies are the same objects: nothing is scored again, even with an empty memo,
     and the memo entries marked used are a fresh scan's. A file analysed again (new copies)
-    has its edges scored again."""
+    has its edges scored again, and so has every edge under another threshold."""
     config = Config(jobs=1, history=False)
     texts = {"a.py": TOTAL, "b.py": SUMMED, "c.py": TOTAL_LOGGED}
 
@@ -332,11 +332,14 @@ def test_edge_scores_are_recalled_by_their_copies() -> None:
         return serial_map(function, made)
 
     def grouped(
-        memo: Memo[float], regrouping: Regrouping | None, files: list[FileAnalysis]
+        memo: Memo[float],
+        regrouping: Regrouping | None,
+        files: list[FileAnalysis],
+        threshold: float = 0.5,
     ) -> list[FoundGroup]:
         units = eligible_units(files, config)
         return _one_pass(regrouping, lambda: build_groups(
-            files, units, [], [(0, 1), (0, 2), (1, 2)], [], 0.5, counting, memo,
+            files, units, [], [(0, 1), (0, 2), (1, 2)], [], threshold, counting, memo,
             regrouping=regrouping,
         ))  # fmt: skip
 
@@ -353,6 +356,9 @@ def test_edge_scores_are_recalled_by_their_copies() -> None:
     changed = [analyses[0], analysed("b.py"), analyses[2]]
     grouped(Memo(), regrouping, changed)
     assert sum(scored) == 2  # b's two edges
+    scored.clear()
+    grouped(Memo(), regrouping, changed, threshold=0.6)  # scores under another cutoff
+    assert sum(scored) == 3
 
 
 member_rows = st.tuples(
