@@ -265,13 +265,13 @@ def classify(found: FoundGroup, context: Context) -> tuple[Recommendation, bytes
 def _joined(known: Classified, compared: Compared, recalled: Recalled | None) -> Recommendation:
     """The remembered recommendation ``known`` with its differences and signature; the last
     scan's object when both memo entries are the ones it was made from (``Recalled``)."""
-    last = recalled.joined.recall(id(known)) if recalled is not None else None
-    if last is not None and last[0] is known and last[1] is compared:
-        recommendation = last[2]
+    last = recalled.joined.recall(known) if recalled is not None else None
+    if last is not None and last[0] is compared:
+        recommendation = last[1]
     else:
         recommendation = replace(known[0], differences=compared[0], signature=compared[1])
     if recalled is not None:
-        recalled.joined.keep(id(known), (known, compared, recommendation))
+        recalled.joined.keep(known, (compared, recommendation))
     return recommendation
 
 

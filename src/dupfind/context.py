@@ -19,7 +19,7 @@ from dupfind.differences import line_starts
 from dupfind.domains import DomainMap
 from dupfind.history import History
 from dupfind.keys import Keyed
-from dupfind.memo import LastPass, Memo
+from dupfind.memo import Held, LastPass, Memo
 from dupfind.models import (
     Classified,
     CodeUnit,
@@ -43,13 +43,13 @@ class Recalled:
     - ``keys``: recommendation keys by the group object and the facts read besides it, with
       the group (held, so that no other object takes its id): ``_recommendation_key``;
     - ``joined``: each recommendation made whole again from the memo's entries (the bare
-      recommendation and its differences), by the first entry's identity, with both (held):
+      recommendation and its differences), by the first entry's identity, with the second:
       the same entries give the same object, not another ``replace`` (0.03 s of a one-file
       rescan of the stdlib)."""
 
     def __init__(self) -> None:
         self.keys: LastPass[tuple[object, ...], tuple[object, bytes]] = LastPass()
-        self.joined: LastPass[int, tuple[Classified, Compared, Recommendation]] = LastPass()
+        self.joined: Held[Classified, tuple[Compared, Recommendation]] = Held()
 
     def begin(self) -> None:
         self.keys.begin()

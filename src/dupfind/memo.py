@@ -27,6 +27,7 @@ from typing import Generic, TypeVar
 
 K = TypeVar("K")
 V = TypeVar("V")
+T = TypeVar("T")
 
 
 @dataclass
@@ -87,6 +88,28 @@ class LastPass(Generic[K, V]):
     def turn(self) -> None:
         """The pass is over: what it kept is what the next one recalls."""
         self.previous, self.current = self.current, {}
+
+
+class Held(Generic[T, V]):
+    """A ``LastPass`` by object identity: each value is kept with its object (held, so that no
+    other object takes its id), and recalled only for that very object."""
+
+    def __init__(self) -> None:
+        self.last: LastPass[int, tuple[T, V]] = LastPass()
+
+    def recall(self, thing: T) -> V | None:
+        known = self.last.recall(id(thing))
+        return known[1] if known is not None and known[0] is thing else None
+
+    def keep(self, thing: T, value: V) -> V:
+        self.last.keep(id(thing), (thing, value))
+        return value
+
+    def begin(self) -> None:
+        self.last.begin()
+
+    def turn(self) -> None:
+        self.last.turn()
 
 
 def put_recent(mapping: dict[K, V], key: K, value: V, limit: int) -> None:

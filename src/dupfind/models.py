@@ -422,3 +422,13 @@ def union_length(intervals: Sequence[tuple[int, int]]) -> int:
             total += end - max(start, reached + 1) + 1
             reached = end
     return total
+
+
+def covered_lines(groups: Iterable[CloneGroup]) -> dict[str, int]:
+    """Each path's lines covered by a member of ``groups`` (each line counted once): the
+    scan's duplicated lines and the report's per-directory figures."""
+    spans: dict[str, list[tuple[int, int]]] = {}
+    for group in groups:
+        for member in group.members:
+            spans.setdefault(member.path, []).append((member.start_line, member.end_line))
+    return {path: union_length(held) for path, held in spans.items()}

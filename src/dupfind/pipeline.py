@@ -17,7 +17,7 @@ import itertools
 import os
 import pickle
 import time
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager as ContextManager
 from contextlib import contextmanager, nullcontext
@@ -63,7 +63,7 @@ from dupfind.models import (
     ScanStats,
     SkippedFile,
     StatementTable,
-    union_length,
+    covered_lines,
 )
 from dupfind.normalise import named_codes
 from dupfind.parse import parse_source, parse_tree, read_source
@@ -338,7 +338,6 @@ def scan(
             if resident is not None:
                 resident.stats.forget(keyed)
             if resident is None or keyed.moved:  # the report says it was not stored
-                cache.release()
                 result = _store(cache, key, scope, found, keyed)
             else:  # nothing moved: storing leaves the result as it is
                 result, store = found.result, partial(_store, cache, key, scope, found, keyed)
@@ -373,7 +372,6 @@ def _later(cache: AnalysisCache, action: Callable[[], object]) -> list[str]:
     """A deferred ``action`` run, then ``cache`` closed; the notes it made meanwhile."""
     before = len(cache.notes)
     try:
-        cache.release()
         action()
     finally:
         cache.close()
@@ -395,6 +393,7 @@ def _store(
     """Store the result and the memos, unless a file the scan read after keying it had other
     contents (``keyed.moved``: checked when the map and classification read it). A file never
     read again was used through its cached analysis, which matches its key: no second pass."""
+    cache.release()  # what the scan held (``hold``) first; from here a write says if it was
     result, memos, compared = found
     moved = sorted(keyed.moved)
     if moved:
@@ -606,8 +605,4 @@ def find_groups(
 
 def duplicated_lines(groups: Sequence[CloneGroup]) -> int:
     """Lines covered by any member of any group (each line counted once)."""
-    spans: dict[str, list[tuple[int, int]]] = defaultdict(list)
-    for group in groups:
-        for member in group.members:
-            spans[member.path].append((member.start_line, member.end_line))
-    return sum(map(union_length, spans.values()))
+    return sum(covered_lines(groups).values())

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dupfind.memo import LastPass, Memo, content_key
+from dupfind.memo import Held, LastPass, Memo, content_key
 
 
 def test_a_memo_keeps_only_what_this_scan_used() -> None:
@@ -36,3 +36,15 @@ def test_a_pass_offers_the_last_turned_one_and_a_failed_pass_is_dropped() -> Non
     last.keep("c", 3)
     last.turn()
     assert last.previous == {"c": 3}
+
+
+def test_a_held_value_is_recalled_for_that_very_object_only() -> None:
+    """Held: a value kept for an object is recalled for it in the next pass, not for an equal
+    object, and not once a pass went by without keeping it."""
+    held: Held[list[int], str] = Held()
+    thing, twin = [1, 2], [1, 2]
+    held.keep(thing, "made")
+    held.turn()
+    assert held.recall(thing) == "made" and held.recall(twin) is None
+    held.turn()  # a pass that kept nothing
+    assert held.recall(thing) is None

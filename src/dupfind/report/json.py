@@ -21,7 +21,7 @@ from json.encoder import encode_basestring as _text
 from typing import Any, TextIO
 
 from dupfind import __version__
-from dupfind.memo import LastPass
+from dupfind.memo import Held
 from dupfind.report.view import GroupView, MemberView, ReportView
 
 SCHEMA_VERSION = 2
@@ -107,14 +107,11 @@ def render_json(view: ReportView, out: TextIO) -> None:
     out.write("\n")
 
 
-def _written(texts: LastPass[int, tuple[GroupView, str]], group: GroupView) -> str:
+def _written(texts: Held[GroupView, str], group: GroupView) -> str:
     """``group_json``, or the text the last report of a long-lived process wrote for this
     very view (``view.KeptViews``: unchanged groups' views are reused, so their texts too; by
     identity, as a GroupView hashes its every difference)."""
-    known = texts.recall(id(group))
-    if known is None:
-        known = (group, group_json(group))
-    return texts.keep(id(group), known)[1]
+    return texts.keep(group, texts.recall(group) or group_json(group))
 
 
 def write_document(data: dict[str, Any], items: int, out: TextIO) -> None:

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from dupfind.discover import display_path
-from dupfind.memo import Computed, LastPass
+from dupfind.memo import Computed, Held, LastPass
 from dupfind.models import (
     CloneGroup,
     Difference,
@@ -33,6 +33,7 @@ from dupfind.models import (
     ScanResult,
     UnitKind,
     Verdict,
+    covered_lines,
     union_length,
 )
 
@@ -227,11 +228,11 @@ class KeptViews:
 
     def __init__(self) -> None:
         self.views: LastPass[_Key, GroupView] = LastPass()
-        self.texts: LastPass[int, tuple[GroupView, str]] = LastPass()
-        # First by the group and recommendation objects (kept with the view): an unchanged
-        # group is the same object in the next scan and so, mostly, is its recommendation,
-        # and hashing both by content was most of a rebuild's time.
-        self.same: LastPass[int, tuple[CloneGroup, Recommendation, str, GroupView]] = LastPass()
+        self.texts: Held[GroupView, str] = Held()
+        # First by the group and recommendation objects: an unchanged group is the same object
+        # in the next scan and so, mostly, is its recommendation, and hashing both by content
+        # was most of a rebuild's time.
+        self.same: Held[CloneGroup, tuple[Recommendation, str, GroupView]] = Held()
 
 
 def _group_views(
@@ -245,14 +246,14 @@ def _group_views(
     where = f"{os.getcwd()}\0{base}"
     views = []
     for group, rec in pairs:
-        same = kept.same.recall(id(group))
-        if same is not None and same[0] is group and same[1] is rec and same[2] == where:
-            view = same[3]
+        same = kept.same.recall(group)
+        if same is not None and same[0] is rec and same[1] == where:
+            view = same[2]
         else:
             key = (group, tuple(member.unit for member in group.members), rec, where)
             view = kept.views.recall(key) or _group_view(group, rec, spell, snippets)
             kept.views.keep(key, view)
-        views.append(kept.same.keep(id(group), (group, rec, where, view))[3])
+        views.append(kept.same.keep(group, (rec, where, view))[2])
     kept.views.turn()
     kept.same.turn()
     return tuple(views)
@@ -282,13 +283,9 @@ def _directories(result: ScanResult, spell: Speller) -> tuple[DirectoryView, ...
     for path, count in result.files:
         directory_of[path] = os.path.dirname(spell(path)) or "."
         lines[directory_of[path]] += count
-    spans: dict[str, list[tuple[int, int]]] = defaultdict(list)
-    for group in result.groups:
-        for m in group.members:
-            spans[m.path].append((m.start_line, m.end_line))
     covered: Counter[str] = Counter()
-    for path, intervals in spans.items():
-        covered[directory_of.get(path, ".")] += union_length(intervals)
+    for path, count in covered_lines(result.groups).items():
+        covered[directory_of.get(path, ".")] += count
     return tuple(
         DirectoryView(directory, lines[directory], covered[directory])
         for directory in sorted(lines)
